@@ -1,0 +1,3 @@
+from clvdesk.cli import main
+
+main()

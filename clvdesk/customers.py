@@ -1,0 +1,175 @@
+"""The customer store: each customer's value, looked up by email or id, replaced whole and atomically.
+
+An import writes a complete new version beside the current one and then switches a pointer, so a
+lookup sees either the old store or the new one, never half of each.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, field_validator
+from redis import Redis
+
+from clvdesk.defaults import CUSTOMER_IMPORT_BATCH, KEY_PREFIX
+
+REQUIRED_COLUMNS = ("email", "residual_clv", "historical_spend")
+OPTIONAL_COLUMNS = ("tier", "customer_id")
+MAX_REPORTED_ERRORS = 10
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().casefold()
+
+
+class CustomerValue(BaseModel):
+    """What clvdesk knows of a customer's worth. residual_clv is future margin still to come."""
+
+    model_config = ConfigDict(frozen=True)
+
+    email: str | None = None
+    customer_id: str | None = None
+    residual_clv: float
+    historical_spend: float
+    tier: str | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return normalise_email(value) if value else None
+
+
+class CustomerImportError(ValueError):
+    """The file cannot be loaded; the message names each bad line (1 = the header)."""
+
+
+def read_customer_csv(path: str | Path, *, tiers: Sequence[str] = ()) -> list[CustomerValue]:
+    """Parse and check a customer file completely before anything is stored."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except FileNotFoundError:
+        raise CustomerImportError(f"{path}: no such file") from None
+    except pd.errors.EmptyDataError:
+        raise CustomerImportError(f"{path}: the file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise CustomerImportError(f"{path}: not a readable CSV file ({exc})") from None
+
+    frame.columns = [str(column).strip().lower() for column in frame.columns]
+    missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
+    if missing:
+        raise CustomerImportError(f"{path}: missing column(s) {', '.join(missing)}; the header has {', '.join(frame.columns)}")
+    if frame.empty:
+        raise CustomerImportError(f"{path}: no customer rows below the header")
+
+    errors: list[str] = []
+    customers: list[CustomerValue] = []
+    seen: dict[str, int] = {}
+    for offset, row in enumerate(frame.to_dict("records")):
+        line = offset + 2  # the header is line 1
+        problem, customer = _parse_row(row, tiers)
+        if customer is not None and customer.email in seen:
+            problem = f"email {customer.email} repeats line {seen[customer.email]}"
+        if problem:
+            errors.append(f"line {line}: {problem}")
+            continue
+        seen[customer.email] = line
+        customers.append(customer)
+    if errors:
+        shown = errors[:MAX_REPORTED_ERRORS]
+        more = f" (and {len(errors) - len(shown)} more)" if len(errors) > len(shown) else ""
+        raise CustomerImportError(f"{path}: nothing imported; " + "; ".join(shown) + more)
+    return customers
+
+
+def _parse_row(row: dict[str, str], tiers: Sequence[str]) -> tuple[str | None, CustomerValue | None]:
+    email = row["email"].strip()
+    if not _EMAIL.match(email):
+        return f"email {email!r} is not an email address", None
+    amounts = {}
+    for column in ("residual_clv", "historical_spend"):
+        text = row[column].strip()
+        try:
+            amounts[column] = float(text)
+        except ValueError:
+            return f"{column} {text!r} is not a number", None
+        if not math.isfinite(amounts[column]):
+            return f"{column} {text!r} is not a finite number", None
+    tier = row.get("tier", "").strip() or None
+    if tier and tiers and tier not in tiers:
+        return f"tier {tier!r} is not one of {', '.join(tiers)}", None
+    customer_id = row.get("customer_id", "").strip() or None
+    return None, CustomerValue(email=email, customer_id=customer_id, tier=tier, **amounts)
+
+
+# Resolve the current version and read from it in one atomic step.
+_FIND = """
+local version = redis.call('GET', KEYS[1])
+if not version then return false end
+return redis.call('HGET', ARGV[1] .. version .. ARGV[2], ARGV[3])
+"""
+
+
+class CustomerStore:
+    """Customers in Redis: one hash by email and one by customer id, per version."""
+
+    def __init__(self, redis: Redis, prefix: str = KEY_PREFIX):
+        self._redis = redis
+        self._base = f"{prefix}:customers"
+        self._find = redis.register_script(_FIND)
+
+    @property
+    def _current_key(self) -> str:
+        return f"{self._base}:current"
+
+    def _hash(self, version: str, index: str) -> str:
+        return f"{self._base}:{version}:{index}"
+
+    def find(self, *, email: str | None = None, customer_id: str | None = None) -> CustomerValue | None:
+        """Look a customer up by email first, then by id; None when the store has neither."""
+        for index, value in (("email", email and normalise_email(email)), ("id", customer_id)):
+            if not value:
+                continue
+            raw = self._find(keys=[self._current_key], args=[f"{self._base}:", f":{index}", value])
+            if raw:
+                return CustomerValue.model_validate_json(raw)
+        return None
+
+    def count(self) -> int:
+        version = self._redis.get(self._current_key)
+        return self._redis.hlen(self._hash(version.decode(), "email")) if version else 0
+
+    def replace_all(self, customers: Iterable[CustomerValue]) -> int:
+        """Load a complete new version, then switch to it; the old version is dropped afterwards."""
+        version = uuid.uuid4().hex
+        versions_key = f"{self._base}:versions"
+        self._redis.sadd(versions_key, version)
+        count = 0
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            for count, customer in enumerate(customers, start=1):
+                record = customer.model_dump_json()
+                if customer.email:
+                    pipe.hset(self._hash(version, "email"), customer.email, record)
+                if customer.customer_id:
+                    pipe.hset(self._hash(version, "id"), customer.customer_id, record)
+                if count % CUSTOMER_IMPORT_BATCH == 0:
+                    pipe.execute()
+            pipe.execute()
+            self._redis.set(self._current_key, version)
+        except BaseException:
+            self._drop(version)
+            raise
+        for old in self._redis.smembers(versions_key):
+            if old.decode() != version:
+                self._drop(old.decode())
+        return count
+
+    def _drop(self, version: str) -> None:
+        self._redis.unlink(self._hash(version, "email"), self._hash(version, "id"))
+        self._redis.srem(f"{self._base}:versions", version)

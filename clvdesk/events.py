@@ -1,0 +1,193 @@
+"""Zendesk webhook bodies, validated, and the one ticket event the worker handles.
+
+Zendesk delivers ticket activity in two shapes: an event subscription (`zen:event-type:ticket.*`,
+with the event id in the body) and the JSON body a trigger sends, which is whatever the admin
+pasted (the README gives ours) and whose only identity is the X-Zendesk-Webhook-Invocation-Id header.
+Both become a TicketEvent, or an Ignored with the reason, so that clvdesk never answers its own notes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from clvdesk.defaults import NOTE_REFERENCE_PREFIX
+
+TICKET_CREATED = "zen:event-type:ticket.created"
+COMMENT_ADDED = "zen:event-type:ticket.comment_added"
+INVOCATION_HEADER = "X-Zendesk-Webhook-Invocation-Id"
+
+MAX_TEXT = 65_536  # Zendesk's own limit on a comment body
+TicketId = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,19}$")]
+UserId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")]
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
+ShortText = Annotated[str, StringConstraints(max_length=1024)]
+
+
+class WebhookPayloadError(ValueError):
+    """The body is JSON but not a ticket event clvdesk understands; the message names the field."""
+
+
+class TicketEvent(BaseModel):
+    """A customer wrote to support: what the worker needs to size an appeasement."""
+
+    model_config = ConfigDict(frozen=True)
+
+    helpdesk: Literal["zendesk"] = "zendesk"
+    event_id: str
+    kind: Literal["ticket.created", "ticket.comment_added", "trigger"]
+    ticket_id: TicketId
+    subject: str = ""
+    text: str = ""
+    requester_email: str | None = None
+    requester_id: str | None = None
+    requester_external_id: str | None = None
+    occurred_at: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        """A short, job-id-safe identity for the event (RQ job ids allow [A-Za-z0-9_-])."""
+        digest = hashlib.sha256(f"{self.helpdesk}:{self.event_id}".encode()).hexdigest()[:40]
+        return f"{self.helpdesk}-{digest}"
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """A valid delivery that needs no suggestion, and why."""
+
+    reason: str
+
+
+# --- Zendesk event subscriptions -------------------------------------------------------------
+
+
+class _Vendor(BaseModel):
+    """Zendesk adds fields over time; unknown ones are ignored, known ones are checked."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Author(_Vendor):
+    id: UserId | int | None = None
+    is_staff: bool = False
+
+
+class _Comment(_Vendor):
+    id: UserId | int | None = None
+    body: Text = ""
+    is_public: bool = True
+    author: _Author = _Author()
+
+
+class _CommentEvent(_Vendor):
+    comment: _Comment
+
+
+class _TicketDetail(_Vendor):
+    id: TicketId
+    subject: ShortText | None = None
+    description: Text | None = None
+    requester_id: UserId | None = None
+    external_id: ShortText | None = None
+
+
+class _EventSubscription(_Vendor):
+    type: str
+    id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    time: datetime | None = None
+    detail: _TicketDetail
+    event: dict[str, Any] = Field(default_factory=dict)
+
+
+# --- The trigger body the README asks admins to paste -----------------------------------------
+
+
+class _TriggerBody(_Vendor):
+    ticket_id: TicketId
+    subject: ShortText = ""
+    latest_comment: Text = ""
+    requester_email: ShortText = ""
+    requester_id: Annotated[str, StringConstraints(pattern=r"^[0-9]{0,20}$")] = ""
+    requester_external_id: ShortText = ""
+
+
+def _field_error(exc: ValidationError, root: str = "") -> WebhookPayloadError:
+    first = exc.errors()[0]
+    path = ".".join(str(part) for part in (*([root] if root else []), *first["loc"]))
+    return WebhookPayloadError(f"{path or 'body'}: {first['msg']}")
+
+
+def _mentions_clvdesk(text: str | None) -> bool:
+    return bool(text) and NOTE_REFERENCE_PREFIX in text
+
+
+def _from_subscription(body: dict[str, Any]) -> TicketEvent | Ignored:
+    kind = body.get("type")
+    if kind not in (TICKET_CREATED, COMMENT_ADDED):
+        return Ignored(f"event type {kind!r} needs no suggestion")
+    try:
+        event = _EventSubscription.model_validate(body)
+    except ValidationError as exc:
+        raise _field_error(exc) from None
+    comment = None
+    if kind == COMMENT_ADDED:
+        try:
+            comment = _CommentEvent.model_validate(event.event).comment
+        except ValidationError as exc:
+            raise _field_error(exc, "event") from None
+    detail = event.detail
+    if comment is not None:
+        if _mentions_clvdesk(comment.body):
+            return Ignored("comment written by clvdesk")
+        if comment.author.is_staff:
+            return Ignored("comment written by an agent")
+        if not comment.is_public:
+            return Ignored("private comment")
+    text = comment.body if comment is not None else (detail.description or "")
+    return TicketEvent(
+        event_id=event.id,
+        kind="ticket.created" if kind == TICKET_CREATED else "ticket.comment_added",
+        ticket_id=detail.id,
+        subject=detail.subject or "",
+        text=text,
+        requester_id=detail.requester_id,
+        occurred_at=event.time,
+    )
+
+
+def _from_trigger(body: dict[str, Any], invocation_id: str | None) -> TicketEvent | Ignored:
+    try:
+        trigger = _TriggerBody.model_validate(body)
+    except ValidationError as exc:
+        raise _field_error(exc) from None
+    if not invocation_id:
+        raise WebhookPayloadError(f"trigger body without an event id: header {INVOCATION_HEADER} is missing")
+    if _mentions_clvdesk(trigger.latest_comment):
+        return Ignored("comment written by clvdesk")
+    return TicketEvent(
+        event_id=f"invocation:{invocation_id}",
+        kind="trigger",
+        ticket_id=trigger.ticket_id,
+        subject=trigger.subject,
+        text=trigger.latest_comment,
+        requester_email=trigger.requester_email or None,
+        requester_id=trigger.requester_id or None,
+        requester_external_id=trigger.requester_external_id or None,
+    )
+
+
+def parse_zendesk_webhook(body: Any, invocation_id: str | None = None) -> TicketEvent | Ignored:
+    """Turn a decoded webhook body into a TicketEvent, or say why it needs none."""
+    if not isinstance(body, dict):
+        raise WebhookPayloadError(f"body: expected a JSON object, got {type(body).__name__}")
+    if "type" in body:
+        return _from_subscription(body)
+    if "ticket_id" in body:
+        return _from_trigger(body, invocation_id)
+    raise WebhookPayloadError(
+        "body: neither a Zendesk event (no 'type') nor clvdesk's trigger body (no 'ticket_id')"
+    )

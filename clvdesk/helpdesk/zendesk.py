@@ -1,0 +1,206 @@
+"""Zendesk Support API client: the few calls clvdesk makes, retried the way Zendesk asks to be retried."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+import requests
+from requests.auth import AuthBase, HTTPBasicAuth
+
+from clvdesk.defaults import (
+    HTTP_BACKOFF_BASE_SECONDS,
+    HTTP_BACKOFF_MAX_SECONDS,
+    HTTP_CONNECT_TIMEOUT_SECONDS,
+    HTTP_ERROR_BODY_MAX_CHARS,
+    HTTP_MAX_ATTEMPTS,
+    HTTP_READ_TIMEOUT_SECONDS,
+    HTTP_RETRY_AFTER_MAX_SECONDS,
+    ZENDESK_MAX_PAGE_SIZE,
+)
+
+from clvdesk import __version__
+
+log = logging.getLogger("clvdesk.helpdesk")
+
+_RETRIED_EXCEPTIONS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout)
+
+
+class HelpdeskError(Exception):
+    """Base of every failure talking to the helpdesk, so callers can catch one type."""
+
+
+class HelpdeskRequestError(HelpdeskError):
+    """The helpdesk refused the request (a 4xx other than 429): sending it again will not help."""
+
+    def __init__(self, method: str, path: str, status: int, body: str):
+        self.method, self.path, self.status = method, path, status
+        self.body = body[:HTTP_ERROR_BODY_MAX_CHARS]
+        super().__init__(f"{method} {path} answered {status}: {self.body}")
+
+
+class HelpdeskUnavailable(HelpdeskError):
+    """The helpdesk stayed busy or unreachable through every attempt: worth trying again later."""
+
+    def __init__(self, method: str, path: str, status: int | None, attempts: int, reason: str):
+        self.method, self.path, self.status, self.attempts = method, path, status, attempts
+        super().__init__(f"{method} {path} failed after {attempts} attempt(s): {reason}")
+
+
+class _BearerAuth(AuthBase):
+    """OAuth access token, added per request so a caller's shared session is left untouched."""
+
+    def __init__(self, token: str):
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+
+def _record_id(value: int | str) -> str:
+    """A Zendesk id as it goes in a path; anything else could reach another endpoint."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or int(text) == 0:
+        raise ValueError(f"not a Zendesk id: {value!r}")
+    return text
+
+
+def _retry_after_seconds(response: requests.Response) -> float | None:
+    """Zendesk's Retry-After, in seconds; None when absent or not a number."""
+    try:
+        return max(0.0, float(response.headers["Retry-After"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def _json_body(method: str, path: str, response: requests.Response) -> dict:
+    """The answer's JSON; anything else means the base URL is not a Zendesk API."""
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise HelpdeskError(f"{method} {path} answered {response.status_code} without JSON") from exc
+
+
+class ZendeskClient:
+    """Reads users, tickets and comments and posts private notes, over one keep-alive session."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        email: str | None = None,
+        api_token: str | None = None,
+        oauth_token: str | None = None,
+        session: requests.Session | None = None,
+        max_attempts: int = HTTP_MAX_ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        if oauth_token:
+            self._auth: AuthBase = _BearerAuth(oauth_token)
+        elif email and api_token:
+            self._auth = HTTPBasicAuth(f"{email}/token", api_token)
+        else:
+            raise ValueError("Zendesk needs email and api_token, or oauth_token")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self._base_url = base_url.rstrip("/")
+        self._owns_session = session is None
+        self._session = session or requests.Session()
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+        self._headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": f"clvdesk/{__version__}",
+        }
+
+    def close(self) -> None:
+        """Release pooled connections, unless the session was lent by the caller."""
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> ZendeskClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def get_user(self, user_id: int | str) -> dict:
+        return self._call("GET", f"/api/v2/users/{_record_id(user_id)}")["user"]
+
+    def get_ticket(self, ticket_id: int | str) -> dict:
+        return self._call("GET", f"/api/v2/tickets/{_record_id(ticket_id)}")["ticket"]
+
+    def list_comments(self, ticket_id: int | str, *, newest_first: bool = True, limit: int = 100) -> list[dict]:
+        """Up to `limit` comments, following Zendesk's cursor pages (the only mode that can sort newest first)."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        path = f"/api/v2/tickets/{_record_id(ticket_id)}/comments"
+        params = {
+            "page[size]": min(limit, ZENDESK_MAX_PAGE_SIZE),
+            "sort": "-created_at" if newest_first else "created_at",
+        }
+        comments: list[dict] = []
+        while True:
+            page = self._call("GET", path, params=params)
+            comments.extend(page["comments"])
+            meta = page.get("meta") or {}
+            if len(comments) >= limit or not meta.get("has_more") or not meta.get("after_cursor"):
+                return comments[:limit]
+            params["page[after]"] = meta["after_cursor"]
+
+    def add_private_note(self, ticket_id: int | str, body: str) -> dict:
+        """Post an internal note; returns Zendesk's answer, {"ticket": ..., "audit": ...}."""
+        update = {"comment": {"body": body, "public": False}}
+        return self._call("PUT", f"/api/v2/tickets/{_record_id(ticket_id)}", json={"ticket": update})
+
+    def add_tags(self, ticket_id: int | str, tags: Sequence[str]) -> list[str]:
+        """Add tags, keeping the ticket's others; returns the ticket's tags.
+
+        Not "tags" on Update Ticket, which replaces the whole list:
+        https://developer.zendesk.com/documentation/ticketing/managing-tickets/adding-tags-to-tickets-without-overwriting-existing-tags
+        """
+        return self._call("PUT", f"/api/v2/tickets/{_record_id(ticket_id)}/tags", json={"tags": list(tags)})["tags"]
+
+    def _call(self, method: str, path: str, *, params: dict | None = None, json: dict | None = None) -> dict:
+        """One API call with Zendesk's retry rules: 429 waits Retry-After, 5xx and network errors back off."""
+        cause: Exception | None = None
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                response = self._session.request(
+                    method,
+                    self._base_url + path,
+                    params=params,
+                    json=json,
+                    headers=self._headers,
+                    auth=self._auth,
+                    timeout=(HTTP_CONNECT_TIMEOUT_SECONDS, HTTP_READ_TIMEOUT_SECONDS),
+                )
+            except _RETRIED_EXCEPTIONS as exc:
+                cause, status, reason, wait = exc, None, type(exc).__name__, self._backoff(attempt)
+            else:
+                cause, status = None, response.status_code
+                if status < 400:
+                    return _json_body(method, path, response)
+                if status != 429 and status < 500:
+                    raise HelpdeskRequestError(method, path, status, response.text)
+                reason, wait = f"answered {status}", self._backoff(attempt)
+                retry_after = _retry_after_seconds(response) if status == 429 else None
+                if retry_after is not None:
+                    if retry_after > HTTP_RETRY_AFTER_MAX_SECONDS:
+                        reason = f"Retry-After {retry_after:g}s is over {HTTP_RETRY_AFTER_MAX_SECONDS}s"
+                        raise HelpdeskUnavailable(method, path, status, attempt, reason)
+                    wait = retry_after
+            if attempt < self._max_attempts:
+                log.warning(
+                    "%s %s %s (attempt %d of %d); retrying in %.1fs",
+                    method, path, reason, attempt, self._max_attempts, wait,
+                )
+                self._sleep(wait)
+        raise HelpdeskUnavailable(method, path, status, self._max_attempts, reason) from cause
+
+    @staticmethod
+    def _backoff(attempt: int) -> float:
+        return min(HTTP_BACKOFF_BASE_SECONDS * 2 ** (attempt - 1), HTTP_BACKOFF_MAX_SECONDS)

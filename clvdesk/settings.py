@@ -1,0 +1,109 @@
+"""Settings from the environment (prefix CLVDESK_), checked once, with errors that name the variable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "CLVDESK_"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names the environment variable."""
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "clvdesk"
+
+
+def env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+class Settings(BaseSettings):
+    """Everything clvdesk reads from its environment. Secrets have no defaults."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    redis_url: str | None = None
+    data_dir: Path = _default_data_dir()
+    zendesk_url: str | None = None
+    zendesk_email: str | None = None
+    zendesk_api_token: SecretStr | None = None
+    zendesk_oauth_token: SecretStr | None = None
+    zendesk_webhook_secret: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    api_token: SecretStr | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("zendesk_url")
+    @classmethod
+    def _zendesk_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL such as https://acme.zendesk.com")
+        if parts.path.strip("/") or parts.query:
+            raise ValueError("must be the account's base URL, without a path (https://acme.zendesk.com)")
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("zendesk_webhook_secret", mode="before")
+    @classmethod
+    def _split_secrets(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @property
+    def webhook_secrets(self) -> tuple[str, ...]:
+        return tuple(secret.get_secret_value() for secret in self.zendesk_webhook_secret)
+
+    def require(self, *fields: str, purpose: str) -> None:
+        """Raise SettingsError for the first of `fields` that is unset."""
+        for field in fields:
+            if not getattr(self, field):
+                raise SettingsError(f"{env_name(field)} is not set; {purpose} needs it")
+
+    def require_receiver(self) -> None:
+        self.require("zendesk_webhook_secret", "api_token", purpose="the web process")
+
+    def require_helpdesk(self) -> None:
+        self.require("zendesk_url", purpose="the worker")
+        if self.zendesk_oauth_token:
+            return
+        if not (self.zendesk_email and self.zendesk_api_token):
+            raise SettingsError(
+                f"{env_name('zendesk_email')} and {env_name('zendesk_api_token')} are not both set "
+                f"(nor {env_name('zendesk_oauth_token')}); the worker needs them to post notes"
+            )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment; a malformed value becomes one SettingsError naming its variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{env_name(field)}: {message[:1].lower()}{message[1:]}") from None

@@ -1,0 +1,61 @@
+"""A suggestion as the sidebar and the note show it, and where the latest one per ticket is kept."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+from redis import Redis
+
+from clvdesk.defaults import KEY_PREFIX, SUGGESTION_TTL_SECONDS
+from clvdesk.rules import Offer, Reason
+from clvdesk.sentiment import Sentiment
+
+
+class CustomerView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    email: str | None
+    customer_id: str | None
+    known: bool
+    residual_clv: float
+    historical_spend: float
+    tier: str
+    tier_label: str
+    currency: str
+
+
+class Suggestion(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    ticket_id: str
+    helpdesk: str
+    event_id: str
+    created_at: datetime
+    rules_version: str
+    customer: CustomerView
+    sentiment: Sentiment
+    offer: Offer
+    reasons: list[Reason]
+
+
+class SuggestionStore:
+    """The latest suggestion per ticket, for the sidebar app."""
+
+    def __init__(self, redis: Redis, prefix: str = KEY_PREFIX):
+        self._redis = redis
+        self._prefix = f"{prefix}:suggestion"
+
+    def _key(self, helpdesk: str, ticket_id: str) -> str:
+        return f"{self._prefix}:{helpdesk}:{ticket_id}"
+
+    def save(self, suggestion: Suggestion) -> None:
+        self._redis.set(
+            self._key(suggestion.helpdesk, suggestion.ticket_id),
+            suggestion.model_dump_json(),
+            ex=SUGGESTION_TTL_SECONDS,
+        )
+
+    def latest(self, helpdesk: str, ticket_id: str) -> Suggestion | None:
+        raw = self._redis.get(self._key(helpdesk, ticket_id))
+        return Suggestion.model_validate_json(raw) if raw else None

@@ -1,0 +1,36 @@
+"""Every error the web process answers is JSON: {"error": code, "message": what is wrong}."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from werkzeug.exceptions import HTTPException
+
+from clvdesk.defaults import MAX_WEBHOOK_BYTES, REDIS_DOWN_RETRY_AFTER_SECONDS
+
+
+def error(status: int, code: str, message: str, **headers: str):
+    response = jsonify(error=code, message=message)
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if exc.code == 413:
+            return error(413, "payload_too_large", f"the body is larger than {MAX_WEBHOOK_BYTES} bytes")
+        return error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+
+    @app.errorhandler(RedisConnectionError)
+    @app.errorhandler(RedisTimeoutError)
+    def _redis_down(exc: Exception):
+        app.logger.error("redis unreachable: %s", exc)
+        return error(
+            503,
+            "storage_unavailable",
+            "the queue is unreachable; nothing was stored, retry later",
+            **{"Retry-After": str(REDIS_DOWN_RETRY_AFTER_SECONDS)},
+        )

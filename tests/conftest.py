@@ -1,0 +1,93 @@
+"""Fixtures: a real Redis (CLVDESK_REDIS_URL, else the embedded server), a stand-in Zendesk that
+checks every request against Zendesk's OpenAPI description, the app, and a burst RQ worker.
+
+The tests flush the Redis database they are given: point CLVDESK_REDIS_URL at a scratch database.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from clvdesk.connection import connect
+from clvdesk.helpdesk.zendesk_events import signed_request
+from clvdesk.helpdesk.zendesk_standin import ZendeskStandin
+from clvdesk.redis_server import ensure_embedded_redis, stop_embedded_redis
+from clvdesk.settings import Settings
+from plugin import create_app
+from tests.zendesk_contract import contract_validator
+from workers.worker import run_worker
+
+WEBHOOK_SECRET = "whsec-test-0123456789"
+API_TOKEN = "api-token-test-0123456789"
+ZENDESK_EMAIL = "clvdesk@example.com"
+ZENDESK_TOKEN = "zendesk-token-test"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    url = os.environ.get("CLVDESK_REDIS_URL")
+    if url:
+        yield url
+        return
+    data_dir = tmp_path_factory.mktemp("redis")
+    yield ensure_embedded_redis(data_dir)
+    stop_embedded_redis(data_dir)
+
+
+@pytest.fixture
+def redis(redis_url):
+    connection = connect(redis_url)
+    connection.flushdb()
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def standin():
+    server = ZendeskStandin(email=ZENDESK_EMAIL, api_token=ZENDESK_TOKEN, validate=contract_validator()).start()
+    yield server
+    server.stop()
+    assert server.violations == [], "requests that break Zendesk's published contract"
+
+
+@pytest.fixture
+def settings(redis_url, standin, tmp_path):
+    return Settings(
+        redis_url=redis_url,
+        data_dir=tmp_path,
+        zendesk_url=standin.url,
+        zendesk_email=ZENDESK_EMAIL,
+        zendesk_api_token=ZENDESK_TOKEN,
+        zendesk_webhook_secret=WEBHOOK_SECRET,
+        api_token=API_TOKEN,
+    )
+
+
+@pytest.fixture
+def app(settings, redis):
+    return create_app(settings, redis=redis)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def deliver(client):
+    """POST a body to the receiver signed as Zendesk would; returns the response."""
+
+    def send(body, *, secret=WEBHOOK_SECRET, invocation_id=None, **overrides):
+        payload, headers = signed_request(secret, body, invocation_id=invocation_id)
+        headers.update(overrides)
+        return client.post("/webhooks/zendesk", data=payload, headers=headers)
+
+    return send
+
+
+@pytest.fixture
+def work(settings, redis):
+    """Run a real RQ worker in this process until the queue is empty."""
+    return lambda: run_worker(settings, redis, burst=True)

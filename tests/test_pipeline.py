@@ -1,0 +1,169 @@
+"""From a signed event to exactly one private note, through a real RQ worker and a stand-in Zendesk."""
+
+from __future__ import annotations
+
+import pytest
+from rq.registry import FailedJobRegistry
+
+from clvdesk.customers import CustomerStore, CustomerValue
+from clvdesk.events import parse_zendesk_webhook
+from clvdesk.helpdesk.zendesk_events import comment_added_event, ticket_created_event, trigger_body
+from clvdesk.pipeline import NoteLedger
+from tests.conftest import API_TOKEN
+from workers.context import current_pipeline
+from workers.queue import event_queue
+
+ANGRY = "My blender arrived broken. This is ridiculous!! Refund me or I will cancel my account."
+
+
+@pytest.fixture
+def shop(redis, standin):
+    """Two known customers and one Zendesk ticket each, plus a ticket from a stranger."""
+    CustomerStore(redis).replace_all(
+        [
+            CustomerValue(email="ana@example.com", customer_id="C-1", residual_clv=500, historical_spend=2300),
+            CustomerValue(email="ben@example.com", customer_id="C-2", residual_clv=200, historical_spend=90),
+        ]
+    )
+    for user_id, email in ((901, "ana@example.com"), (902, "ben@example.com"), (903, "stranger@example.net")):
+        standin.add_user(user_id, email)
+    standin.add_ticket(101, requester_id=901, tags=["vip", "blender"])
+    standin.add_ticket(102, requester_id=902)
+    standin.add_ticket(103, requester_id=903)
+    return standin
+
+
+def ana_event(event_id="evt-ana"):
+    return ticket_created_event(ticket_id=101, requester_id=901, subject="Broken", description=ANGRY, event_id=event_id)
+
+
+def suggestion_for(client, ticket_id):
+    return client.get(f"/api/v1/tickets/{ticket_id}/suggestion", headers={"Authorization": f"Bearer {API_TOKEN}"})
+
+
+def test_event_becomes_one_private_note_with_value_and_reasons(shop, deliver, work, client):
+    assert deliver(ana_event()).status_code == 202
+    work()
+
+    [note] = shop.notes(101)
+    assert note["public"] is False
+    body = note["body"]
+    assert body.startswith("clvdesk suggestion: Partial refund: $100.00")  # 20% of $500 residual CLV
+    assert "tier Champions" in body and "residual CLV $500.00" in body
+    assert "churn intent" in body and "cancel my account" in body
+    assert "Budget is 20% of residual CLV $500.00 = $100.00 [tiers.champions.budget_share]" in body
+    assert body.rstrip().endswith("clvdesk-ref:evt-ana")
+    assert {"vip", "blender", "clvdesk", "clvdesk_tier_champions", "clvdesk_offer_partial_refund"} <= set(shop.tags(101))
+
+    suggestion = suggestion_for(client, 101)
+    assert suggestion.status_code == 200
+    data = suggestion.json
+    assert data["customer"]["tier"] == "champions"
+    assert data["customer"]["email"] == "ana@example.com"
+    assert data["offer"] == {
+        "instrument": "partial_refund",
+        "instrument_label": "Partial refund",
+        "amount": 100.0,
+        "currency": "USD",
+        "budget": 100.0,
+        "needs_approval": False,
+    }
+    assert data["rules_version"] == "default-2026.11"
+    assert data["sentiment"]["label"] == "very_negative"
+    assert [reason["rule"] for reason in data["reasons"]][:2] == ["tiers.champions.when", "tiers.champions.budget_share"]
+
+
+def test_repeated_delivery_posts_one_note(shop, deliver, work):
+    assert deliver(ana_event()).status_code == 202
+    assert deliver(ana_event()).status_code == 200
+    work()
+    assert deliver(ana_event()).status_code == 200  # a late redelivery after the job ran
+    work()
+    assert len(shop.notes(101)) == 1
+
+
+def test_rerun_after_the_note_was_posted_posts_nothing(shop, deliver, work, redis):
+    deliver(ana_event())
+    work()
+    event = parse_zendesk_webhook(ana_event())
+    pipeline = current_pipeline(redis)
+
+    pipeline.handle(event)  # the job runs again after success: the marker says posted
+    assert len(shop.notes(101)) == 1
+
+    # The job died after Zendesk took the note but before the marker was confirmed.
+    redis.set(f"clvdesk:note:{event.key}", NoteLedger.POSTING)
+    pipeline.handle(event)
+    assert len(shop.notes(101)) == 1
+    assert redis.get(f"clvdesk:note:{event.key}") == NoteLedger.POSTED
+
+
+def test_throttled_then_accepted(shop, deliver, work):
+    shop.fail_next(429, retry_after=1, method="PUT")
+    deliver(ana_event())
+    work()
+    puts = [request.status for request in shop.requests if request.method == "PUT" and request.path == "/api/v2/tickets/101"]
+    assert puts == [429, 200]
+    assert len(shop.notes(101)) == 1
+
+
+def test_server_error_then_accepted(shop, deliver, work):
+    shop.fail_next(500, method="PUT")
+    deliver(ana_event())
+    work()
+    puts = [request.status for request in shop.requests if request.method == "PUT" and request.path == "/api/v2/tickets/101"]
+    assert puts == [500, 200]
+    assert len(shop.notes(101)) == 1
+
+
+def test_unknown_ticket_fails_the_job_visibly(shop, deliver, work, redis):
+    response = deliver(ticket_created_event(ticket_id=999, requester_id=901, subject="?", description="Hello?"))
+    work()
+    failed = FailedJobRegistry(queue=event_queue(redis))
+    assert failed.get_job_ids() == [response.json["job_id"]]
+    job = event_queue(redis).fetch_job(response.json["job_id"])
+    assert "PUT /api/v2/tickets/999 answered 404" in job.latest_result().exc_string
+    assert shop.notes(999) == []
+
+
+def test_unknown_customer_gets_the_new_tier(shop, deliver, work, client):
+    body = trigger_body(
+        ticket_id=103, subject="Still waiting", latest_comment="Still waiting after two weeks, unacceptable.",
+        requester_email="stranger@example.net",
+    )
+    assert deliver(body, invocation_id="inv-1").status_code == 202
+    work()
+    [note] = shop.notes(103)
+    assert "tier New or low value · not in the customer store" in note["body"]
+    assert suggestion_for(client, 103).json["customer"]["known"] is False
+    assert not any(request.path.startswith("/api/v2/users") for request in shop.requests)  # the email came with the body
+
+
+def test_customer_comment_is_scored_on_its_own_words(shop, deliver, work, client):
+    deliver(comment_added_event(ticket_id=102, requester_id=902, subject="Parcel", body="Thanks for the quick reply!"))
+    work()
+    data = suggestion_for(client, 102).json
+    assert data["customer"]["tier"] == "potential_loyalists"
+    assert data["sentiment"]["label"] == "positive"
+    assert data["offer"]["instrument"] == "apology_only"
+
+
+def test_suggestion_api_requires_the_token(client):
+    assert suggestion_for(client, 1).status_code == 404
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": API_TOKEN}):
+        response = client.get("/api/v1/tickets/1/suggestion", headers=headers)
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"] == 'Bearer realm="clvdesk"'
+    assert client.get("/api/v1/tickets/abc/suggestion", headers={"Authorization": f"Bearer {API_TOKEN}"}).status_code == 400
+
+
+def test_one_message_announced_twice_gets_one_note(shop, deliver, work):
+    # A new ticket may arrive as ticket.created and as comment_added for its first comment.
+    assert deliver(ana_event("evt-created")).status_code == 202
+    again = comment_added_event(ticket_id=101, requester_id=901, subject="Broken", body=ANGRY, event_id="evt-comment")
+    assert deliver(again).status_code == 202
+    later = comment_added_event(ticket_id=101, requester_id=901, subject="Broken", body="Any news?", event_id="evt-later")
+    assert deliver(later).status_code == 202
+    work()
+    notes = shop.notes(101)
+    assert [note["body"].rsplit("clvdesk-ref:", 1)[1] for note in notes] == ["evt-created", "evt-later"]

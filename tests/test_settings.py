@@ -1,0 +1,60 @@
+"""Settings: one clear message naming the variable; no secret has a default."""
+
+from __future__ import annotations
+
+import pytest
+
+from clvdesk.settings import Settings, SettingsError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for name in list(__import__("os").environ):
+        if name.startswith("CLVDESK_"):
+            monkeypatch.delenv(name)
+
+
+def test_no_secret_has_a_default():
+    settings = Settings()
+    assert settings.zendesk_webhook_secret == ()
+    assert settings.api_token is None and settings.zendesk_api_token is None and settings.zendesk_oauth_token is None
+
+
+def test_secrets_are_a_comma_separated_list_for_rotation(monkeypatch):
+    monkeypatch.setenv("CLVDESK_ZENDESK_WEBHOOK_SECRET", "new-secret, old-secret")
+    settings = load_settings()
+    assert settings.webhook_secrets == ("new-secret", "old-secret")
+    assert "new-secret" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("CLVDESK_ZENDESK_URL", "acme.zendesk.com", "CLVDESK_ZENDESK_URL: must be an http(s) URL"),
+        ("CLVDESK_ZENDESK_URL", "https://acme.zendesk.com/api/v2", "CLVDESK_ZENDESK_URL: must be the account's base URL"),
+        ("CLVDESK_REDIS_URL", "localhost:6379", "CLVDESK_REDIS_URL: must be a redis://"),
+    ],
+)
+def test_malformed_values_name_their_variable(monkeypatch, name, value, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_settings()
+
+
+def test_receiver_needs_its_secrets():
+    with pytest.raises(SettingsError, match="CLVDESK_ZENDESK_WEBHOOK_SECRET is not set; the web process needs it"):
+        Settings(api_token="t").require_receiver()
+    with pytest.raises(SettingsError, match="CLVDESK_API_TOKEN is not set"):
+        Settings(zendesk_webhook_secret="s").require_receiver()
+
+
+def test_worker_needs_zendesk_credentials():
+    with pytest.raises(SettingsError, match="CLVDESK_ZENDESK_URL is not set; the worker needs it"):
+        Settings().require_helpdesk()
+    with pytest.raises(SettingsError, match="CLVDESK_ZENDESK_EMAIL and CLVDESK_ZENDESK_API_TOKEN are not both set"):
+        Settings(zendesk_url="https://acme.zendesk.com", zendesk_email="a@x.com").require_helpdesk()
+    Settings(zendesk_url="https://acme.zendesk.com", zendesk_oauth_token="o").require_helpdesk()
+
+
+def test_zendesk_url_loses_its_trailing_slash():
+    assert Settings(zendesk_url="https://acme.zendesk.com/").zendesk_url == "https://acme.zendesk.com"

@@ -1,0 +1,174 @@
+"""The receiver: verify, validate, enqueue exactly once, and say precisely what is wrong."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from clvdesk.connection import connect
+from clvdesk.helpdesk.zendesk_events import comment_added_event, signed_request, ticket_created_event, trigger_body
+from clvdesk.redis_server import ensure_embedded_redis, stop_embedded_redis
+from plugin import create_app
+from tests.conftest import WEBHOOK_SECRET
+from workers.queue import event_queue
+
+
+def created(ticket_id=5158, event_id=None):
+    return ticket_created_event(
+        ticket_id=ticket_id, requester_id=777, subject="Broken", description="It arrived broken.", event_id=event_id
+    )
+
+
+def queued(redis) -> int:
+    return event_queue(redis).count
+
+
+def test_signed_event_is_queued_once(deliver, redis):
+    response = deliver(created(event_id="evt-1"))
+    assert response.status_code == 202
+    assert response.json["status"] == "queued"
+    job_id = response.json["job_id"]
+    assert queued(redis) == 1
+
+    again = deliver(created(event_id="evt-1"))
+    assert again.status_code == 200
+    assert again.json == {"status": "duplicate", "job_id": job_id}
+    assert queued(redis) == 1
+
+
+def test_distinct_events_are_distinct_jobs(deliver, redis):
+    assert deliver(created(event_id="evt-1")).status_code == 202
+    assert deliver(created(event_id="evt-2")).status_code == 202
+    assert queued(redis) == 2
+
+
+def test_trigger_body_is_identified_by_invocation_id(deliver, redis):
+    body = trigger_body(ticket_id=42, subject="Late", latest_comment="Where is it?", requester_email="a@example.com")
+    assert deliver(body, invocation_id="inv-9").status_code == 202
+    assert deliver(body, invocation_id="inv-9").status_code == 200
+    assert deliver(body, invocation_id="inv-10").status_code == 202
+    assert queued(redis) == 2
+
+
+def test_trigger_body_without_invocation_id_is_rejected(client, redis):
+    payload, headers = signed_request(
+        WEBHOOK_SECRET, trigger_body(ticket_id=42, subject="", latest_comment="hi", requester_email="a@example.com")
+    )
+    del headers["X-Zendesk-Webhook-Invocation-Id"]
+    response = client.post("/webhooks/zendesk", data=payload, headers=headers)
+    assert response.status_code == 400
+    assert "X-Zendesk-Webhook-Invocation-Id is missing" in response.json["message"]
+    assert queued(redis) == 0
+
+
+def test_unsigned_request_is_refused(client, redis):
+    response = client.post("/webhooks/zendesk", json=created())
+    assert response.status_code == 401
+    assert response.json == {"error": "invalid_signature", "message": "missing X-Zendesk-Webhook-Signature header"}
+    assert queued(redis) == 0
+
+
+def test_wrong_secret_is_refused(deliver, redis):
+    response = deliver(created(), secret="not-the-secret")
+    assert response.status_code == 401
+    assert "does not match" in response.json["message"]
+    assert queued(redis) == 0
+
+
+def test_stale_timestamp_is_refused(client, redis):
+    payload, headers = signed_request(WEBHOOK_SECRET, created(), timestamp=datetime.now(timezone.utc) - timedelta(minutes=6))
+    response = client.post("/webhooks/zendesk", data=payload, headers=headers)
+    assert response.status_code == 401
+    assert "beyond the 300 s tolerance" in response.json["message"]
+
+
+def test_malformed_json_is_400(client, redis):
+    payload, headers = signed_request(WEBHOOK_SECRET, b'{"ticket_id": ')
+    response = client.post("/webhooks/zendesk", data=payload, headers=headers)
+    assert response.status_code == 400
+    assert response.json["error"] == "malformed_json"
+    assert response.json["message"].startswith("body is not JSON")
+
+
+def test_schema_error_names_the_field(deliver, redis):
+    body = created()
+    body["detail"]["id"] = "not-a-number"
+    response = deliver(body)
+    assert response.status_code == 400
+    assert response.json["error"] == "invalid_payload"
+    assert response.json["message"].startswith("detail.id:")
+    assert queued(redis) == 0
+
+
+def test_comment_event_without_comment_names_the_field(deliver):
+    body = comment_added_event(ticket_id=1, requester_id=2, body="hi")
+    del body["event"]["comment"]
+    response = deliver(body)
+    assert response.status_code == 400
+    assert response.json["message"].startswith("event.comment:")
+
+
+def test_unknown_body_shape_is_400(deliver):
+    response = deliver({"hello": "world"})
+    assert response.status_code == 400
+    assert "neither a Zendesk event" in response.json["message"]
+
+
+def test_body_over_one_mebibyte_is_413(deliver, redis):
+    body = created()
+    body["detail"]["description"] = "x" * (1024 * 1024)
+    response = deliver(body)
+    assert response.status_code == 413
+    assert response.json["error"] == "payload_too_large"
+    assert queued(redis) == 0
+
+
+def test_agent_comments_and_clvdesk_notes_are_ignored(deliver, redis):
+    agent = comment_added_event(ticket_id=1, requester_id=2, author_id=3, body="We are on it", is_staff=True)
+    ours = comment_added_event(ticket_id=1, requester_id=2, body="clvdesk suggestion …\nclvdesk-ref:abc")
+    private = comment_added_event(ticket_id=1, requester_id=2, body="internal", is_public=False)
+    trigger = trigger_body(ticket_id=1, subject="", latest_comment="x\nclvdesk-ref:abc", requester_email="a@example.com")
+    reasons = [deliver(agent).json, deliver(ours).json, deliver(private).json, deliver(trigger).json]
+    assert [r["reason"] for r in reasons] == [
+        "comment written by an agent",
+        "comment written by clvdesk",
+        "private comment",
+        "comment written by clvdesk",
+    ]
+    assert queued(redis) == 0
+
+
+def test_other_event_types_are_acknowledged_and_ignored(deliver, redis):
+    body = created()
+    body["type"] = "zen:event-type:ticket.priority_changed"
+    response = deliver(body)
+    assert response.status_code == 200
+    assert response.json["status"] == "ignored"
+    assert queued(redis) == 0
+
+
+def test_redis_down_is_503_and_nothing_is_lost(settings, tmp_path):
+    url = ensure_embedded_redis(tmp_path / "flaky")
+    redis = connect(url)
+    client = create_app(settings, redis=redis).test_client()
+    body = created(event_id="evt-during-outage")
+    try:
+        stop_embedded_redis(tmp_path / "flaky")
+        payload, headers = signed_request(WEBHOOK_SECRET, body)
+        down = client.post("/webhooks/zendesk", data=payload, headers=headers)
+        assert down.status_code == 503
+        assert down.headers["Retry-After"] == "30"
+        assert down.json["error"] == "storage_unavailable"
+        assert client.get("/readyz").status_code == 503
+        assert client.get("/healthz").status_code == 200
+
+        ensure_embedded_redis(tmp_path / "flaky")  # Redis is back; Zendesk retries the delivery
+        payload, headers = signed_request(WEBHOOK_SECRET, body)
+        assert client.post("/webhooks/zendesk", data=payload, headers=headers).status_code == 202
+        assert event_queue(redis).count == 1
+    finally:
+        stop_embedded_redis(tmp_path / "flaky")
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    assert client.get("/readyz").json == {"status": "ready"}

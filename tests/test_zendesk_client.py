@@ -1,0 +1,202 @@
+"""ZendeskClient against the stand-in Zendesk, every request checked against Zendesk's OpenAPI description."""
+
+import socket
+
+import pytest
+import requests
+
+from clvdesk.defaults import HTTP_BACKOFF_BASE_SECONDS, HTTP_RETRY_AFTER_MAX_SECONDS
+from clvdesk.helpdesk import HelpdeskRequestError, HelpdeskUnavailable, ZendeskClient
+from clvdesk.helpdesk.zendesk_standin import AGENT_ID, ZendeskStandin
+from tests.zendesk_contract import contract_validator
+
+EMAIL = "agent@example.com"
+API_TOKEN = "api-token-0123"
+OAUTH_TOKEN = "oauth-token-4567"
+CUSTOMER_ID = 501
+TICKET_ID = 42
+
+
+@pytest.fixture
+def noted():
+    return []
+
+
+@pytest.fixture
+def standin(noted):
+    server = ZendeskStandin(
+        email=EMAIL,
+        api_token=API_TOKEN,
+        oauth_token=OAUTH_TOKEN,
+        validate=contract_validator(),
+        on_note=lambda ticket_id, comment: noted.append((ticket_id, comment)),
+    )
+    with server:
+        server.add_user(CUSTOMER_ID, "ann@example.com", name="Ann Lee", external_id="cust-7")
+        server.add_ticket(
+            TICKET_ID, requester_id=CUSTOMER_ID, subject="Late parcel", description="Where is my order?",
+            tags=["vip", "shipping"],
+        )
+        yield server
+
+
+@pytest.fixture
+def sleeps():
+    return []
+
+
+@pytest.fixture
+def zendesk(standin, sleeps):
+    with ZendeskClient(standin.url, email=EMAIL, api_token=API_TOKEN, sleep=sleeps.append) as client:
+        yield client
+
+
+def statuses(standin):
+    return [request.status for request in standin.requests]
+
+
+def test_private_note_is_posted_as_an_internal_comment(standin, zendesk, noted):
+    answer = zendesk.add_private_note(TICKET_ID, "Offer a 10% credit")
+
+    [note] = standin.notes(TICKET_ID)
+    assert (note["body"], note["public"], note["author_id"]) == ("Offer a 10% credit", False, AGENT_ID)
+    assert standin.comments(TICKET_ID)[-1]["id"] == note["id"]
+    assert noted == [(TICKET_ID, {key: value for key, value in note.items() if key != "ticket_id"})]
+    assert {"type": "Comment", "public": False}.items() <= answer["audit"]["events"][0].items()
+    [request] = standin.requests
+    assert (request.method, request.path) == ("PUT", f"/api/v2/tickets/{TICKET_ID}")
+    assert request.json == {"ticket": {"comment": {"body": "Offer a 10% credit", "public": False}}}
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["User-Agent"].startswith("clvdesk/")
+    assert standin.tags(TICKET_ID) == ["vip", "shipping"]  # an update without "tags" leaves them alone
+    assert standin.violations == []
+
+
+def test_add_tags_keeps_the_tickets_other_tags(standin, zendesk):
+    assert zendesk.add_tags(TICKET_ID, ["clvdesk", "shipping"]) == ["vip", "shipping", "clvdesk"]
+    assert zendesk.add_tags(TICKET_ID, ["clvdesk"]) == ["vip", "shipping", "clvdesk"]  # adding twice is harmless
+    assert [(r.method, r.path, r.json) for r in standin.requests][0] == (
+        "PUT", f"/api/v2/tickets/{TICKET_ID}/tags", {"tags": ["clvdesk", "shipping"]}
+    )
+    assert standin.violations == []
+
+
+def test_basic_and_bearer_auth_are_accepted_and_a_wrong_token_is_refused(standin, zendesk):
+    assert zendesk.get_ticket(TICKET_ID)["id"] == TICKET_ID
+    with ZendeskClient(standin.url, oauth_token=OAUTH_TOKEN) as bearer:
+        assert bearer.get_ticket(TICKET_ID)["id"] == TICKET_ID
+    with ZendeskClient(standin.url, email=EMAIL, api_token="not-the-token") as wrong:
+        with pytest.raises(HelpdeskRequestError) as refused:
+            wrong.get_ticket(TICKET_ID)
+
+    assert refused.value.status == 401
+    assert "Couldn't authenticate you" in str(refused.value)
+    assert "not-the-token" not in str(refused.value)
+    assert [r.headers["Authorization"] for r in standin.requests] == [
+        "Basic <redacted>", "Bearer <redacted>", "Basic <redacted>",
+    ]
+    assert statuses(standin) == [200, 200, 401]
+    assert standin.violations == []
+
+
+def test_429_waits_the_retry_after_then_succeeds(standin, zendesk, sleeps):
+    standin.fail_next(429, retry_after=7)
+
+    assert zendesk.get_ticket(TICKET_ID)["subject"] == "Late parcel"
+    assert sleeps == [7]
+    assert statuses(standin) == [429, 200]
+    assert standin.violations == []
+
+
+def test_500_backs_off_then_succeeds(standin, zendesk, sleeps):
+    standin.fail_next(500)
+
+    assert zendesk.get_ticket(TICKET_ID)["id"] == TICKET_ID
+    assert sleeps == [HTTP_BACKOFF_BASE_SECONDS]
+    assert statuses(standin) == [500, 200]
+    assert standin.violations == []
+
+
+def test_connection_refused_gives_up_after_max_attempts(sleeps):
+    with socket.socket() as bound_not_listening:  # connecting to it is refused at once
+        bound_not_listening.bind(("127.0.0.1", 0))
+        port = bound_not_listening.getsockname()[1]
+        with ZendeskClient(
+            f"http://127.0.0.1:{port}", email=EMAIL, api_token=API_TOKEN, max_attempts=3, sleep=sleeps.append
+        ) as zendesk:
+            with pytest.raises(HelpdeskUnavailable) as unavailable:
+                zendesk.get_ticket(TICKET_ID)
+
+    assert (unavailable.value.status, unavailable.value.attempts) == (None, 3)
+    assert sleeps == [HTTP_BACKOFF_BASE_SECONDS, 2 * HTTP_BACKOFF_BASE_SECONDS]
+
+
+def test_unknown_ticket_is_a_404_request_error_naming_the_path(standin, zendesk, sleeps):
+    with pytest.raises(HelpdeskRequestError) as refused:
+        zendesk.get_ticket(999)
+
+    assert refused.value.status == 404
+    assert "GET /api/v2/tickets/999 answered 404" in str(refused.value)
+    assert "RecordNotFound" in refused.value.body
+    assert sleeps == []
+    assert statuses(standin) == [404]
+    assert standin.violations == []
+
+
+def test_retry_after_above_the_maximum_fails_without_sleeping(standin, zendesk, sleeps):
+    standin.fail_next(429, retry_after=HTTP_RETRY_AFTER_MAX_SECONDS + 1)
+
+    with pytest.raises(HelpdeskUnavailable) as unavailable:
+        zendesk.get_ticket(TICKET_ID)
+
+    assert (unavailable.value.status, unavailable.value.attempts) == (429, 1)
+    assert sleeps == []
+    assert statuses(standin) == [429]
+    assert standin.violations == []
+
+
+def test_list_comments_newest_first(standin, zendesk):
+    standin.add_comment(TICKET_ID, "Still nothing", author_id=CUSTOMER_ID)
+    zendesk.add_private_note(TICKET_ID, "Customer is waiting")
+
+    newest_first = [c["body"] for c in zendesk.list_comments(TICKET_ID)]
+    oldest_first = [c["body"] for c in zendesk.list_comments(TICKET_ID, newest_first=False)]
+
+    assert newest_first == ["Customer is waiting", "Still nothing", "Where is my order?"]
+    assert oldest_first == newest_first[::-1]
+    assert standin.requests[1].query == {"page[size]": ["100"], "sort": ["-created_at"]}
+    assert standin.violations == []
+
+
+def test_list_comments_follows_cursor_pages_up_to_the_limit(standin, zendesk):
+    for number in range(1, 131):
+        standin.add_comment(TICKET_ID, f"reply {number}", author_id=CUSTOMER_ID)
+
+    comments = zendesk.list_comments(TICKET_ID, limit=120)
+
+    assert [c["body"] for c in comments] == [f"reply {n}" for n in range(130, 10, -1)]
+    assert len(standin.requests) == 2
+    assert "page[after]" in standin.requests[1].query
+    assert standin.violations == []
+
+
+def test_get_user(standin, zendesk):
+    user = zendesk.get_user(CUSTOMER_ID)
+
+    assert (user["id"], user["email"], user["name"]) == (CUSTOMER_ID, "ann@example.com", "Ann Lee")
+    assert (user["external_id"], user["role"]) == ("cust-7", "end-user")
+    assert standin.violations == []
+
+
+def test_a_request_zendesk_does_not_document_is_recorded_as_a_violation(standin, zendesk):
+    answer = requests.put(
+        f"{standin.url}/api/v2/tickets/{TICKET_ID}",
+        json={"ticket": {"priority": "nonsense"}},
+        auth=(f"{EMAIL}/token", API_TOKEN),
+        timeout=5,
+    )
+
+    assert answer.status_code == 400
+    [violation] = standin.violations
+    assert "priority" in violation and "nonsense" in violation
+    assert zendesk.get_ticket(TICKET_ID)["priority"] is None
