@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import NoReturn
 
 import click
 
+from clvdesk.analysis.cli import analyze
+from clvdesk.clv.cli import clv
 from clvdesk.customers import CustomerImportError, CustomerStore, read_customer_csv
+from clvdesk.defaults import WORKER_THREADS
+from clvdesk.logs import configure_logging
 from clvdesk.redis_server import EmbeddedRedisError
 from clvdesk.rules import load_rules
+from clvdesk.rules_cli import rules
 from clvdesk.settings import Settings, SettingsError, load_settings
 
 USAGE_ERROR = 2
@@ -27,8 +31,7 @@ def settings_or_exit() -> Settings:
         settings = load_settings()
     except SettingsError as exc:
         fail(str(exc))
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("werkzeug").setLevel(settings.log_level)
+    configure_logging(settings.log_level)
     return settings
 
 
@@ -64,13 +67,15 @@ def web(host: str, port: int) -> None:
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker(burst: bool) -> None:
+@click.option("--threads", default=WORKER_THREADS, show_default=True, type=click.IntRange(1, 64),
+              help="Jobs this process runs at once.")
+def worker(burst: bool, threads: int) -> None:
     """Work the event queue: score each ticket and post its note."""
     from workers.worker import run_worker
 
     settings = settings_or_exit()
     try:
-        run_worker(settings, redis_or_exit(settings), burst=burst)
+        run_worker(settings, redis_or_exit(settings), burst=burst, threads=threads)
     except SettingsError as exc:
         fail(str(exc))
 
@@ -91,6 +96,44 @@ def import_customers(file: Path) -> None:
         fail(str(exc))
     count = CustomerStore(redis_or_exit(settings)).replace_all(rows)
     click.echo(f"imported {count} customers from {file}")
+
+
+@main.group()
+def jobs() -> None:
+    """The dead-letter list: jobs that failed for good."""
+
+
+@jobs.command("failed")
+def jobs_failed() -> None:
+    """List failed jobs with their last error."""
+    from workers.dead_letters import dead_letters
+
+    letters = dead_letters(redis_or_exit(settings_or_exit()))
+    for letter in letters:
+        failed_at = letter.failed_at.isoformat(timespec="seconds") if letter.failed_at else "-"
+        click.echo(f"{letter.job_id}\t{failed_at}\t{letter.description}\t{letter.error}")
+    click.echo(f"{len(letters)} failed job(s)", err=True)
+
+
+@jobs.command("retry")
+@click.argument("job_ids", nargs=-1)
+@click.option("--all", "retry_all", is_flag=True, help="Retry every failed job.")
+def jobs_retry(job_ids: tuple[str, ...], retry_all: bool) -> None:
+    """Queue failed jobs again (JOB_IDS, or --all)."""
+    from workers.dead_letters import retry_dead_letters
+
+    if bool(job_ids) == retry_all:
+        fail("name the job ids to retry, or pass --all")
+    try:
+        queued = retry_dead_letters(redis_or_exit(settings_or_exit()), None if retry_all else list(job_ids))
+    except LookupError as exc:
+        fail(str(exc))
+    click.echo(f"queued {len(queued)} job(s) again")
+
+
+main.add_command(clv)
+main.add_command(analyze)
+main.add_command(rules)
 
 
 @main.command()

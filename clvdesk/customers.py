@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -38,6 +38,13 @@ class CustomerValue(BaseModel):
     residual_clv: float
     historical_spend: float
     tier: str | None = None
+    # Written by the CLV engine (`clvdesk clv fit`); absent for customers imported from a file.
+    total_clv: float | None = None  # margin on historical spend + residual_clv
+    p_alive: float | None = None  # probability the customer is still active
+    expected_purchases_1y: float | None = None  # purchases expected in the next 365 days
+    expected_spend: float | None = None  # expected amount of one future order
+    segment: str | None = None  # clvdesk.clv.segments.SEGMENTS
+    value_tier: str | None = None  # top, high, medium or low by residual CLV
 
     @field_validator("email")
     @classmethod
@@ -140,27 +147,56 @@ class CustomerStore:
                 return CustomerValue.model_validate_json(raw)
         return None
 
-    def count(self) -> int:
+    def find_many(self, keys: Sequence[str]) -> dict[str, CustomerValue]:
+        """Each key (an email or a customer id) that is in the store, looked up in batches: for the
+        simulation, which reads thousands at once. An import finishing meanwhile may hide some."""
         version = self._redis.get(self._current_key)
-        return self._redis.hlen(self._hash(version.decode(), "email")) if version else 0
+        if not version or not keys:
+            return {}
+        found: dict[str, CustomerValue] = {}
+        for index, lookup in (("email", normalise_email), ("id", str)):
+            missing = [key for key in keys if key not in found]
+            for start in range(0, len(missing), CUSTOMER_IMPORT_BATCH):
+                batch = missing[start : start + CUSTOMER_IMPORT_BATCH]
+                raws = self._redis.hmget(self._hash(version.decode(), index), [lookup(key) for key in batch])
+                found.update((key, CustomerValue.model_validate_json(raw)) for key, raw in zip(batch, raws) if raw)
+        return found
+
+    def count(self) -> int:
+        """Customers in the current version (a store loaded from ids alone has no email index)."""
+        version = self._redis.get(self._current_key)
+        if not version:
+            return 0
+        return max(self._redis.hlen(self._hash(version.decode(), index)) for index in ("email", "id"))
 
     def replace_all(self, customers: Iterable[CustomerValue]) -> int:
         """Load a complete new version, then switch to it; the old version is dropped afterwards."""
+        return self.replace_records((c.email, c.customer_id, c.model_dump_json()) for c in customers)
+
+    def replace_records(
+        self, records: Iterable[tuple[str | None, str | None, str]], *, progress: Callable[[int], None] | None = None
+    ) -> int:
+        """replace_all for records already serialised: (normalised email, customer id, CustomerValue JSON).
+
+        Each batch goes to Redis as one HSET per index; `progress` hears how many records are loaded.
+        """
         version = uuid.uuid4().hex
         versions_key = f"{self._base}:versions"
         self._redis.sadd(versions_key, version)
         count = 0
+        by_email: dict[str, str] = {}
+        by_id: dict[str, str] = {}
         try:
-            pipe = self._redis.pipeline(transaction=False)
-            for count, customer in enumerate(customers, start=1):
-                record = customer.model_dump_json()
-                if customer.email:
-                    pipe.hset(self._hash(version, "email"), customer.email, record)
-                if customer.customer_id:
-                    pipe.hset(self._hash(version, "id"), customer.customer_id, record)
+            for count, (email, customer_id, record) in enumerate(records, start=1):
+                if email:
+                    by_email[email] = record
+                if customer_id:
+                    by_id[customer_id] = record
                 if count % CUSTOMER_IMPORT_BATCH == 0:
-                    pipe.execute()
-            pipe.execute()
+                    self._write(version, by_email, by_id)
+                    if progress:
+                        progress(count)
+            self._write(version, by_email, by_id)
             self._redis.set(self._current_key, version)
         except BaseException:
             self._drop(version)
@@ -169,6 +205,15 @@ class CustomerStore:
             if old.decode() != version:
                 self._drop(old.decode())
         return count
+
+    def _write(self, version: str, by_email: dict[str, str], by_id: dict[str, str]) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        for index, mapping in (("email", by_email), ("id", by_id)):
+            if mapping:
+                pipe.hset(self._hash(version, index), mapping=mapping)
+        pipe.execute()
+        by_email.clear()
+        by_id.clear()
 
     def _drop(self, version: str) -> None:
         self._redis.unlink(self._hash(version, "email"), self._hash(version, "id"))

@@ -7,7 +7,17 @@ REDIS_DOWN_RETRY_AFTER_SECONDS = 30  # told to the helpdesk with 503 when Redis 
 
 # Queue
 QUEUE_NAME = "clvdesk"
-JOB_TIMEOUT_SECONDS = 120  # one event: a lookup, an analysis, at most a few helpdesk calls with backoff
+JOB_TIMEOUT_SECONDS = 90  # one event: a lookup, an analysis, a few helpdesk calls with their waits
+# A job that fails for a reason worth retrying (helpdesk busy or down, Redis gone, worker killed) runs
+# again after each of these delays; after the last one it stays in the dead-letter list. The first
+# rerun is immediate: a killed worker's job should not wait, and the helpdesk client has already
+# backed off within the job. Later ones go through RQ's scheduler.
+JOB_RETRY_INTERVALS_SECONDS = (0, 30, 120, 600, 1800)
+# A worker holds a job's lease for its timeout plus this margin; a killed worker's job is retried after.
+JOB_LEASE_MARGIN_SECONDS = 5
+WORKER_MAINTENANCE_SECONDS = 30  # how often a worker looks for jobs abandoned by killed workers
+WORKER_THREADS = 4  # jobs one worker process runs at once; they mostly wait on the helpdesk's API
+WORKER_STOP_POLL_SECONDS = 5  # how often an idle worker thread checks whether it should stop
 # A finished job's record is the idempotency key of its event: a redelivery within this window is
 # answered 200 and enqueues nothing. Zendesk retries within minutes; later ones meet the note marker.
 EVENT_DEDUPE_SECONDS = 3 * 24 * 3600
@@ -21,10 +31,17 @@ SAME_TEXT_WINDOW_SECONDS = 3600  # one customer message announced by two events 
 # Helpdesk HTTP
 HTTP_CONNECT_TIMEOUT_SECONDS = 3.05
 HTTP_READ_TIMEOUT_SECONDS = 15
-HTTP_MAX_ATTEMPTS = 5  # first try plus four retries on 429, 5xx and connection errors
+HTTP_MAX_ATTEMPTS = 4  # first try plus three retries on 429, 5xx and connection errors
 HTTP_BACKOFF_BASE_SECONDS = 0.5  # 0.5, 1, 2, 4 … between retries that carry no Retry-After
 HTTP_BACKOFF_MAX_SECONDS = 30
-HTTP_RETRY_AFTER_MAX_SECONDS = 120  # a longer Retry-After fails the attempt instead of holding a worker
+HTTP_RETRY_AFTER_MAX_SECONDS = 30  # a longer Retry-After ends the job's attempt; the job is retried later
+
+# Helpdesk rate limits, shared by every worker through Redis. Zendesk allows 200 (Team), 400
+# (Professional) or 700 (Enterprise) requests a minute. At most burst + rate requests fall in any
+# minute, so the defaults (10 + 160) stay below the smallest plan's limit.
+ZENDESK_REQUESTS_PER_MINUTE = 160
+RATE_LIMIT_BURST = 10  # requests that may go at once after a quiet spell
+RATE_LIMIT_MAX_WAIT_SECONDS = 30  # a job waits at most this for a slot, then is retried later
 
 # Redis connections made by clvdesk
 REDIS_SOCKET_TIMEOUT_SECONDS = 2  # the receiver must answer well inside Zendesk's 10 s timeout
@@ -33,6 +50,7 @@ REDIS_HEALTH_CHECK_SECONDS = 30
 # Storage
 KEY_PREFIX = "clvdesk"
 SUGGESTION_TTL_SECONDS = 180 * 24 * 3600
+REQUESTER_CACHE_SECONDS = 3600  # a requester's email, looked up once an hour at most
 CUSTOMER_IMPORT_BATCH = 5000  # rows per pipeline round trip when loading the customer store
 
 # Embedded Redis
@@ -45,3 +63,45 @@ EMBEDDED_REDIS_LOG_TAIL_LINES = 5  # lines of the server's log quoted in a start
 # Zendesk client
 HTTP_ERROR_BODY_MAX_CHARS = 500  # of a refused request's answer kept in the error: Zendesk's reason, never a page
 ZENDESK_MAX_PAGE_SIZE = 100  # Zendesk's cap on page[size] for cursor-paginated lists such as comments
+
+# CLV engine: money settings (CLVDESK_MARGIN, CLVDESK_ANNUAL_DISCOUNT_RATE, CLVDESK_CAC)
+DEFAULT_MARGIN = 0.30  # share of an order's amount that is profit
+DEFAULT_ANNUAL_DISCOUNT_RATE = 0.10  # future margin is worth 10% less a year later
+DEFAULT_CAC = 0.0  # cost of acquiring one customer, subtracted once per customer from customer equity
+# CLV engine: time
+CLV_TIME_UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
+CLV_DEFAULT_TIME_UNIT = "week"
+CLV_EXPECTED_PURCHASES_DAYS = 365  # horizon of expected_purchases_1y
+# CLV engine: fitting
+CLV_MIN_REPEAT_BUYERS = 20  # fewer repeat buyers cannot pin down purchase, drop-out or spend variation
+CLV_FIT_GRADIENT_TOLERANCE = 1e-6  # max |d mean log-likelihood / d log parameter| at a converged fit
+CLV_FIT_MAX_ITERATIONS = 500  # L-BFGS iterations from one starting point
+CLV_FIT_POLISH_STEPS = 8  # Newton steps after L-BFGS, to land on the maximum to many digits
+CLV_FIT_LINE_SEARCH_HALVINGS = 10  # halvings of a Newton step that would lower the likelihood
+CLV_HESSIAN_STEP = 1e-5  # central-difference step on log-parameters for the observed information
+CLV_PARAMETER_LIMIT = 1e6  # a parameter beyond 1e6 (or below 1e-6) has run off: the fit fails with the reason
+CLV_STALLED_PARAMETER_LIMIT = 1e3  # where the search stalls with a parameter beyond this, it was running off
+CLV_SPEND_CORRELATION_WARNING = 0.3  # |corr(frequency, spend)| above this breaks Gamma-Gamma's assumption
+# CLV engine: scoring
+CLV_QUADRATURE_NODES = 32  # Gauss–Legendre nodes for discounted purchase streams (tested to 1e-9 relative)
+CLV_DISCOUNT_TAIL = 40.0  # stop a lifetime integral where the discount factor is below e^-40
+CLV_PARETO_NODES = 48  # Gauss–Legendre nodes for Pareto/NBD's drop-out integral (tested to 1e-9 relative)
+CLV_PARETO_TAIL_STEPS = 6  # Newton steps locating where that integrand has fallen by e^-40
+# CLV engine: segments and value tiers (rules in clvdesk/clv/segments.py)
+CLV_ACTIVE_P_ALIVE = 0.5  # at least this likely to be alive: active
+CLV_LOST_P_ALIVE = 0.2  # below this: lost
+CLV_HIGH_VALUE_SHARE = 0.2  # the top 20% by value are "high value"
+CLV_NEW_CUSTOMER_DAYS = 90  # a first purchase this recent, without a repeat yet, is a new customer
+CLV_VALUE_TIER_PERCENTILES = (("top", 95.0), ("high", 80.0), ("medium", 50.0))  # by residual CLV; the rest: low
+CLV_STORE_PROGRESS_ROWS = 50_000  # loads bigger than this show a progress bar
+
+# Tier rules (clvdesk/rules.py) and their versions
+RULES_MAX_WINDOW_DAYS = 366  # rolling budgets and abuse guards look back at most a year
+RULES_MAX_ADJUSTMENT = 5.0  # an adjustment multiplies a ticket's budget by at most this
+RULES_SPEND_ATTEMPTS = 10  # a worker re-decides at most this often when other tickets of the customer spent first
+RULES_HISTORY_LIMIT = 100  # versions listed by the admin API, newest first
+SCAN_BATCH = 1000  # keys per SCAN and MGET when reading every stored suggestion
+
+# Simulation of rules on past tickets (clvdesk/simulation.py, POST /api/v1/admin/rules/simulate)
+SIMULATION_MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # a CSV of past tickets; ~1M rows of ids and labels
+SIMULATION_TICKETS_SHOWN = 200  # tickets whose suggestion changes, listed in the API's answer

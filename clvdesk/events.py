@@ -47,6 +47,7 @@ class TicketEvent(BaseModel):
     requester_id: str | None = None
     requester_external_id: str | None = None
     occurred_at: datetime | None = None
+    received_at: datetime | None = None  # when clvdesk accepted the webhook: the start of its latency
 
     @property
     def key(self) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from clvdesk.analysis import Sentiment
 from clvdesk.defaults import NOTE_REFERENCE_PREFIX
 from clvdesk.money import format_money
 from clvdesk.suggestions import Suggestion
 
 TAG_PREFIX = "clvdesk"
+EVIDENCE_SHOWN = 3  # words quoted per signal or category: enough to see why, short enough to read
 
 
 def note_reference(event_id: str) -> str:
@@ -14,8 +16,27 @@ def note_reference(event_id: str) -> str:
     return f"{NOTE_REFERENCE_PREFIX}{event_id}"
 
 
+def _quoted(words: list[str]) -> str:
+    return ", ".join(f'"{word}"' for word in words[:EVIDENCE_SHOWN])
+
+
+def _analysis_lines(sentiment: Sentiment) -> list[str]:
+    """How the customer feels, what they signal and what went wrong, each with the words that show it."""
+    if not sentiment.supported:
+        return [f"Sentiment: not read (the text is in {sentiment.language_name}, which clvdesk does not read)"]
+    feeling = f"{sentiment.label.replace('_', ' ')} ({sentiment.score:+.2f})"
+    if sentiment.language != "en":
+        feeling += f" · in {sentiment.language_name}"
+    lines = [f"Sentiment: {feeling}"]
+    if sentiment.signals:
+        lines.append("Signals: " + " · ".join(f"{s.label.lower()} ({_quoted(s.evidence)})" for s in sentiment.signals))
+    if sentiment.category.evidence:
+        lines.append(f"What went wrong: {sentiment.category.label.lower()} ({_quoted(sentiment.category.evidence)})")
+    return lines
+
+
 def render_note(suggestion: Suggestion) -> str:
-    customer, offer, sentiment = suggestion.customer, suggestion.offer, suggestion.sentiment
+    customer, offer = suggestion.customer, suggestion.offer
     money = customer.currency
 
     who = customer.email or "unknown requester"
@@ -26,9 +47,6 @@ def render_note(suggestion: Suggestion) -> str:
         )
     else:
         value = "not in the customer store"
-    feeling = f"{sentiment.label.replace('_', ' ')} ({sentiment.score:+.2f})"
-    for signal in sentiment.signals:
-        feeling += f" · {signal.label.lower()}: " + ", ".join(f'"{word}"' for word in signal.evidence[:3])
 
     if offer.instrument == "apology_only":
         offer_line = "Apology only"
@@ -36,13 +54,18 @@ def render_note(suggestion: Suggestion) -> str:
         offer_line = f"{offer.instrument_label}: {format_money(offer.amount, offer.currency)}"
     if offer.needs_approval:
         offer_line += " (needs supervisor approval)"
+    if offer.flagged:
+        offer_line += " (flagged by the abuse guard: review this customer)"
+    budget_line = f"Budget for this ticket: {format_money(offer.budget, offer.currency)}"
+    if offer.budget_left is not None:
+        budget_line += f" · rolling budget left after this offer: {format_money(offer.budget_left, offer.currency)}"
 
     lines = [
         f"clvdesk suggestion: {offer_line}",
         "",
         f"Customer: {who} · tier {customer.tier_label} · {value}",
-        f"Sentiment: {feeling}",
-        f"Budget for this ticket: {format_money(offer.budget, offer.currency)}",
+        *_analysis_lines(suggestion.sentiment),
+        budget_line,
         "",
         "Why:",
         *(f"- {reason.text} [{reason.rule}]" for reason in suggestion.reasons),

@@ -16,12 +16,16 @@ from typing import Protocol
 
 from redis import Redis
 
+from clvdesk.analysis import Sentiment, analyse
 from clvdesk.customers import CustomerStore, CustomerValue
 from clvdesk.defaults import KEY_PREFIX, NOTE_MARKER_TTL_SECONDS, SAME_TEXT_WINDOW_SECONDS
 from clvdesk.events import TicketEvent
+from clvdesk.logs import email_digest
+from clvdesk.metrics import Metrics
 from clvdesk.note import note_reference, note_tags, render_note
-from clvdesk.rules import RuleSet, decide
-from clvdesk.sentiment import Sentiment, analyse
+from clvdesk.requesters import RequesterCache
+from clvdesk.rule_store import RuleStore
+from clvdesk.spending import SpendingLedger
 from clvdesk.suggestions import CustomerView, Suggestion, SuggestionStore
 
 log = logging.getLogger("clvdesk.pipeline")
@@ -34,74 +38,88 @@ class Helpdesk(Protocol):
     def add_tags(self, ticket_id: int | str, tags: list[str]) -> list[str]: ...
 
 
-def email_digest(email: str | None) -> str:
-    """What logs say instead of an email address."""
-    return hashlib.sha256(email.encode()).hexdigest()[:12] if email else "-"
+# KEYS: the text marker, the note marker. ARGV: event id, text window, note ttl, whether there is text.
+# Returns {"repeat", first event id} | {"new", ""} | {"earlier", state}, all in one round trip.
+_CLAIM = """
+if ARGV[4] == '1' then
+  redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
+  local first = redis.call('GET', KEYS[1])
+  if first ~= ARGV[1] then return {'repeat', first} end
+end
+if redis.call('SET', KEYS[2], 'posting', 'NX', 'EX', ARGV[3]) then return {'new', ''} end
+return {'earlier', redis.call('GET', KEYS[2]) or 'posting'}
+"""
 
 
 class NoteLedger:
-    """Per-event markers: `posting` while a note may be on its way, `posted` once it is known to be."""
+    """Markers that make a note appear at most once.
+
+    Per event: `posting` while its note may be on its way, `posted` once it is known to be there.
+    Per customer message: Zendesk may announce one message twice (as ticket.created and as
+    comment_added, or through both a subscription and a trigger); only the first event posts.
+    """
 
     POSTING, POSTED = b"posting", b"posted"
 
     def __init__(self, redis: Redis, prefix: str = KEY_PREFIX):
         self._redis = redis
         self._prefix = f"{prefix}:note"
+        self._claim = redis.register_script(_CLAIM)
 
-    def claim(self, event_key: str) -> bytes | None:
-        """Mark the note as on its way; returns the earlier state when an earlier run got here first."""
-        key = f"{self._prefix}:{event_key}"
-        if self._redis.set(key, self.POSTING, nx=True, ex=NOTE_MARKER_TTL_SECONDS):
-            return None
-        return self._redis.get(key) or self.POSTING
+    def claim(self, event: TicketEvent) -> tuple[str, str]:
+        """("new", ""), ("earlier", state) when a run of this event got here before, or
+        ("repeat", first event id) when another event already brought the same message."""
+        text = event.text.strip()
+        digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+        keys = [f"{self._prefix}:text:{event.helpdesk}:{event.ticket_id}:{digest}", f"{self._prefix}:{event.key}"]
+        args = [event.event_id, SAME_TEXT_WINDOW_SECONDS, NOTE_MARKER_TTL_SECONDS, "1" if text else "0"]
+        outcome, detail = self._claim(keys=keys, args=args)
+        return outcome.decode(), detail.decode()
 
     def confirm(self, event_key: str) -> None:
         self._redis.set(f"{self._prefix}:{event_key}", self.POSTED, ex=NOTE_MARKER_TTL_SECONDS)
 
-    def first_event_for_text(self, event: TicketEvent) -> str:
-        """The event that first brought this text on this ticket (the same one, unless it is a repeat).
-
-        Zendesk may announce one customer message twice, as ticket.created and as comment_added,
-        or through both a subscription and a trigger; the second announcement gets no second note.
-        """
-        if not event.text.strip():
-            return event.event_id
-        digest = hashlib.sha256(event.text.strip().encode()).hexdigest()[:32]
-        key = f"{self._prefix}:text:{event.helpdesk}:{event.ticket_id}:{digest}"
-        self._redis.set(key, event.event_id, nx=True, ex=SAME_TEXT_WINDOW_SECONDS)
-        return (self._redis.get(key) or event.event_id.encode()).decode()
-
 
 class Pipeline:
-    """Everything one event needs, built once per worker process."""
+    """Everything one event needs, built once per worker process; the rules are read per event."""
 
     def __init__(
         self,
         *,
-        rules: RuleSet,
+        rules: RuleStore,
+        spending: SpendingLedger,
         customers: CustomerStore,
         suggestions: SuggestionStore,
         ledger: NoteLedger,
+        requesters: RequesterCache,
         helpdesk: Helpdesk,
+        metrics: Metrics,
         analyse_text: Callable[[str], Sentiment] = analyse,
     ):
         self.rules = rules
+        self.spending = spending
         self.customers = customers
         self.suggestions = suggestions
         self.ledger = ledger
+        self.requesters = requesters
         self.helpdesk = helpdesk
+        self.metrics = metrics
         self.analyse_text = analyse_text
 
     def handle(self, event: TicketEvent, now: datetime | None = None) -> Suggestion:
+        now = now or datetime.now(timezone.utc)
+        rules = self.rules.current()
         email, customer = self._find_customer(event)
         sentiment = self.analyse_text("\n".join(part for part in (event.subject, event.text) if part))
-        decision = decide(self.rules, customer, sentiment)
+        identity = (customer.email or customer.customer_id) if customer else email
+        ticket = f"{event.helpdesk}:{event.ticket_id}"
+        decision = self.spending.decide(rules, customer, sentiment, identity=identity, ticket=ticket, now=now)
         suggestion = Suggestion(
             ticket_id=event.ticket_id,
             helpdesk=event.helpdesk,
             event_id=event.event_id,
-            created_at=now or datetime.now(timezone.utc),
-            rules_version=self.rules.version,
+            created_at=now,
+            rules_version=rules.version,
             customer=CustomerView(
                 email=email,
                 customer_id=customer.customer_id if customer else None,
@@ -110,7 +128,7 @@ class Pipeline:
                 historical_spend=customer.historical_spend if customer else 0.0,
                 tier=decision.tier,
                 tier_label=decision.tier_label,
-                currency=self.rules.currency,
+                currency=rules.currency,
             ),
             sentiment=sentiment,
             offer=decision.offer,
@@ -129,24 +147,23 @@ class Pipeline:
     def _find_customer(self, event: TicketEvent) -> tuple[str | None, CustomerValue | None]:
         email, external_id = event.requester_email, event.requester_external_id
         if not email and event.requester_id:
-            user = self.helpdesk.get_user(event.requester_id)
-            email = user.get("email") or None
-            external_id = external_id or user.get("external_id") or None
+            email, found_id = self.requesters.lookup(event.helpdesk, event.requester_id, self.helpdesk.get_user)
+            external_id = external_id or found_id
         return email, self.customers.find(email=email, customer_id=external_id)
 
     def _post_once(self, event: TicketEvent, suggestion: Suggestion) -> bool:
-        first = self.ledger.first_event_for_text(event)
-        if first != event.event_id:
-            log.info("ticket=%s event=%s repeats the text of event %s: no second note", event.ticket_id, event.event_id, first)
+        outcome, detail = self.ledger.claim(event)
+        if outcome == "repeat":
+            log.info("ticket=%s repeats the message of event %s: no second note", event.ticket_id, detail)
             return False
-        earlier = self.ledger.claim(event.key)
-        if earlier == NoteLedger.POSTED:
+        if detail == NoteLedger.POSTED.decode():
             return False
-        if earlier == NoteLedger.POSTING and self._note_is_on_ticket(event):
+        if outcome == "earlier" and self._note_is_on_ticket(event):
             self.ledger.confirm(event.key)
             return False
         self.helpdesk.add_private_note(event.ticket_id, render_note(suggestion))
         self.ledger.confirm(event.key)
+        self.metrics.count("clvdesk_notes_posted_total", helpdesk=event.helpdesk)
         return True
 
     def _note_is_on_ticket(self, event: TicketEvent) -> bool:

@@ -1,8 +1,11 @@
 """Tier rules: which tier a customer is in and what appeasement their ticket earns, with the reasons.
 
 The budget for one ticket is a share of the customer's residual CLV (what they are still worth),
-capped per tier; how upset the customer is decides how much of that budget the offer uses.
-Every reason names the rule that produced it, so an agent or admin can trace any figure.
+raised or lowered by adjustments for how the ticket reads, capped per tier; how upset the customer is
+decides how much of that budget the offer uses. Guardrails then hold it to the customer's rolling
+budget across tickets and to the abuse guard. Every reason names the rule that produced it, so an
+agent or admin can trace any figure. `decide` is pure: what a customer already received comes in as
+`Usage`, read (and spent atomically) by `clvdesk.spending`.
 """
 
 from __future__ import annotations
@@ -11,16 +14,25 @@ import json
 from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
+from clvdesk.analysis import LABELS, Label, Sentiment
+from clvdesk.analysis.model import CATEGORY_LABELS, SIGNAL_LABELS
+from clvdesk.clv.segments import SEGMENTS
 from clvdesk.customers import CustomerValue
+from clvdesk.defaults import RULES_MAX_ADJUSTMENT, RULES_MAX_WINDOW_DAYS
 from clvdesk.money import format_money
-from clvdesk.sentiment import LABELS, Label, Sentiment
 
 Instrument = Literal[
-    "refund", "partial_refund", "store_credit", "discount_next_order", "free_shipping", "apology_only"
+    "refund",
+    "partial_refund",
+    "store_credit",
+    "discount_next_order",
+    "free_shipping",
+    "replacement",
+    "apology_only",
 ]
 INSTRUMENT_LABELS: dict[str, str] = {
     "refund": "Refund",
@@ -28,9 +40,16 @@ INSTRUMENT_LABELS: dict[str, str] = {
     "store_credit": "Store credit",
     "discount_next_order": "Discount on the next order",
     "free_shipping": "Free shipping",
+    "replacement": "Replacement",
     "apology_only": "Apology only",
 }
+Segment = Literal[SEGMENTS]  # type: ignore[valid-type]
+ValueTier = Literal["top", "high", "medium", "low"]  # clvdesk.clv.segments: by residual CLV percentile
+SignalName = Literal[tuple(SIGNAL_LABELS)]  # type: ignore[valid-type]
+CategoryName = Literal[tuple(CATEGORY_LABELS)]  # type: ignore[valid-type]
 Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Days = Annotated[int, Field(ge=1, le=RULES_MAX_WINDOW_DAYS)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
 
@@ -39,73 +58,163 @@ class _Strict(BaseModel):
 
 
 class TierCondition(_Strict):
-    """All given bounds must hold; an empty condition matches every customer."""
+    """All given bounds must hold; an empty condition matches every customer.
+
+    P(alive), segment and value tier come from the CLV engine; a customer imported without them
+    does not match a condition that asks for them.
+    """
 
     min_residual_clv: float | None = None
     max_residual_clv: float | None = None
     min_historical_spend: float | None = None
     max_historical_spend: float | None = None
+    min_p_alive: Share | None = None
+    max_p_alive: Share | None = None
+    segments: Annotated[list[Segment], Field(min_length=1)] | None = None
+    value_tiers: Annotated[list[ValueTier], Field(min_length=1)] | None = None
 
     def matches(self, customer: CustomerValue) -> bool:
+        p_alive = customer.p_alive
         bounds = (
             (self.min_residual_clv, customer.residual_clv, 1),
             (self.max_residual_clv, customer.residual_clv, -1),
             (self.min_historical_spend, customer.historical_spend, 1),
             (self.max_historical_spend, customer.historical_spend, -1),
+            (self.min_p_alive, p_alive, 1),
+            (self.max_p_alive, p_alive, -1),
         )
-        return all(bound is None or (value - bound) * sign >= 0 for bound, value, sign in bounds)
+        if any(bound is not None and (value is None or (value - bound) * sign < 0) for bound, value, sign in bounds):
+            return False
+        if self.segments is not None and customer.segment not in self.segments:
+            return False
+        return self.value_tiers is None or customer.value_tier in self.value_tiers
 
     def describe(self, currency: str) -> str:
-        parts = []
-        for field, text in (
-            ("min_residual_clv", "residual CLV ≥ {}"),
-            ("max_residual_clv", "residual CLV ≤ {}"),
-            ("min_historical_spend", "spend so far ≥ {}"),
-            ("max_historical_spend", "spend so far ≤ {}"),
-        ):
-            bound = getattr(self, field)
-            if bound is not None:
-                parts.append(text.format(format_money(bound, currency)))
+        money = partial(format_money, currency=currency)
+        texts = {
+            "min_residual_clv": lambda v: f"residual CLV ≥ {money(v)}",
+            "max_residual_clv": lambda v: f"residual CLV ≤ {money(v)}",
+            "min_historical_spend": lambda v: f"spend so far ≥ {money(v)}",
+            "max_historical_spend": lambda v: f"spend so far ≤ {money(v)}",
+            "min_p_alive": lambda v: f"P(alive) ≥ {v:.0%}",
+            "max_p_alive": lambda v: f"P(alive) ≤ {v:.0%}",
+            "segments": lambda v: "segment " + " or ".join(v),
+            "value_tiers": lambda v: "value tier " + " or ".join(v),
+        }
+        parts = [text(getattr(self, field)) for field, text in texts.items() if getattr(self, field) is not None]
         return " and ".join(parts) or "every other customer"
+
+
+class RollingBudget(_Strict):
+    """What one customer may receive across all their tickets in `days`: base + share × residual CLV."""
+
+    share: Share
+    days: Days
+    base_amount: Amount = 0
+
+
+class AbuseGuard(_Strict):
+    """A customer appeased `max_appeasements` times within `days` gets an apology only, flagged."""
+
+    max_appeasements: Annotated[int, Field(ge=1)]
+    days: Days
 
 
 class Tier(_Strict):
     name: Slug
-    label: str
+    label: Annotated[str, StringConstraints(min_length=1, max_length=80)]
     when: TierCondition = TierCondition()
-    budget_share: Annotated[float, Field(ge=0, le=1)]
+    budget_share: Share
     base_amount: Amount = 0
     max_amount: Amount
     min_amount: Amount = 0
     instruments: Annotated[list[Instrument], Field(min_length=1)]
+    category_instruments: dict[CategoryName, Annotated[list[Instrument], Field(min_length=1)]] = {}
     approval_above: Amount | None = None
+    rolling_budget: RollingBudget | None = None
+    abuse_guard: AbuseGuard | None = None
 
-    @model_validator(mode="after")
-    def _bounds(self) -> Tier:
-        if self.min_amount > self.max_amount:
-            raise ValueError(f"min_amount {self.min_amount:g} is above max_amount {self.max_amount:g}")
-        return self
+    @field_validator("min_amount")
+    @classmethod
+    def _min_below_max(cls, value: float, info: ValidationInfo) -> float:
+        top = info.data.get("max_amount")
+        if top is not None and value > top:
+            raise ValueError(f"the minimum {value:g} is above the maximum {top:g}")
+        return value
+
+
+class Adjustment(_Strict):
+    """Multiplies the budget of a ticket whose label is one of `labels` (any, if absent) and that
+    shows every signal in `signals`, before the tier's cap."""
+
+    name: Slug
+    labels: Annotated[list[Label], Field(min_length=1)] | None = None
+    signals: list[SignalName] = []
+    budget_multiplier: Annotated[float, Field(ge=0, le=RULES_MAX_ADJUSTMENT, allow_inf_nan=False)]
+
+    def applies(self, sentiment: Sentiment) -> bool:
+        label_ok = self.labels is None or sentiment.label in self.labels
+        return label_ok and all(sentiment.has(signal) for signal in self.signals)
+
+
+def _unique(what: str, names: list[str]) -> None:
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"{what} names must be unique; repeated: {', '.join(repeated)}")
 
 
 class RuleSet(_Strict):
-    version: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    version: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "draft"
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-    unknown_customer_tier: Slug
-    sentiment_multipliers: dict[Label, Annotated[float, Field(ge=0, le=2)]]
     tiers: Annotated[list[Tier], Field(min_length=1)]
+    unknown_customer_tier: Slug
+    sentiment_multipliers: dict[Label, Annotated[float, Field(ge=0, le=2, allow_inf_nan=False)]]
+    adjustments: list[Adjustment] = []
+    # What an instrument costs the company per unit of face value: store credit and discounts cost less than cash.
+    instrument_costs: dict[Instrument, Share]
 
-    @model_validator(mode="after")
-    def _consistent(self) -> RuleSet:
-        names = [tier.name for tier in self.tiers]
-        repeated = sorted({name for name in names if names.count(name) > 1})
-        if repeated:
-            raise ValueError(f"tier names repeat: {', '.join(repeated)}")
-        if self.unknown_customer_tier not in names:
-            raise ValueError(f"unknown_customer_tier {self.unknown_customer_tier!r} is not a tier")
-        missing = sorted(set(LABELS) - set(self.sentiment_multipliers))
+    @field_validator("tiers")
+    @classmethod
+    def _unique_names(cls, tiers: list[Tier]) -> list[Tier]:
+        _unique("tier", [tier.name for tier in tiers])
+        return tiers
+
+    @field_validator("unknown_customer_tier")
+    @classmethod
+    def _known_tier(cls, value: str, info: ValidationInfo) -> str:
+        names = [tier.name for tier in info.data.get("tiers") or []]
+        if names and value not in names:
+            raise ValueError(f"{value!r} is not one of the tiers ({', '.join(names)})")
+        return value
+
+    @field_validator("sentiment_multipliers")
+    @classmethod
+    def _every_label(cls, value: dict[str, float]) -> dict[str, float]:
+        missing = [label for label in LABELS if label not in value]
         if missing:
-            raise ValueError(f"sentiment_multipliers lacks {', '.join(missing)}")
-        return self
+            raise ValueError(f"needs a multiplier for every label; missing: {', '.join(missing)}")
+        return value
+
+    @field_validator("adjustments")
+    @classmethod
+    def _unique_adjustments(cls, value: list[Adjustment]) -> list[Adjustment]:
+        _unique("adjustment", [adjustment.name for adjustment in value])
+        return value
+
+    @field_validator("instrument_costs")
+    @classmethod
+    def _every_instrument_costed(cls, value: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        used = {
+            instrument
+            for tier in info.data.get("tiers") or []
+            for choices in (tier.instruments, *tier.category_instruments.values())
+            for instrument in choices
+            if instrument != "apology_only"
+        }
+        missing = sorted(used - set(value))
+        if missing:
+            raise ValueError(f"needs the cost of every instrument a tier offers; missing: {', '.join(missing)}")
+        return value
 
     def tier(self, name: str) -> Tier:
         return next(tier for tier in self.tiers if tier.name == name)
@@ -127,6 +236,18 @@ class Offer(BaseModel):
     currency: str
     budget: float
     needs_approval: bool
+    cost: float = 0.0  # what the offer costs the company: amount × the instrument's cost share
+    budget_left: float | None = None  # of the customer's rolling budget after this offer; None without one
+    flagged: bool = False  # the abuse guard stopped the offer
+
+
+class Usage(BaseModel):
+    """What a customer received within the tier's windows, before this ticket."""
+
+    model_config = ConfigDict(frozen=True)
+
+    spent: float = 0.0  # face value within the rolling budget's window
+    appeasements: int = 0  # offers above zero within the abuse guard's window
 
 
 class Decision(BaseModel):
@@ -149,74 +270,154 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
     return RuleSet.model_validate(json.loads(text))
 
 
-def _classify(rules: RuleSet, customer: CustomerValue | None) -> tuple[Tier, Reason]:
+def classify(rules: RuleSet, customer: CustomerValue | None) -> tuple[Tier, str]:
+    """The customer's tier and the rule that placed them there: the imported tier, else the first tier
+    whose condition matches, else the unknown customers' tier."""
     if customer is None:
-        tier = rules.tier(rules.unknown_customer_tier)
-        return tier, Reason(rule="unknown_customer_tier", text=f"Customer not in the customer store: tier {tier.label}")
+        return rules.tier(rules.unknown_customer_tier), "unknown_customer_tier"
     if customer.tier and customer.tier in {tier.name for tier in rules.tiers}:
-        tier = rules.tier(customer.tier)
-        return tier, Reason(rule=f"tiers.{tier.name}", text=f"Tier {tier.label}, as imported for this customer")
-    index, tier = next(
-        ((index, tier) for index, tier in enumerate(rules.tiers) if tier.when.matches(customer)),
-        (None, rules.tier(rules.unknown_customer_tier)),
-    )
-    rule = f"tiers.{tier.name}.when" if index is not None else "unknown_customer_tier"
-    return tier, Reason(rule=rule, text=f"Tier {tier.label}: {tier.when.describe(rules.currency)}")
+        return rules.tier(customer.tier), f"tiers.{customer.tier}"
+    tier = next((tier for tier in rules.tiers if tier.when.matches(customer)), None)
+    if tier is None:
+        return rules.tier(rules.unknown_customer_tier), "unknown_customer_tier"
+    return tier, f"tiers.{tier.name}.when"
 
 
-def decide(rules: RuleSet, customer: CustomerValue | None, sentiment: Sentiment) -> Decision:
-    """Apply the rules to one ticket. Pure: the same inputs always give the same decision."""
+def _tier_reason(rules: RuleSet, customer: CustomerValue | None, tier: Tier, rule: str) -> Reason:
+    if customer is None:
+        return Reason(rule=rule, text=f"Customer not in the customer store: tier {tier.label}")
+    if rule == f"tiers.{tier.name}":
+        return Reason(rule=rule, text=f"Tier {tier.label}, as imported for this customer")
+    return Reason(rule=rule, text=f"Tier {tier.label}: {tier.when.describe(rules.currency)}")
+
+
+def rolling_limit(tier: Tier, residual_clv: float) -> float | None:
+    """The most the customer may receive within the tier's rolling window; None without a limit."""
+    budget = tier.rolling_budget
+    return None if budget is None else round(budget.base_amount + budget.share * max(residual_clv, 0.0), 2)
+
+
+class Outcome(NamedTuple):
+    """The figures of a decision, without the reasons' text."""
+
+    tier: Tier
+    instrument: str
+    amount: float
+    budget: float
+    cost: float
+    needs_approval: bool
+    budget_left: float | None
+    flagged: bool
+
+
+def evaluate(
+    rules: RuleSet,
+    customer: CustomerValue | None,
+    sentiment: Sentiment,
+    usage: Usage = Usage(),
+    reasons: list[Reason] | None = None,
+    placed: tuple[Tier, str] | None = None,
+) -> Outcome:
+    """The engine. Appends a reason per rule applied when given a list; the simulation passes none,
+    since writing the reasons is most of the cost, and passes `placed`, the customer's
+    `classify(rules, customer)`, which it works out once per customer rather than per ticket."""
     money = partial(format_money, currency=rules.currency)
-    tier, why_tier = _classify(rules, customer)
-    reasons = [why_tier]
+    tier, tier_rule = placed or classify(rules, customer)
     residual = max(customer.residual_clv, 0.0) if customer else 0.0
     key = f"tiers.{tier.name}"
 
     budget = tier.base_amount + tier.budget_share * residual
-    share_text = f"{tier.budget_share:.0%} of residual CLV {money(residual)}"
-    if tier.base_amount:
-        share_text = f"{money(tier.base_amount)} + {share_text}"
-    reasons.append(Reason(rule=f"{key}.budget_share", text=f"Budget is {share_text} = {money(budget)}"))
+    if reasons is not None:
+        reasons.append(_tier_reason(rules, customer, tier, tier_rule))
+        share_text = f"{tier.budget_share:.0%} of residual CLV {money(residual)}"
+        if tier.base_amount:
+            share_text = f"{money(tier.base_amount)} + {share_text}"
+        reasons.append(Reason(rule=f"{key}.budget_share", text=f"Budget is {share_text} = {money(budget)}"))
+    for adjustment in rules.adjustments:
+        if adjustment.applies(sentiment):
+            budget *= adjustment.budget_multiplier
+            if reasons is not None:
+                text = f"Budget × {adjustment.budget_multiplier:g} for this ticket = {money(budget)}"
+                reasons.append(Reason(rule=f"adjustments.{adjustment.name}", text=text))
     if budget > tier.max_amount:
         budget = tier.max_amount
-        reasons.append(Reason(rule=f"{key}.max_amount", text=f"Capped at the tier maximum {money(budget)}"))
+        if reasons is not None:
+            reasons.append(Reason(rule=f"{key}.max_amount", text=f"Capped at the tier maximum {money(budget)}"))
 
     multiplier = rules.sentiment_multipliers[sentiment.label]
     amount = round(budget * multiplier, 2)
-    reasons.append(
-        Reason(
-            rule=f"sentiment_multipliers.{sentiment.label}",
-            text=f"Sentiment {LABELS[sentiment.label].lower()} ({sentiment.score:+.2f}): "
-            f"offer {multiplier:.0%} of the budget = {money(amount)}",
-        )
-    )
+    if reasons is not None:
+        feeling = f"Sentiment {LABELS[sentiment.label].lower()} ({sentiment.score:+.2f})"
+        if not sentiment.supported:
+            feeling = f"Text in {sentiment.language_name}, which clvdesk does not read: treated as neutral"
+        text = f"{feeling}: offer {multiplier:.0%} of the budget = {money(amount)}"
+        reasons.append(Reason(rule=f"sentiment_multipliers.{sentiment.label}", text=text))
 
-    if amount < tier.min_amount or amount <= 0:
-        instrument: Instrument = "apology_only"
-        reasons.append(
-            Reason(rule=f"{key}.min_amount", text=f"Below the tier minimum {money(tier.min_amount)}: apologise only")
-        )
+    limit = rolling_limit(tier, residual)
+    left = None if limit is None else round(max(limit - usage.spent, 0.0), 2)
+    if left is not None and amount > left:
+        amount = left
+        if reasons is not None:
+            text = (
+                f"Already received {money(usage.spent)} of {money(limit)} in the last "
+                f"{tier.rolling_budget.days} days: offer at most {money(left)}"
+            )
+            reasons.append(Reason(rule=f"{key}.rolling_budget", text=text))
+
+    flagged = tier.abuse_guard is not None and usage.appeasements >= tier.abuse_guard.max_appeasements
+    if flagged:
         amount = 0.0
-    else:
-        instrument = tier.instruments[0]
-        reasons.append(
-            Reason(rule=f"{key}.instruments", text=f"{INSTRUMENT_LABELS[instrument]} is this tier's first choice")
-        )
+        if reasons is not None:
+            text = (
+                f"{usage.appeasements} appeasements in the last {tier.abuse_guard.days} days: "
+                "apologise only and review this customer"
+            )
+            reasons.append(Reason(rule=f"{key}.abuse_guard", text=text))
+    elif amount < tier.min_amount or amount <= 0:
+        amount = 0.0
+        if reasons is not None:
+            text = f"Below the tier minimum {money(tier.min_amount)}: apologise only"
+            reasons.append(Reason(rule=f"{key}.min_amount", text=text))
+
+    instrument = "apology_only"
+    if amount > 0:
+        choices = tier.category_instruments.get(sentiment.category.name)
+        instrument = choices[0] if choices else tier.instruments[0]
+        if reasons is not None and choices:
+            text = f"{INSTRUMENT_LABELS[instrument]} comes first for {sentiment.category.label.lower()}"
+            reasons.append(Reason(rule=f"{key}.category_instruments.{sentiment.category.name}", text=text))
+        elif reasons is not None:
+            text = f"{INSTRUMENT_LABELS[instrument]} is this tier's first choice"
+            reasons.append(Reason(rule=f"{key}.instruments", text=text))
 
     needs_approval = tier.approval_above is not None and amount > tier.approval_above
-    if needs_approval:
-        reasons.append(
-            Reason(
-                rule=f"{key}.approval_above",
-                text=f"Above {money(tier.approval_above)}: a supervisor must approve",
-            )
-        )
+    if needs_approval and reasons is not None:
+        text = f"Above {money(tier.approval_above)}: a supervisor must approve"
+        reasons.append(Reason(rule=f"{key}.approval_above", text=text))
+    cost_share = rules.instrument_costs.get(instrument, 0.0)
+    cost = round(amount * cost_share, 2)
+    if amount > 0 and reasons is not None:
+        text = f"Costs the company {cost_share:.0%} of face value = {money(cost)}"
+        reasons.append(Reason(rule=f"instrument_costs.{instrument}", text=text))
+    budget_left = None if left is None else round(left - amount, 2)
+    return Outcome(tier, instrument, amount, round(budget, 2), cost, needs_approval, budget_left, flagged)
+
+
+def decide(
+    rules: RuleSet, customer: CustomerValue | None, sentiment: Sentiment, usage: Usage = Usage()
+) -> Decision:
+    """Apply the rules to one ticket, with every reason. Pure: the same inputs always give the same decision."""
+    reasons: list[Reason] = []
+    outcome = evaluate(rules, customer, sentiment, usage, reasons)
     offer = Offer(
-        instrument=instrument,
-        instrument_label=INSTRUMENT_LABELS[instrument],
-        amount=amount,
+        instrument=outcome.instrument,
+        instrument_label=INSTRUMENT_LABELS[outcome.instrument],
+        amount=outcome.amount,
         currency=rules.currency,
-        budget=round(budget, 2),
-        needs_approval=needs_approval,
+        budget=outcome.budget,
+        needs_approval=outcome.needs_approval,
+        cost=outcome.cost,
+        budget_left=outcome.budget_left,
+        flagged=outcome.flagged,
     )
-    return Decision(tier=tier.name, tier_label=tier.label, offer=offer, reasons=reasons)
+    return Decision(tier=outcome.tier.name, tier_label=outcome.tier.label, offer=offer, reasons=reasons)

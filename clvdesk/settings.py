@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from clvdesk.defaults import JOB_TIMEOUT_SECONDS, ZENDESK_REQUESTS_PER_MINUTE
+from clvdesk.defaults import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_CAC, DEFAULT_MARGIN
 
 ENV_PREFIX = "CLVDESK_"
 
@@ -39,6 +42,12 @@ class Settings(BaseSettings):
     zendesk_oauth_token: SecretStr | None = None
     zendesk_webhook_secret: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     api_token: SecretStr | None = None
+    admin_token: SecretStr | None = None  # the admin API's; unset, the admin API answers 503
+    zendesk_requests_per_minute: Annotated[float, Field(gt=0)] = ZENDESK_REQUESTS_PER_MINUTE
+    job_timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = JOB_TIMEOUT_SECONDS
+    margin: Annotated[float, Field(gt=0, le=1)] = DEFAULT_MARGIN  # share of spend that is profit
+    annual_discount_rate: Annotated[float, Field(gt=0, le=1)] = DEFAULT_ANNUAL_DISCOUNT_RATE
+    cac: Annotated[float, Field(ge=0)] = DEFAULT_CAC  # acquisition cost per customer
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("redis_url")

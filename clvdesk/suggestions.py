@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
+from itertools import islice
 
 from pydantic import BaseModel, ConfigDict
 from redis import Redis
 
-from clvdesk.defaults import KEY_PREFIX, SUGGESTION_TTL_SECONDS
+from clvdesk.analysis import Sentiment
+from clvdesk.defaults import KEY_PREFIX, SCAN_BATCH, SUGGESTION_TTL_SECONDS
 from clvdesk.rules import Offer, Reason
-from clvdesk.sentiment import Sentiment
 
 
 class CustomerView(BaseModel):
@@ -55,6 +57,12 @@ class SuggestionStore:
             suggestion.model_dump_json(),
             ex=SUGGESTION_TTL_SECONDS,
         )
+
+    def all(self) -> Iterator[Suggestion]:
+        """Every stored suggestion (the latest per ticket), for simulating rules on tickets already seen."""
+        keys = self._redis.scan_iter(f"{self._prefix}:*", count=SCAN_BATCH)
+        while batch := list(islice(keys, SCAN_BATCH)):
+            yield from (Suggestion.model_validate_json(raw) for raw in self._redis.mget(batch) if raw)
 
     def latest(self, helpdesk: str, ticket_id: str) -> Suggestion | None:
         raw = self._redis.get(self._key(helpdesk, ticket_id))

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import hmac
-from functools import wraps
+from flask import Blueprint, Response, current_app
 
-from flask import Blueprint, Response, current_app, request
-
+from plugin.auth import require_bearer
 from plugin.errors import error
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def require_token(view):
-    """Accept only `Authorization: Bearer <CLVDESK_API_TOKEN>`, compared in constant time."""
-
-    @wraps(view)
-    def guarded(*args, **kwargs):
-        expected = current_app.extensions["clvdesk"].settings.api_token.get_secret_value().encode()
-        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
-            response = error(401, "unauthorized", "send Authorization: Bearer <CLVDESK_API_TOKEN>")
-            response.headers["WWW-Authenticate"] = 'Bearer realm="clvdesk"'
-            return response
-        return view(*args, **kwargs)
-
-    return guarded
+require_token = require_bearer("api_token", "api")
 
 
 @bp.get("/tickets/<ticket_id>/suggestion")

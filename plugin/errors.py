@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from clvdesk.defaults import MAX_WEBHOOK_BYTES, REDIS_DOWN_RETRY_AFTER_SECONDS
+from clvdesk.defaults import REDIS_DOWN_RETRY_AFTER_SECONDS
 
 
 def error(status: int, code: str, message: str, **headers: str):
@@ -21,7 +21,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         if exc.code == 413:
-            return error(413, "payload_too_large", f"the body is larger than {MAX_WEBHOOK_BYTES} bytes")
+            return error(413, "payload_too_large", f"the body is larger than {request.max_content_length} bytes")
         return error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
 
     @app.errorhandler(RedisConnectionError)
@@ -34,3 +34,8 @@ def register_error_handlers(app: Flask) -> None:
             "the queue is unreachable; nothing was stored, retry later",
             **{"Retry-After": str(REDIS_DOWN_RETRY_AFTER_SECONDS)},
         )
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return error(500, "internal_error", "clvdesk failed to handle the request; it is logged")

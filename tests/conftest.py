@@ -21,6 +21,7 @@ from workers.worker import run_worker
 
 WEBHOOK_SECRET = "whsec-test-0123456789"
 API_TOKEN = "api-token-test-0123456789"
+ADMIN_TOKEN = "admin-token-test-0123456789"
 ZENDESK_EMAIL = "clvdesk@example.com"
 ZENDESK_TOKEN = "zendesk-token-test"
 
@@ -62,6 +63,7 @@ def settings(redis_url, standin, tmp_path):
         zendesk_api_token=ZENDESK_TOKEN,
         zendesk_webhook_secret=WEBHOOK_SECRET,
         api_token=API_TOKEN,
+        admin_token=ADMIN_TOKEN,
     )
 
 

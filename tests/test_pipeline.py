@@ -67,6 +67,9 @@ def test_event_becomes_one_private_note_with_value_and_reasons(shop, deliver, wo
         "currency": "USD",
         "budget": 100.0,
         "needs_approval": False,
+        "cost": 100.0,  # a partial refund is cash: it costs its face value
+        "budget_left": 100.0,  # of the 30-day rolling budget, 40% of $500
+        "flagged": False,
     }
     assert data["rules_version"] == "default-2026.11"
     assert data["sentiment"]["label"] == "very_negative"

@@ -172,3 +172,12 @@ def test_redis_down_is_503_and_nothing_is_lost(settings, tmp_path):
 def test_health_and_readiness(client):
     assert client.get("/healthz").json == {"status": "ok"}
     assert client.get("/readyz").json == {"status": "ready"}
+
+
+def test_oversized_field_is_rejected_and_nothing_stored(deliver, redis):
+    body = created()
+    body["detail"]["subject"] = "s" * 5000
+    response = deliver(body)
+    assert response.status_code == 400
+    assert response.json["message"].startswith("detail.subject: String should have at most 1024 characters")
+    assert queued(redis) == 0

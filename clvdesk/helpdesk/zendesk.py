@@ -21,6 +21,8 @@ from clvdesk.defaults import (
 )
 
 from clvdesk import __version__
+from clvdesk.metrics import Metrics
+from clvdesk.ratelimit import RateLimiter, RateLimitWaitTooLong
 
 log = logging.getLogger("clvdesk.helpdesk")
 
@@ -96,6 +98,8 @@ class ZendeskClient:
         session: requests.Session | None = None,
         max_attempts: int = HTTP_MAX_ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
+        limiter: RateLimiter | None = None,
+        metrics: Metrics | None = None,
     ):
         if oauth_token:
             self._auth: AuthBase = _BearerAuth(oauth_token)
@@ -108,8 +112,15 @@ class ZendeskClient:
         self._base_url = base_url.rstrip("/")
         self._owns_session = session is None
         self._session = session or requests.Session()
+        # Proxies, CA bundle and client certificate from the environment, read once: requests would
+        # otherwise read the environment and ~/.netrc again on every call.
+        self._transport = self._session.merge_environment_settings(self._base_url, {}, None, None, None)
+        if self._owns_session:
+            self._session.trust_env = False
         self._max_attempts = max_attempts
         self._sleep = sleep
+        self._limiter = limiter
+        self._metrics = metrics
         self._headers = {
             "Accept": "application/json",
             "Content-Type": "application/json",
@@ -165,9 +176,18 @@ class ZendeskClient:
         return self._call("PUT", f"/api/v2/tickets/{_record_id(ticket_id)}/tags", json={"tags": list(tags)})["tags"]
 
     def _call(self, method: str, path: str, *, params: dict | None = None, json: dict | None = None) -> dict:
-        """One API call with Zendesk's retry rules: 429 waits Retry-After, 5xx and network errors back off."""
+        """One API call with Zendesk's retry rules: 429 waits Retry-After, 5xx and network errors back off.
+
+        With a shared limiter every attempt first takes a slot from the account's budget, and a 429
+        pauses the whole account (every worker) instead of only this caller.
+        """
         cause: Exception | None = None
         for attempt in range(1, self._max_attempts + 1):
+            if self._limiter is not None:
+                try:
+                    self._limiter.acquire()
+                except RateLimitWaitTooLong as exc:
+                    raise HelpdeskUnavailable(method, path, None, attempt - 1, str(exc)) from exc
             try:
                 response = self._session.request(
                     method,
@@ -177,11 +197,14 @@ class ZendeskClient:
                     headers=self._headers,
                     auth=self._auth,
                     timeout=(HTTP_CONNECT_TIMEOUT_SECONDS, HTTP_READ_TIMEOUT_SECONDS),
+                    **self._transport,
                 )
             except _RETRIED_EXCEPTIONS as exc:
                 cause, status, reason, wait = exc, None, type(exc).__name__, self._backoff(attempt)
             else:
                 cause, status = None, response.status_code
+            self._count("clvdesk_helpdesk_requests_total", status=str(status or 0))
+            if status is not None:
                 if status < 400:
                     return _json_body(method, path, response)
                 if status != 429 and status < 500:
@@ -193,13 +216,22 @@ class ZendeskClient:
                         reason = f"Retry-After {retry_after:g}s is over {HTTP_RETRY_AFTER_MAX_SECONDS}s"
                         raise HelpdeskUnavailable(method, path, status, attempt, reason)
                     wait = retry_after
+                    if self._limiter is not None:
+                        self._limiter.pause(retry_after)
+                        wait = 0  # the next acquire() waits out the pause with everyone else
             if attempt < self._max_attempts:
                 log.warning(
                     "%s %s %s (attempt %d of %d); retrying in %.1fs",
                     method, path, reason, attempt, self._max_attempts, wait,
                 )
-                self._sleep(wait)
+                self._count("clvdesk_helpdesk_retries_total")
+                if wait:
+                    self._sleep(wait)
         raise HelpdeskUnavailable(method, path, status, self._max_attempts, reason) from cause
+
+    def _count(self, name: str, **labels: str) -> None:
+        if self._metrics is not None:
+            self._metrics.count(name, **labels)
 
     @staticmethod
     def _backoff(attempt: int) -> float:

@@ -1,7 +1,8 @@
 """A stand-in Zendesk on 127.0.0.1: a real HTTP server keeping Zendesk's documented contract, for the demo and tests.
 
 It serves the Support API calls clvdesk makes, with Zendesk's paths, credentials check, error bodies and
-cursor pagination, and can be told to fail the next requests (429 with Retry-After, 5xx) to exercise retries.
+cursor pagination. It can enforce a per-minute rate limit as Zendesk does (429 with Retry-After), fail
+the next requests or a random share of them (429, 5xx), and hold an answer back to simulate a slow API.
 """
 
 from __future__ import annotations
@@ -13,9 +14,13 @@ import html
 import itertools
 import json
 import logging
+import math
+import random
 import re
 import secrets
 import threading
+import time
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -102,6 +107,15 @@ def _decode_cursor(cursor: str) -> int:
     return int(number)
 
 
+def _fault_answer(status: int, retry_after: int | None) -> _Answer:
+    """An injected failure, with the body Zendesk sends for that status."""
+    headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+    if status == 429:
+        return _text_answer(429, RATE_LIMITED_TEXT, headers)
+    phrase = HTTPStatus(status).phrase
+    return _json_answer(status, {"error": phrase.replace(" ", ""), "description": phrase}, headers)
+
+
 def _tag_list(value: object) -> list[str]:
     """Zendesk takes tags as a list or as one space-separated string."""
     return value.split() if isinstance(value, str) else [str(tag) for tag in value or ()]
@@ -127,6 +141,8 @@ class ZendeskStandin:
         port: int = 0,
         validate: Callable[[StandinRequest], None] | None = None,
         on_note: Callable[[int, dict], None] | None = None,
+        requests_per_minute: int | None = None,
+        rate_window_seconds: float = 60,
     ):
         self.email = email
         # with no credential given, make one up, so the server never takes every caller
@@ -145,6 +161,15 @@ class ZendeskStandin:
         self._comments: dict[int, list[dict]] = {}
         self._notes: list[tuple[int, dict]] = []
         self._faults: list[_Fault] = []
+        # Zendesk counts requests per minute; a shorter window lets a test show the same in seconds.
+        self._limit = requests_per_minute
+        self._window = rate_window_seconds
+        self._served_at: deque[float] = deque()  # authenticated requests within the window
+        self.rate_limited = 0  # 429s answered because the rate limit was exceeded (not injected)
+        self.injected: Counter[int] = Counter()  # statuses answered by fail_randomly()
+        self._random_faults: tuple[float, tuple[float, ...], tuple[int, ...], int, random.Random] | None = None
+        self._delays: list[tuple[float, str | None]] = []
+        self.holding = threading.Event()  # set while an answer is held back by delay_next()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.add_user(AGENT_ID, email, name="clvdesk", role="agent")
@@ -233,6 +258,16 @@ class ZendeskStandin:
         with self._lock:
             self._faults.append(_Fault(status, times, retry_after, method.upper() if method else None))
 
+    def fail_randomly(self, shares: dict[int, float], *, retry_after: int = 1, seed: int = 0) -> None:
+        """From now on, answer each request with status s (instead of serving it) with probability shares[s]."""
+        with self._lock:
+            self._random_faults = (tuple(shares.values()), tuple(shares), retry_after, random.Random(seed))
+
+    def delay_next(self, seconds: float, *, method: str | None = None) -> None:
+        """Serve the next request (of `method`, if given) but hold its answer back for `seconds`."""
+        with self._lock:
+            self._delays.append((seconds, method.upper() if method else None))
+
     def comments(self, ticket_id: int) -> list[dict]:
         """Every comment on the ticket, oldest first."""
         with self._lock:
@@ -263,7 +298,7 @@ class ZendeskStandin:
                 with self._lock:
                     self.violations.append(str(exc))
                 return _text_answer(400, str(exc))
-        fault = self._take_fault(request.method)
+        fault = self._take_fault(request.method) or self._random_fault()
         if fault is not None:
             return fault
         route = _route(request.method, request.path)
@@ -275,7 +310,46 @@ class ZendeskStandin:
             return _json_answer(200, {"user": {"id": None, "name": "Anonymous user", "role": "end-user"}})
         if not self._authenticated(authorization):
             return _json_answer(401, UNAUTHENTICATED)
+        limited = self._over_limit()
+        if limited is not None:
+            return limited
         return serve(self, request, record_id)
+
+    def _over_limit(self) -> _Answer | None:
+        """Zendesk's per-minute budget: past it, 429 with the seconds until a request may go again."""
+        if self._limit is None:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            while self._served_at and now - self._served_at[0] >= self._window:
+                self._served_at.popleft()
+            if len(self._served_at) >= self._limit:
+                self.rate_limited += 1
+                wait = max(1, math.ceil(self._window - (now - self._served_at[0])))
+                return _text_answer(429, RATE_LIMITED_TEXT, {"Retry-After": str(wait)})
+            self._served_at.append(now)
+        return None
+
+    def _random_fault(self) -> _Answer | None:
+        with self._lock:
+            if self._random_faults is None:
+                return None
+            shares, statuses, retry_after, rng = self._random_faults
+            draw = rng.random()
+            for share, status in zip(shares, statuses):
+                if draw < share:
+                    self.injected[status] += 1
+                    return _fault_answer(status, retry_after)
+                draw -= share
+        return None
+
+    def _take_delay(self, method: str) -> float:
+        with self._lock:
+            delay = next((d for d in self._delays if d[1] in (None, method)), None)
+            if delay is None:
+                return 0.0
+            self._delays.remove(delay)
+        return delay[0]
 
     def _take_fault(self, method: str) -> _Answer | None:
         with self._lock:
@@ -285,11 +359,7 @@ class ZendeskStandin:
             fault.remaining -= 1
             if fault.remaining <= 0:
                 self._faults.remove(fault)
-        headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
-        if fault.status == 429:
-            return _text_answer(429, RATE_LIMITED_TEXT, headers)
-        phrase = HTTPStatus(fault.status).phrase
-        return _json_answer(fault.status, {"error": phrase.replace(" ", ""), "description": phrase}, headers)
+        return _fault_answer(fault.status, fault.retry_after)
 
     def _authenticated(self, authorization: str) -> bool:
         scheme, _, value = authorization.partition(" ")
@@ -509,6 +579,7 @@ class _Handler(BaseHTTPRequestHandler):
     """Reads one request, lets the stand-in decide the answer, records both."""
 
     protocol_version = "HTTP/1.1"  # keep-alive, as the client's session expects
+    disable_nagle_algorithm = True  # headers and body go out as separate writes; do not wait for ACKs
     timeout = IDLE_CONNECTION_SECONDS
     server: _Server
 
@@ -531,6 +602,11 @@ class _Handler(BaseHTTPRequestHandler):
         request.status = answer.status
         with standin._lock:
             standin.requests.append(request)
+        delay = standin._take_delay(request.method)
+        if delay:
+            standin.holding.set()
+            time.sleep(delay)
+            standin.holding.clear()
         self.send_response(answer.status)
         for name, value in answer.headers.items():
             self.send_header(name, value)

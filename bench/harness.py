@@ -1,0 +1,130 @@
+"""Shared parts of the benchmarks: a scratch Redis, a stand-in Zendesk with tickets, signed events,
+and timing helpers. Everything runs on 127.0.0.1 and stops by itself."""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+from redis import Redis
+
+from clvdesk.connection import connect
+from clvdesk.customers import CustomerStore, CustomerValue
+from clvdesk.helpdesk.zendesk_standin import ZendeskStandin
+from clvdesk.redis_server import ensure_embedded_redis, stop_embedded_redis
+
+ROOT = Path(__file__).resolve().parents[1]
+ZENDESK_EMAIL = "bench@example.com"
+ZENDESK_TOKEN = "bench-zendesk-token"
+WEBHOOK_SECRET = "bench-webhook-secret"
+API_TOKEN = "bench-api-token"
+REQUESTERS = 2000  # distinct customers behind the tickets
+
+
+@contextmanager
+def scratch_redis() -> Iterator[tuple[str, Redis, Path]]:
+    """An embedded Redis (AOF on) in a temporary directory, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="clvdesk-bench-") as directory:
+        data_dir = Path(directory)
+        url = ensure_embedded_redis(data_dir)
+        try:
+            yield url, connect(url), data_dir
+        finally:
+            stop_embedded_redis(data_dir)
+
+
+@contextmanager
+def shop(redis: Redis, tickets: int, **standin_options) -> Iterator[ZendeskStandin]:
+    """A stand-in Zendesk with `tickets` tickets from REQUESTERS customers, half of them in the store."""
+    standin = ZendeskStandin(email=ZENDESK_EMAIL, api_token=ZENDESK_TOKEN, **standin_options).start()
+    for user in range(1, REQUESTERS + 1):
+        standin.add_user(user, f"customer{user}@example.com")
+    for ticket in range(1, tickets + 1):
+        standin.add_ticket(ticket, requester_id=requester_of(ticket))
+    CustomerStore(redis).replace_all(
+        CustomerValue(email=f"customer{user}@example.com", residual_clv=user % 700, historical_spend=user % 1100)
+        for user in range(1, REQUESTERS + 1, 2)
+    )
+    try:
+        yield standin
+    finally:
+        standin.stop()
+
+
+def requester_of(ticket: int) -> int:
+    return (ticket * 7919) % REQUESTERS + 1
+
+
+def clvdesk_env(redis_url: str, zendesk_url: str, **extra: str) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("CLVDESK_")}
+    return {
+        **env,
+        "CLVDESK_REDIS_URL": redis_url,
+        "CLVDESK_ZENDESK_URL": zendesk_url,
+        "CLVDESK_ZENDESK_EMAIL": ZENDESK_EMAIL,
+        "CLVDESK_ZENDESK_API_TOKEN": ZENDESK_TOKEN,
+        "CLVDESK_ZENDESK_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "CLVDESK_API_TOKEN": API_TOKEN,
+        "CLVDESK_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
+    """Serve `app` (module:callable) with gunicorn on a free port until the block ends."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--log-level", "warning", app],
+        env=env, cwd=ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"{url}/healthz", timeout=5)
+                break
+            except requests.RequestException:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"gunicorn {app} did not start")
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def table(title: str, header: list[str], rows: list[list[object]]) -> str:
+    cells = [header, *[[f"{cell:,.1f}" if isinstance(cell, float) else str(cell) for cell in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = [title, "  ".join(h.ljust(w) for h, w in zip(cells[0], widths))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))) for row in cells[1:]]
+    return "\n".join(lines)

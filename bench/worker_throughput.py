@@ -1,0 +1,73 @@
+"""Events per second of one clvdesk worker, next to an RQ SimpleWorker draining no-op jobs.
+
+Both drain the same number of jobs from the same scratch Redis, one after the other, in a process
+of their own; clvdesk's jobs are real ticket events against a stand-in Zendesk (a user lookup,
+the note, the tags), half of their customers in the store. Usage: python bench/worker_throughput.py [N]
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+from rq import Queue
+from rq.registry import FailedJobRegistry
+from rq.serializers import JSONSerializer
+
+from bench.drain import NOOP_QUEUE
+from bench.harness import ROOT, clvdesk_env, median, requester_of, scratch_redis, shop, table
+from clvdesk.defaults import WORKER_THREADS
+from clvdesk.events import parse_zendesk_webhook
+from clvdesk.helpdesk.zendesk_events import ticket_created_event
+from workers.queue import enqueue_event, event_queue
+
+ROUNDS = 3
+THREADS = (1, WORKER_THREADS)
+TEXTS = [
+    "My order arrived broken. This is ridiculous, I want a refund or I will cancel my account!",
+    "Hi, the parcel is a few days late, any news? Thanks",
+    "Thank you, all sorted now.",
+    "I was charged twice for order 4471, please fix this today.",
+]
+
+
+def drain(kind: str, url: str, env: dict[str, str], threads: int = 1) -> float:
+    result = subprocess.run([sys.executable, "-m", "bench.drain", kind, url, str(threads)], env=env, cwd=ROOT,
+                            capture_output=True, text=True, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def main(count: int) -> None:
+    with scratch_redis() as (url, redis, _), shop(redis, tickets=count * ROUNDS * len(THREADS)) as standin:
+        # The stand-in has no rate limit here: this measures the worker, not the helpdesk's budget.
+        env = clvdesk_env(url, standin.url, CLVDESK_ZENDESK_REQUESTS_PER_MINUTE="10000000")
+        rates: dict[str, list[float]] = {"noop": [], **{f"clvdesk-{threads}": [] for threads in THREADS}}
+        tickets = iter(range(1, count * ROUNDS * len(THREADS) + 1))
+        for _ in range(ROUNDS):
+            noop = Queue(NOOP_QUEUE, connection=redis, serializer=JSONSerializer)
+            for _ in range(count):
+                noop.enqueue_call("os.getpid")
+            rates["noop"].append(count / drain("noop", url, env))
+
+            for threads in THREADS:
+                queue = event_queue(redis)
+                for _, ticket in zip(range(count), tickets):
+                    body = ticket_created_event(ticket_id=ticket, requester_id=requester_of(ticket), subject="Order",
+                                                description=TEXTS[ticket % len(TEXTS)])
+                    event = parse_zendesk_webhook(body).model_copy(update={"received_at": datetime.now(timezone.utc)})
+                    enqueue_event(queue, event)
+                rates[f"clvdesk-{threads}"].append(count / drain("clvdesk", url, env, threads))
+        posted, expected = len(standin.notes()), count * ROUNDS * len(THREADS)
+        assert posted == expected, f"{posted} notes for {expected} events; queue {event_queue(redis).count}, failed {FailedJobRegistry(queue=event_queue(redis)).count}"
+
+        baseline = median(rates["noop"])
+        rows = [["RQ SimpleWorker, no-op jobs", baseline, "1.00"]]
+        for threads in THREADS:
+            rate = median(rates[f"clvdesk-{threads}"])
+            rows.append([f"clvdesk worker, {threads} thread(s), ticket events", rate, f"{rate / baseline:.2f}"])
+        print(table(f"One worker process draining {count} jobs, median of {ROUNDS} rounds", ["worker", "jobs/s", "ratio"], rows))
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)

@@ -1,0 +1,94 @@
+"""Which language a ticket is in: English, Danish, or one clvdesk does not read.
+
+Function words (articles, pronouns, negations, auxiliaries) make up a large share of any text and
+differ between languages, so counting them tells the languages of short support messages apart
+without a model. The lists of the languages clvdesk does not read hold only words that are not
+also common English or Danish words, so a hit is evidence against both.
+"""
+
+from __future__ import annotations
+
+from clvdesk.analysis.text import Words
+
+MIN_HITS = 2  # a language other than English needs this many of its function words ("Chicago IL" is English)
+NON_LATIN_SHARE = 0.5  # texts whose letters are mostly outside the Latin alphabet are not read
+
+FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        "the a an and or but i i'm i've i'd i'll me my mine you your you're we our us they their them it it's its "
+        "this that these those is are was were be been being am have has had having do does did doing don't "
+        "doesn't didn't can't cannot couldn't won't wouldn't isn't aren't wasn't weren't haven't hasn't hadn't "
+        "not no never yet still again already just very too so of to in on at for with from by about into "
+        "after before since until than then there here what which who whom whose why how when where any some "
+        "all would could should will can may might must please thanks thank hi hello dear yes ok okay".split()
+    ),
+    "da": frozenset(
+        "og jeg mig min mit mine du dig din dit dine vi os vores de dem deres han hun ham hende det den der "
+        "som er var har havde blev bliver være været ikke ingen intet aldrig endnu stadig allerede også "
+        "af på til fra med om efter hvad hvem hvor hvorfor hvordan hvornår hvis skal skulle kan kunne vil "
+        "ville må jer jeres sådan nu meget mere noget nogen nogle hej tak venligst fordi men eller i en et at så "
+        "når for samme gange igen kun lige jo vel bare ved hos siden uden mellem altså dog".split()
+    ),
+    "de": frozenset(
+        "ich nicht und das ist mein meine meinen meiner ein eine einen auf zu es sie wir habe haben "
+        "noch nach bei von wurde keine kein bitte danke auch für sehr schon wie warum immer bestellung".split()
+    ),
+    "nl": frozenset(
+        "ik niet het een mijn heb hebben nog geen maar ook zijn naar bij waarom graag jullie wij deze dit "
+        "wordt werd alstublieft bedankt uw bestelling nooit".split()
+    ),
+    "sv": frozenset(
+        "och är inte jag att för av ett vad hur från också någon något mycket varför bara mitt "
+        "inga aldrig beställning tack".split()
+    ),
+    "no": frozenset("av meg deg hva ble noe etter enn mye nå ikkje kva berre bestilling fikk aldri".split()),
+    "fr": frozenset(
+        "je ne pas le la les et est mon ma mes une des du que qui pour avec vous nous il elle ce cette suis "
+        "ai mais toujours reçu commande merci bonjour pourquoi jamais".split()
+    ),
+    "es": frozenset(
+        "el los las y mi mis una que por para con pero muy gracias hola todavía porque ya lo su se estoy "
+        "está hasta sin cuando pedido nunca".split()
+    ),
+    "it": frozenset(
+        "il gli è mio mia che di non ma sono ho ancora perché grazie ciao del della questo questa anche "
+        "sempre molto ordine mai".split()
+    ),
+    "pt": frozenset(
+        "os é meu minha uma não nao para com mas está estou ainda obrigado obrigada foi mais muito você "
+        "em pedido nunca".split()
+    ),
+}
+_RANK = {language: rank for rank, language in enumerate(FUNCTION_WORDS)}  # on a tie the earlier wins
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {
+    word: tuple(language for language in FUNCTION_WORDS if word in FUNCTION_WORDS[language])
+    for words in FUNCTION_WORDS.values()
+    for word in words
+}
+# Words that count for another language but not for English. In ASCII text without one, every hit
+# of another language is English's too, and English wins ties: most tickets are told at one look.
+_NOT_ENGLISH = frozenset(word for word, languages in _LANGUAGES_OF.items() if "en" not in languages)
+DANISH_LETTERS = frozenset("æøå")
+LATIN_END = 0x250  # Basic Latin through Latin Extended-B
+
+
+def detect_language(words: Words) -> str:
+    """An ISO 639-1 code for the language most of the function words belong to.
+
+    Text with too few function words to tell ("Top up keeps failing") is taken as English, the
+    desk's usual language; text mostly outside the Latin alphabet is "und" (undetermined).
+    """
+    if words.text.isascii() and _NOT_ENGLISH.isdisjoint(words.tokens):
+        return "en"
+    hits: dict[str, int] = {}
+    for languages in filter(None, map(_LANGUAGES_OF.get, words.tokens)):
+        for language in languages:
+            hits[language] = hits.get(language, 0) + 1
+    if not words.text.isascii():
+        letters = [char for char in words.text if char.isalpha()]
+        if sum(ord(char) >= LATIN_END for char in letters) > NON_LATIN_SHARE * len(letters):
+            return "und"
+        if not DANISH_LETTERS.isdisjoint(letters):
+            hits["da"] = hits.get("da", 0) + 1
+    best = min(hits, key=lambda language: (-hits[language], _RANK[language]), default="en")
+    return best if hits.get(best, 0) >= MIN_HITS else "en"

@@ -1,0 +1,124 @@
+"""BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy way").
+
+While alive a customer buys at Poisson rate λ ~ Gamma(r, α); after each purchase they drop out with
+probability p ~ Beta(a, b). Fitted on compressed rows with the analytic gradient of the log-likelihood.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from scipy.special import betaln, digamma, gammaln, hyp2f1
+
+from clvdesk.clv.discount import discounted_purchases
+from clvdesk.clv.fitting import Fit, maximise_likelihood, require_repeat_buyers
+from clvdesk.clv.rows import Rows, weighted_sum
+
+MODEL = "bgnbd"
+TITLE = "BG/NBD"
+
+
+class BgNbdParams(NamedTuple):
+    r: float
+    alpha: float
+    a: float
+    b: float
+
+
+NAMES = BgNbdParams._fields
+_MAX_EXP = 700.0  # e^700 is near float64's limit; beyond it log(1 + e^z) is z
+_RUNAWAY = {
+    "r": "purchase rates look the same for every customer",
+    "alpha": "purchase rates look the same for every customer",
+    "a": "the data show almost no drop-out; try --model pareto or a longer calibration period",
+    "b": "the data show almost no drop-out; try --model pareto or a longer calibration period",
+}
+
+
+def _log_terms(params: BgNbdParams, x, t_x, T):
+    """log of the two parts of the likelihood's bracket: still alive at T, or dropped out after t_x."""
+    r, alpha, a, b = params
+    k = r + x
+    alive = -k * np.log(alpha + T)
+    with np.errstate(divide="ignore"):
+        dropped = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - k * np.log(alpha + t_x), -np.inf)
+    return alive, dropped
+
+
+def _objective(rows: Rows):
+    x = rows.x_values
+    w = rows.weight
+    total = w.sum()
+    weight_per_x = np.bincount(rows.x_code, weights=w, minlength=x.size)
+    repeat = x > 0
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        r, alpha, a, b = np.exp(theta)
+        k = r + x
+        log_ratio = np.full(x.size, -np.inf)  # log a/(b+x-1): the odds of having dropped out, per x
+        log_ratio[repeat] = np.log(a) - np.log(b + x[repeat] - 1)
+        inv_b = np.zeros(x.size)
+        inv_b[repeat] = 1 / (b + x[repeat] - 1)
+        log_T = np.take(np.log(alpha + rows.T_values), rows.T_code)
+        log_tx = np.take(np.log(alpha + rows.t_x_values), rows.t_x_code)
+        k_row = np.take(k, rows.x_code)
+        # bracket = log[(α+T)^-k + a/(b+x-1)·(α+t_x)^-k] = -k·log(α+T) + log(1 + odds)
+        log_odds = np.take(log_ratio, rows.x_code) + k_row * (log_T - log_tx)
+        odds = np.exp(np.minimum(log_odds, _MAX_EXP))
+        bracket = np.where(log_odds < _MAX_EXP, np.log(1 + odds), log_odds) - k_row * log_T
+        share2 = w * (odds / (1 + odds))  # weight × share of the "dropped out after t_x" part
+        share1 = w - share2
+        per_x = gammaln(k) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
+        loglik = weight_per_x @ per_x + weighted_sum(w, bracket)
+        d_r = weight_per_x @ (digamma(k) - digamma(r) + np.log(alpha)) - weighted_sum(share1, log_T) - weighted_sum(share2, log_tx)
+        inv_T = np.take(1 / (alpha + rows.T_values), rows.T_code)
+        inv_tx = np.take(1 / (alpha + rows.t_x_values), rows.t_x_code)
+        d_alpha = total * r / alpha - weighted_sum(k_row, share1 * inv_T + share2 * inv_tx)
+        d_a = weight_per_x @ (digamma(a + b) - digamma(a + b + x)) + share2.sum() / a
+        d_b = weight_per_x @ (digamma(b + x) - digamma(a + b + x) - digamma(b) + digamma(a + b)) - weighted_sum(share2, np.take(inv_b, rows.x_code))
+        gradient = np.array([d_r, d_alpha, d_a, d_b]) * np.exp(theta)
+        return -loglik / total, -gradient / total
+
+    return objective
+
+
+def fit(rows: Rows) -> Fit:
+    """Maximum-likelihood BG/NBD; FitError says why when the data cannot support it."""
+    require_repeat_buyers(rows, TITLE)
+    rate = rows.purchase_rate
+    starts = [(r, r / rate * scale, a, b) for r, scale, a, b in ((1, 1, 1, 1), (0.5, 1, 0.5, 2), (2, 3, 2, 5), (0.1, 0.3, 1, 10))]
+    return maximise_likelihood(MODEL, TITLE, NAMES, _objective(rows), starts, rows.customers,
+                               runaway=lambda name: f"{name} grew without bound: {_RUNAWAY[name]}")
+
+
+def params_of(fitted: Fit) -> BgNbdParams:
+    return BgNbdParams(**fitted.params)
+
+
+def p_alive(params: BgNbdParams, x, t_x, T) -> np.ndarray:
+    """Probability that a customer with this history has not dropped out by T."""
+    alive, dropped = _log_terms(params, np.asarray(x, dtype="float64"), np.asarray(t_x, dtype="float64"), np.asarray(T, dtype="float64"))
+    return np.exp(alive - np.logaddexp(alive, dropped))
+
+
+def purchases_if_alive(params: BgNbdParams, x, T, *, delta: float = 0.0, horizon: float = np.inf) -> np.ndarray:
+    """Expected purchases after T, discounted at continuous rate delta per unit, up to `horizon` units
+    after T, for a customer still alive at T. Given alive, λ ~ Gamma(r+x, α+T) and p ~ Beta(a, b+x);
+    the rate τ later is E[λ e^(−pλτ)] = (r+x)/(α+T) · ₂F₁(r+x+1, a; a+b+x; −u), u = τ/(α+T), computed
+    after Pfaff's transformation as (1+u)^(−a) ₂F₁(a, a+b−r−1; a+b+x; u/(1+u)), which stays finite for any x."""
+    r, alpha, a, b = params
+    x = np.asarray(x, dtype="float64")
+    scale = alpha + np.asarray(T, dtype="float64")
+    k = r + x
+
+    def decay(tau):
+        u = tau / scale[:, None]
+        return (1 + u) ** -a * hyp2f1(a, a + b - r - 1, a + b + x[:, None], u / (1 + u))
+
+    return discounted_purchases(k / scale, decay, scale, delta, horizon)
+
+
+def expected_purchases(params: BgNbdParams, t: float, x, t_x, T) -> np.ndarray:
+    """Expected purchases in the next t units (undiscounted), given each customer's history."""
+    return p_alive(params, x, t_x, T) * purchases_if_alive(params, x, T, horizon=t)

@@ -1,0 +1,71 @@
+"""Scores for every customer from a fitted model: a pure function of (model, summary partition), so it
+runs unchanged on one machine or per partition of a Dask or Spark dataframe.
+
+Residual CLV = margin × expected spend per order × expected purchases from now on, each discounted
+continuously at the annual rate, over the customer's whole remaining lifetime unless a horizon is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from clvdesk.clv import gamma_gamma
+from clvdesk.clv.discount import continuous_rate
+from clvdesk.clv.model import ClvModel
+from clvdesk.clv.rows import compress
+from clvdesk.defaults import CLV_EXPECTED_PURCHASES_DAYS, CLV_TIME_UNIT_DAYS
+
+SCORE_COLUMNS = ("p_alive", "expected_purchases_1y", "expected_spend", "residual_purchases", "residual_clv", "total_clv")
+
+
+@dataclass(frozen=True)
+class Money:
+    """How purchases become value: margin share, annual discount rate, acquisition cost per customer."""
+
+    margin: float
+    annual_discount_rate: float
+    cac: float = 0.0
+
+
+def score(model: ClvModel, summary: pd.DataFrame, money: Money, *, horizon_days: float | None = None) -> pd.DataFrame:
+    """The summary with SCORE_COLUMNS added, same index and order.
+
+    p_alive: probability the customer has not dropped out; expected_purchases_1y: purchases expected in
+    the next 365 days; expected_spend: amount of one future order; residual_purchases: discounted
+    purchases from now on (to `horizon_days`, default the whole lifetime); residual_clv: their margin;
+    total_clv: margin on historical spend plus residual_clv.
+    """
+    unit_days = CLV_TIME_UNIT_DAYS[model.time_unit]
+    purchases = model.purchase_model
+    params = purchases.params_of(model.purchases)
+    rows = compress(summary["frequency"], summary["recency"], summary["T"])
+    alive = purchases.p_alive(params, rows.x, rows.t_x, rows.T)
+
+    # Given alive, the future depends on (frequency, T) only: integrate once per distinct pair.
+    pair_of_row, pairs = pd.factorize(rows.x_code * rows.T_values.size + rows.T_code)
+    x = rows.x_values[pairs // rows.T_values.size]
+    T = rows.T_values[pairs % rows.T_values.size]
+    delta = continuous_rate(money.annual_discount_rate, unit_days)
+    horizon = np.inf if horizon_days is None else horizon_days / unit_days
+    lifetime = purchases.purchases_if_alive(params, x, T, delta=delta, horizon=horizon)[pair_of_row]
+    year = purchases.purchases_if_alive(params, x, T, horizon=CLV_EXPECTED_PURCHASES_DAYS / unit_days)[pair_of_row]
+
+    spend = gamma_gamma.expected_spend(gamma_gamma.params_of(model.spend), summary["frequency"], summary["monetary_value"])
+    residual_purchases = rows.broadcast(alive * lifetime)
+    residual_clv = money.margin * spend * residual_purchases
+    return summary.assign(
+        p_alive=rows.broadcast(alive),
+        expected_purchases_1y=rows.broadcast(alive * year),
+        expected_spend=spend,
+        residual_purchases=residual_purchases,
+        residual_clv=residual_clv,
+        total_clv=money.margin * summary["historical_spend"].to_numpy() + residual_clv,
+    )
+
+
+def customer_equity(scores: pd.DataFrame, money: Money) -> float:
+    """The portfolio's CLV net of acquisition cost: Σ total CLV − CAC × customers."""
+    return float(scores["total_clv"].sum() - money.cac * len(scores))

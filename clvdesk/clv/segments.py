@@ -1,0 +1,69 @@
+"""Segments named as the business speaks, and value tiers by residual CLV.
+
+Segment rules, first match wins (thresholds in clvdesk/defaults.py):
+- below_zero: historical spend ≤ 0 — refunds took back at least what they paid.
+- new: no repeat purchase yet and first purchase within the last 90 days.
+- champions: likely active (P(alive) ≥ 0.5) and in the top 20% by residual CLV.
+- potential_loyalists: likely active repeat buyers not (yet) at the top.
+- cant_lose_them: top 20% by historical spend, slipping away (0.2 ≤ P(alive) < 0.5).
+- lost_high_value: top 20% by historical spend, probably gone (P(alive) < 0.2).
+- hibernating: everyone else — one-off or low spenders who are probably inactive.
+The tier rules (clvdesk/data/default_rules.json) read these; the segments never set the rule tier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from clvdesk.defaults import (
+    CLV_ACTIVE_P_ALIVE,
+    CLV_HIGH_VALUE_SHARE,
+    CLV_LOST_P_ALIVE,
+    CLV_NEW_CUSTOMER_DAYS,
+    CLV_VALUE_TIER_PERCENTILES,
+)
+
+SEGMENTS = ("below_zero", "new", "champions", "potential_loyalists", "cant_lose_them", "lost_high_value", "hibernating")
+LOWEST_VALUE_TIER = "low"
+
+
+def segment(scores: pd.DataFrame, *, unit_days: float) -> pd.Series:
+    """One segment per customer from frequency, T, historical_spend, p_alive and residual_clv."""
+    alive = scores["p_alive"].to_numpy()
+    spend = scores["historical_spend"].to_numpy()
+    top_residual = _top_share(scores["residual_clv"].to_numpy())
+    top_spend = _top_share(spend)
+    active = alive >= CLV_ACTIVE_P_ALIVE
+    conditions = [
+        spend <= 0,
+        (scores["frequency"].to_numpy() == 0) & (scores["T"].to_numpy() * unit_days <= CLV_NEW_CUSTOMER_DAYS),
+        active & top_residual,
+        active & (scores["frequency"].to_numpy() > 0),
+        top_spend & (alive >= CLV_LOST_P_ALIVE),
+        top_spend,
+    ]
+    codes = np.select(conditions, np.arange(len(SEGMENTS) - 1), default=len(SEGMENTS) - 1)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=SEGMENTS), index=scores.index, name="segment")
+
+
+def _top_share(values: np.ndarray) -> np.ndarray:
+    """True for the CLV_HIGH_VALUE_SHARE of customers with the highest (positive) values."""
+    if values.size == 0:
+        return np.zeros(0, dtype=bool)
+    cutoff = np.quantile(values, 1 - CLV_HIGH_VALUE_SHARE)
+    return (values >= cutoff) & (values > 0)
+
+
+def value_tier(residual_clv: pd.Series, *, amounts: Mapping[str, float] | None = None) -> pd.Series:
+    """Tier by residual CLV: at or above each tier's amount, highest first; by default the amounts are
+    the percentiles of CLV_VALUE_TIER_PERCENTILES (top 5%, next 15%, next 30%); the rest are 'low'."""
+    values = residual_clv.to_numpy()
+    if amounts is None:
+        amounts = {name: float(np.percentile(values, cut)) for name, cut in CLV_VALUE_TIER_PERCENTILES} if values.size else {}
+    ordered = sorted(amounts.items(), key=lambda item: -item[1])
+    names = [name for name, _ in ordered] + [LOWEST_VALUE_TIER]
+    codes = np.select([values >= amount for _, amount in ordered], np.arange(len(ordered)), default=len(ordered))
+    return pd.Series(pd.Categorical.from_codes(codes, categories=names), index=residual_clv.index, name="value_tier")

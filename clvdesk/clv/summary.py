@@ -1,0 +1,153 @@
+"""Orders → one row per customer: repeat purchases, recency, age, spend — pure pandas functions.
+
+A customer's orders on one day are one purchase (their amounts summed, refunds included). A row with a
+negative amount is a refund: a day with only refunds is not a purchase, but its amount still lowers the
+customer's historical spend. Times are in the chosen unit (day, week or month) from the first purchase.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from clvdesk.clv.orders import read_emails, read_table
+from clvdesk.defaults import CLV_TIME_UNIT_DAYS
+
+SUMMARY_COLUMNS = ("customer_id", "frequency", "recency", "T", "monetary_value")
+
+
+class SummaryError(ValueError):
+    """A per-customer summary breaks the model's assumptions; the message names the column."""
+
+
+def purchase_days(orders: pd.DataFrame) -> pd.DataFrame:
+    """Same-day orders merged: one row per (customer, day) with the day's net amount and whether it
+    holds a purchase (an order of zero or more), sorted by customer and day."""
+    days = (
+        orders.assign(purchase=orders["amount"] >= 0)
+        .groupby(["customer_id", "date"], sort=True, observed=True)
+        .agg(amount=("amount", "sum"), purchase=("purchase", "max"))
+        .reset_index()
+    )
+    return days
+
+
+def summarize(
+    orders: pd.DataFrame,
+    *,
+    time_unit: str = "week",
+    calibration_end: pd.Timestamp | None = None,
+    holdout_end: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Per-customer summary at `calibration_end` (default: the last order's day), indexed by customer_id.
+
+    frequency: repeat purchase days; recency: first to last purchase; T: first purchase to calibration end;
+    monetary_value: mean amount of the repeat purchase days (0 without repeats); historical_spend: all
+    amounts to calibration end, refunds included. With a later `holdout_end` (or orders after the
+    calibration end) it adds frequency_holdout and duration_holdout. Customers without a purchase in the
+    calibration period are left out.
+    """
+    unit = CLV_TIME_UNIT_DAYS[time_unit]
+    days = purchase_days(orders)
+    end = pd.Timestamp(calibration_end) if calibration_end is not None else days["date"].max()
+    calibration = days[days["date"] <= end]
+    bought = calibration[calibration["purchase"]]
+    if bought.empty:
+        raise SummaryError(f"no purchases on or before {end.date()}")
+
+    per_customer = bought.groupby("customer_id", sort=True)
+    first, last = per_customer["date"].min(), per_customer["date"].max()
+    frequency = per_customer.size() - 1
+    repeat_spend = per_customer["amount"].sum() - per_customer["amount"].first()
+    summary = pd.DataFrame(
+        {
+            "frequency": frequency.astype("int64"),
+            "recency": (last - first).dt.days / unit,
+            "T": (end - first).dt.days / unit,
+            "monetary_value": (repeat_spend / frequency.where(frequency > 0)).fillna(0.0),
+            "historical_spend": calibration.groupby("customer_id")["amount"].sum().reindex(first.index),
+            "first_order": first,
+            "last_order": last,
+        }
+    )
+    summary.insert(0, "email", _last_email(orders, summary.index))
+    summary.index.name = "customer_id"
+
+    holdout_until = pd.Timestamp(holdout_end) if holdout_end is not None else days["date"].max()
+    if holdout_until > end:
+        later = days[(days["date"] > end) & (days["date"] <= holdout_until) & days["purchase"]]
+        counts = later.groupby("customer_id").size().reindex(summary.index, fill_value=0)
+        summary["frequency_holdout"] = counts.astype("int64")
+        summary["duration_holdout"] = (holdout_until - end).days / unit
+    return summary
+
+
+def _last_email(orders: pd.DataFrame, customers: pd.Index) -> pd.Series:
+    known = orders.loc[orders["email"].notna(), ["customer_id", "email"]]
+    emails = known.groupby("customer_id")["email"].last().reindex(customers)
+    return emails.astype(object).where(emails.notna(), None)
+
+
+def check_summary(frame: pd.DataFrame, source: str = "summary") -> pd.DataFrame:
+    """A ready-made summary (lifetimes' layout) made fit for the engine, or SummaryError naming the problem.
+
+    historical_spend and email are optional: without historical_spend it is the repeat spend,
+    frequency × monetary_value, since the first order's amount is unknown.
+    """
+    frame = frame.rename(columns=lambda name: str(name).strip())
+    missing = [name for name in SUMMARY_COLUMNS if name not in frame.columns]
+    if missing:
+        raise SummaryError(f"{source}: missing column(s) {', '.join(missing)}; the header has {', '.join(map(str, frame.columns))}")
+    if frame.empty:
+        raise SummaryError(f"{source}: no customers below the header")
+    numbers = {}
+    for name in (*SUMMARY_COLUMNS[1:], "historical_spend"):
+        if name not in frame.columns:
+            continue
+        values = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+        bad = ~np.isfinite(values.to_numpy())
+        if bad.any():
+            raise SummaryError(f"{source}: line {int(np.flatnonzero(bad)[0]) + 2}: {name} {_shown(frame[name][bad].iloc[0])} is not a number")
+        numbers[name] = values
+    checks = (
+        ("frequency", (numbers["frequency"] < 0) | (numbers["frequency"] % 1 != 0), "is not a whole number ≥ 0"),
+        ("recency", numbers["recency"] < 0, "is negative"),
+        ("T", numbers["T"] < numbers["recency"], "is smaller than recency"),
+        ("recency", (numbers["frequency"] == 0) & (numbers["recency"] != 0), "is not 0 for a customer without repeat purchases"),
+        ("monetary_value", numbers["monetary_value"] < 0, "is negative"),
+    )
+    for name, bad, what in checks:
+        if bad.any():
+            line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+            raise SummaryError(f"{source}: line {line}: {name} {_shown(frame[name][bad].iloc[0])} {what}")
+    ids = frame["customer_id"].astype(str).str.strip()
+    if ids.duplicated().any():
+        raise SummaryError(f"{source}: customer_id {ids[ids.duplicated()].iloc[0]!r} appears twice")
+    summary = pd.DataFrame(
+        {
+            "email": read_emails(frame["email"]) if "email" in frame.columns else None,
+            "frequency": numbers["frequency"].astype("int64"),
+            "recency": numbers["recency"],
+            "T": numbers["T"],
+            "monetary_value": numbers["monetary_value"],
+            "historical_spend": numbers.get("historical_spend", numbers["frequency"] * numbers["monetary_value"]),
+        }
+    )
+    summary.index = pd.Index(ids, name="customer_id")
+    return summary
+
+
+def _shown(value: object) -> str:
+    """A cell as the user wrote it: numbers bare, anything else quoted."""
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return repr(value)
+    return str(value)
+
+
+def read_summary(path: str | Path) -> pd.DataFrame:
+    """Read and check a per-customer summary (CSV or Parquet)."""
+    return check_summary(read_table(Path(path), SummaryError), str(path))

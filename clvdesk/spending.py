@@ -1,0 +1,126 @@
+"""Each customer's appeasements in Redis: what the rolling budget and the abuse guard count.
+
+A worker reads a customer's usage, decides, then records the offer only if the usage is still what it
+read (one Lua script, so atomic); otherwise another ticket of the same customer spent first and the
+worker decides again. Two tickets handled at the same moment therefore cannot both spend the same
+budget. Recording is keyed by event, so a retried job replaces its own entry instead of adding one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from redis import Redis
+
+from clvdesk.analysis import Sentiment
+from clvdesk.customers import CustomerValue
+from clvdesk.defaults import KEY_PREFIX, RULES_SPEND_ATTEMPTS
+from clvdesk.rules import Decision, RuleSet, Tier, Usage, classify, decide
+
+DAY_SECONDS = 86_400
+
+# KEYS: the customer's zset (event → time), hash (event → cents).
+# ARGV: now, budget window s, abuse window s, event, mode ('read' | 'spend'), expected cents, expected
+# count, cents to record. Returns {cents spent, appeasements, recorded 0/1}, both excluding `event`.
+_LEDGER = """
+local now = tonumber(ARGV[1])
+local keep = math.max(tonumber(ARGV[2]), tonumber(ARGV[3]))
+for _, old in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - keep))) do
+  redis.call('HDEL', KEYS[2], old)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - keep))
+local cents, count = 0, 0
+local entries = redis.call('ZRANGEBYSCORE', KEYS[1], now - keep, '+inf', 'WITHSCORES')
+for i = 1, #entries, 2 do
+  local event, at = entries[i], tonumber(entries[i + 1])
+  if event ~= ARGV[4] then
+    if tonumber(ARGV[2]) > 0 and at >= now - tonumber(ARGV[2]) then cents = cents + tonumber(redis.call('HGET', KEYS[2], event) or '0') end
+    if tonumber(ARGV[3]) > 0 and at >= now - tonumber(ARGV[3]) then count = count + 1 end
+  end
+end
+if ARGV[5] ~= 'spend' then return {cents, count, 0} end
+if cents ~= tonumber(ARGV[6]) or count ~= tonumber(ARGV[7]) then return {cents, count, 0} end
+if tonumber(ARGV[8]) > 0 then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('HSET', KEYS[2], ARGV[4], ARGV[8])
+  redis.call('EXPIRE', KEYS[1], keep)
+  redis.call('EXPIRE', KEYS[2], keep)
+else
+  redis.call('ZREM', KEYS[1], ARGV[4])
+  redis.call('HDEL', KEYS[2], ARGV[4])
+end
+return {cents, count, 1}
+"""
+
+
+class SpendingContention(RuntimeError):
+    """Other tickets of the customer kept spending first; the job is retried."""
+
+
+@dataclass(frozen=True)
+class Windows:
+    """How far back a tier's rolling budget and abuse guard look, in seconds (0: not at all)."""
+
+    budget: int
+    abuse: int
+
+    @classmethod
+    def of(cls, tier: Tier) -> Windows:
+        return cls(
+            budget=tier.rolling_budget.days * DAY_SECONDS if tier.rolling_budget else 0,
+            abuse=tier.abuse_guard.days * DAY_SECONDS if tier.abuse_guard else 0,
+        )
+
+
+class SpendingLedger:
+    """Appeasements per customer identity (customer id, else email) with their time and face value."""
+
+    def __init__(self, redis: Redis, prefix: str = KEY_PREFIX):
+        self._prefix = f"{prefix}:spend"
+        self._script = redis.register_script(_LEDGER)
+
+    def _keys(self, identity: str) -> list[str]:
+        return [f"{self._prefix}:{identity}:at", f"{self._prefix}:{identity}:cents"]
+
+    def usage(self, identity: str, windows: Windows, *, event: str, now: float) -> Usage:
+        """What `identity` received within the windows, not counting `event` itself."""
+        cents, count, _ = self._script(
+            keys=self._keys(identity), args=[now, windows.budget, windows.abuse, event, "read", 0, 0, 0]
+        )
+        return Usage(spent=cents / 100, appeasements=count)
+
+    def record(self, identity: str, windows: Windows, *, event: str, now: float, seen: Usage, amount: float) -> bool:
+        """Record `event`'s offer if the usage is still `seen`; False when another ticket spent first."""
+        args = [now, windows.budget, windows.abuse, event, "spend", _cents(seen.spent), seen.appeasements, _cents(amount)]
+        return bool(self._script(keys=self._keys(identity), args=args)[2])
+
+    def decide(
+        self,
+        rules: RuleSet,
+        customer: CustomerValue | None,
+        sentiment: Sentiment,
+        *,
+        identity: str | None,
+        ticket: str,
+        now: datetime,
+    ) -> Decision:
+        """Decide on the customer's usage and record the offer, atomically against their other tickets.
+
+        A ticket counts once however many comments it gets: each new decision replaces its entry.
+        Without an identity, or when the tier has no guardrail, there is nothing to count.
+        """
+        windows = Windows.of(classify(rules, customer)[0])
+        if not identity or not (windows.budget or windows.abuse):
+            return decide(rules, customer, sentiment)
+        stamp = now.timestamp()
+        for _ in range(RULES_SPEND_ATTEMPTS):
+            usage = self.usage(identity, windows, event=ticket, now=stamp)
+            decision = decide(rules, customer, sentiment, usage)
+            if self.record(identity, windows, event=ticket, now=stamp, seen=usage, amount=decision.offer.amount):
+                return decision
+        raise SpendingContention(f"{RULES_SPEND_ATTEMPTS} attempts lost to other tickets of the same customer")
+
+
+def _cents(amount: float) -> int:
+    return int(round(amount * 100))

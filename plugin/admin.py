@@ -1,0 +1,169 @@
+"""The admins' API: read, validate and publish the tier rules, see their history, roll back, and
+simulate a draft on past tickets. Behind CLVDESK_ADMIN_TOKEN; 503 `admin_disabled` without it."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Annotated
+
+from flask import Blueprint, current_app, jsonify, request
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+
+from clvdesk.analysis import analyse
+from clvdesk.customers import CustomerStore
+from clvdesk.defaults import SIMULATION_MAX_UPLOAD_BYTES, SIMULATION_TICKETS_SHOWN
+from clvdesk.rule_errors import admin_errors
+from clvdesk.rule_store import RuleStore, RuleVersion, UnknownVersion, diff
+from clvdesk.rules import RuleSet
+from clvdesk.simulation import SimulationError, compare, read_tickets, seen_tickets, totals
+from plugin.auth import require_bearer
+from plugin.errors import error
+
+bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Comment = Annotated[str, StringConstraints(max_length=500)]
+COMPARED = ("tier", "instrument", "amount", "needs_approval", "flagged")  # a ticket changed if any differs
+
+
+class Publish(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    author: Name
+    comment: Comment = ""
+    rules: dict
+
+
+class Rollback(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    author: Name
+    comment: Comment = ""
+    version: int
+
+
+@bp.before_request
+@require_bearer("admin_token", "admin")
+def _admins_only():
+    if request.endpoint == "admin.simulate":
+        request.max_content_length = SIMULATION_MAX_UPLOAD_BYTES
+    return None
+
+
+def _store() -> RuleStore:
+    return RuleStore(current_app.extensions["clvdesk"].redis)
+
+
+def _summary(version: RuleVersion) -> dict:
+    return version.model_dump(mode="json", exclude={"rules"})
+
+
+def _published(version: RuleVersion, status: int = 200):
+    return jsonify(**_summary(version), rules=version.rules.model_dump(mode="json")), status
+
+
+def _invalid(exc: ValidationError):
+    response = jsonify(error="invalid_rules", errors=admin_errors(exc))
+    response.status_code = 422
+    return response
+
+
+def _body(model: type[BaseModel]):
+    """The JSON body as `model`, or the 4xx answer to send instead."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return None, error(400, "invalid_json", "send a JSON object with Content-Type: application/json")
+    try:
+        return model.model_validate(data), None
+    except ValidationError as exc:
+        return None, _invalid(exc)
+
+
+@bp.get("/rules")
+def get_rules():
+    store = _store()
+    number = store.current_number()
+    if number is None:
+        shipped = store.current().model_dump(mode="json")
+        return jsonify(number=None, author=None, comment="the rules shipped with clvdesk", rules=shipped)
+    return _published(store.version(number))
+
+
+@bp.put("/rules")
+def put_rules():
+    body, refused = _body(Publish)
+    if refused:
+        return refused
+    try:
+        rules = RuleSet.model_validate(body.rules)
+    except ValidationError as exc:
+        return _invalid(exc)
+    return _published(_store().publish(rules, author=body.author, comment=body.comment), 201)
+
+
+@bp.get("/rules/versions")
+def versions():
+    store = _store()
+    return jsonify(current=store.current_number(), versions=[_summary(version) for version in store.history()])
+
+
+@bp.get("/rules/versions/<int:number>")
+def version(number: int):
+    """One version with its rules and what changed against `?against=N` (default: the version before)."""
+    store = _store()
+    against = request.args.get("against", type=int, default=number - 1)
+    try:
+        found = store.version(number)
+        base = store.version(against) if against >= 1 else None
+    except UnknownVersion as exc:
+        return error(404, "not_found", str(exc))
+    changes = [change.model_dump(mode="json") for change in diff(base.rules, found.rules)] if base else []
+    rules = found.rules.model_dump(mode="json")
+    return jsonify(**_summary(found), rules=rules, against=against if base else None, changes=changes)
+
+
+@bp.post("/rules/rollback")
+def rollback():
+    body, refused = _body(Rollback)
+    if refused:
+        return refused
+    try:
+        version = _store().rollback(body.version, author=body.author, comment=body.comment)
+    except UnknownVersion as exc:
+        return error(404, "not_found", str(exc))
+    return _published(version, 201)
+
+
+@bp.post("/rules/simulate")
+def simulate():
+    """multipart/form-data: `draft` (the rules as JSON) and `tickets` (a CSV file; absent: the
+    tickets clvdesk has already handled)."""
+    state = current_app.extensions["clvdesk"]
+    try:
+        draft = RuleSet.model_validate(json.loads(request.form.get("draft", "")))
+    except json.JSONDecodeError:
+        return error(400, "invalid_draft", "send the draft rules as JSON in the form field `draft`")
+    except ValidationError as exc:
+        return _invalid(exc)
+    upload = request.files.get("tickets")
+    try:
+        if upload is not None:
+            tickets = read_tickets(io.BytesIO(upload.read()), analyse)
+        else:
+            tickets = seen_tickets(state.suggestions.all())
+    except SimulationError as exc:
+        return error(400, "invalid_tickets", str(exc))
+    keys = tickets.frame["customer"].unique().tolist()
+    compared = compare(tickets, CustomerStore(state.redis).find_many(keys), _store().current(), draft)
+    before, after = (compared[[f"{name}_{column}" for column in COMPARED]].to_numpy() for name in ("current", "draft"))
+    changed = compared.loc[(before != after).any(axis=1)]
+    shown = changed.head(SIMULATION_TICKETS_SHOWN).assign(created=lambda f: f["created"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return jsonify(
+        tickets=len(compared),
+        changed=len(changed),
+        totals=totals(compared, None),
+        by_tier=totals(compared, "tier"),
+        by_instrument=totals(compared, "instrument"),
+        by_month=totals(compared, "month"),
+        changed_tickets=json.loads(shown.to_json(orient="records")),
+    )

@@ -1,0 +1,109 @@
+"""`clvdesk clv` as a user runs it: real processes against a real Redis, on the CDNOW orders."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from clvdesk.clv.simulate import simulate_summary
+from clvdesk.clv.bgnbd import BgNbdParams
+from clvdesk.clv.gamma_gamma import GammaGammaParams
+from clvdesk.customers import CustomerStore, CustomerValue
+from tests.test_cli import env, run  # noqa: F401  (env is a fixture)
+from tests.test_clv_reference import read_cdnow
+
+CALIBRATION = ["--calibration-end", "1997-09-30"]
+
+
+@pytest.fixture(scope="module")
+def cdnow_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("orders") / "cdnow.csv"
+    orders = read_cdnow()
+    orders.assign(date=orders["date"].dt.strftime("%Y-%m-%d"))[["customer_id", "date", "amount"]].to_csv(path, index=False)
+    return path
+
+
+def test_fit_scores_and_loads_every_customer(env, redis, cdnow_csv):
+    result = run(env, "clv", "fit", str(cdnow_csv), *CALIBRATION, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report["bgnbd"]) >= {"r", "alpha", "a", "b", "loglik"}
+    assert set(report["gamma_gamma"]) >= {"p", "q", "gamma"}
+    assert report["bgnbd"]["loglik"] == pytest.approx(-9582.4, abs=0.1)
+    assert report["stored"] == 2357 and sum(report["segments"].values()) == 2357
+    assert 0.5 < report["top_20_percent_revenue_share"] < 0.8
+    store = CustomerStore(redis)
+    assert store.count() == 2357
+    customer = store.find(customer_id="00004")
+    assert customer.email is None and customer.tier is None
+    assert customer.residual_clv > 0 and 0 < customer.p_alive <= 1 and customer.segment and customer.value_tier
+
+    shown = run(env, "clv", "show", "00004")
+    assert shown.returncode == 0, shown.stderr
+    assert f"residual_clv: {customer.residual_clv:.6g}" in shown.stdout
+    assert "model: BG/NBD per week, calibration end 1997-09-30" in shown.stdout
+
+
+def test_text_report(env, redis, cdnow_csv):
+    result = run(env, "clv", "fit", str(cdnow_csv), *CALIBRATION, "--no-store", "--margin", "0.5", "--model", "pareto")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "2,357 customers; time unit week; calibration end 1997-09-30"
+    assert lines[1].startswith("Pareto/NBD   r=0.553")
+    assert "margin 50%, discount 10% a year" in result.stdout
+    assert lines[-1] == "Stored       nothing (--no-store)"
+    assert CustomerStore(redis).count() == 0
+
+
+def test_fit_from_a_ready_summary(env, redis, tmp_path):
+    path = tmp_path / "summary.csv"
+    simulate_summary(3000, BgNbdParams(0.243, 4.414, 0.793, 2.426), GammaGammaParams(6.25, 3.74, 15.44)).drop(
+        columns="historical_spend").to_csv(path)
+    result = run(env, "clv", "fit", "--summary", str(path), "--json", "--tier-amounts", "top=50,high=20,medium=5")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["stored"] == 3000 and set(report["value_tiers"]) <= {"top", "high", "medium", "low"}
+    assert CustomerStore(redis).find(customer_id="17").historical_spend >= 0
+
+
+def test_validate_against_the_holdout(env, cdnow_csv):
+    result = run(env, "clv", "validate", str(cdnow_csv), *CALIBRATION, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["holdout_length"] == pytest.approx(39.0)
+    assert report["aggregate"]["actual"] > 0 and abs(report["aggregate"]["error_percent"]) < 25
+    assert [row["frequency"] for row in report["by_frequency"]] == ["0", "1", "2", "3", "4", "5", "6", "7+"]
+    text = run(env, "clv", "validate", str(cdnow_csv), *CALIBRATION)
+    assert "holdout 39 weeks" in text.stdout and "Aggregate    predicted" in text.stdout
+
+
+@pytest.mark.parametrize(
+    "name, text, args, message",
+    [
+        ("empty.csv", "", [], "{path}: the file is empty"),
+        ("orders.csv", "customer_id,day,amount\nA,2024-01-01,1\n", [], "{path}: missing column(s) date; the header has customer_id, day, amount"),
+        ("orders.csv", "customer_id,date,amount\nA,2024-01-01,1\nA,31/02/2024,2\n", [], "{path}: line 3: date '31/02/2024' is not a date"),
+        ("summary.csv", "customer_id,frequency,recency,T,monetary_value\nA,-2,0,5,0\n", ["--summary"], "{path}: line 2: frequency -2 is not a whole number ≥ 0"),
+        ("orders.csv", "customer_id,date,amount\nA,2024-01-01,1\nB,2024-01-02,1\n", [], "only 0 of 2 customers made a repeat purchase; BG/NBD needs at least 20"),
+        ("orders.csv", "customer_id,date,amount\nA,2024-01-01,1\n", ["--margin", "1.5"], "--margin: input should be less than or equal to 1"),
+        ("orders.csv", "customer_id,date,amount\nA,2024-01-01,1\n", ["--calibration-end", "someday"], "--calibration-end 'someday' is not a date"),
+    ],
+)
+def test_errors_are_one_line_exit_2_and_leave_the_store(env, redis, tmp_path, name, text, args, message):
+    store = CustomerStore(redis)
+    store.replace_all([CustomerValue(email="kept@example.com", residual_clv=1, historical_spend=1)])
+    path = tmp_path / name
+    path.write_text(text)
+    where = [*args, str(path)] if args[:1] == ["--summary"] else [str(path), *args]
+    result = run(env, "clv", "fit", *where)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("clvdesk: ") and message.format(path=path) in result.stderr
+    assert store.count() == 1 and store.find(email="kept@example.com") is not None
+
+
+def test_show_an_unknown_customer(env, redis):
+    result = run(env, "clv", "show", "nobody@example.com")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "clvdesk: no customer 'nobody@example.com' in the store"

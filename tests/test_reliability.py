@@ -1,0 +1,201 @@
+"""Nothing lost, nothing twice: killed workers, dead letters, retries, and one shared rate limit."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+
+from clvdesk.customers import CustomerStore, CustomerValue
+from clvdesk.defaults import HTTP_MAX_ATTEMPTS, JOB_RETRY_INTERVALS_SECONDS
+from clvdesk.helpdesk.zendesk import HelpdeskUnavailable, ZendeskClient
+from clvdesk.helpdesk.zendesk_events import signed_request, ticket_created_event
+from clvdesk.helpdesk.zendesk_standin import ZendeskStandin
+from clvdesk.ratelimit import RateLimiter, RateLimitWaitTooLong
+from plugin import create_app
+from tests.conftest import WEBHOOK_SECRET, ZENDESK_EMAIL, ZENDESK_TOKEN
+from workers.queue import event_queue
+
+CLVDESK = [sys.executable, "-m", "clvdesk"]
+
+
+def angry(ticket_id=101, event_id=None):
+    return ticket_created_event(
+        ticket_id=ticket_id, requester_id=901, subject="Broken", description="It arrived broken!", event_id=event_id
+    )
+
+
+@pytest.fixture
+def shop(redis, standin):
+    CustomerStore(redis).replace_all([CustomerValue(email="ana@example.com", residual_clv=500, historical_spend=900)])
+    standin.add_user(901, "ana@example.com")
+    standin.add_ticket(101, requester_id=901)
+    return standin
+
+
+@pytest.fixture
+def clvdesk_env(settings):
+    """The environment of a `clvdesk` process pointed at the test's Redis and stand-in Zendesk."""
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("CLVDESK_")}
+    return {
+        **clean,
+        "CLVDESK_REDIS_URL": settings.redis_url,
+        "CLVDESK_ZENDESK_URL": settings.zendesk_url,
+        "CLVDESK_ZENDESK_EMAIL": ZENDESK_EMAIL,
+        "CLVDESK_ZENDESK_API_TOKEN": ZENDESK_TOKEN,
+    }
+
+
+def wait_for(condition, timeout, message):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.05)
+
+
+def test_job_of_a_worker_killed_mid_note_is_retried_and_posts_one_note(shop, settings, redis, clvdesk_env):
+    client = create_app(settings.model_copy(update={"job_timeout_seconds": 2}), redis=redis).test_client()
+    payload, headers = signed_request(WEBHOOK_SECRET, angry(event_id="evt-killed"))
+    job_id = client.post("/webhooks/zendesk", data=payload, headers=headers).json["job_id"]
+
+    # Zendesk takes the note but answers slowly; the worker is killed while it waits for the answer.
+    shop.delay_next(30, method="PUT")
+    first = subprocess.Popen([*CLVDESK, "worker"], env=clvdesk_env, stderr=subprocess.DEVNULL)
+    try:
+        assert shop.holding.wait(20), "the worker never posted the note"
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(5)
+    finally:
+        first.kill()
+    assert len(shop.notes(101)) == 1
+    assert event_queue(redis).fetch_job(job_id).get_status() == "started"  # orphaned, not lost
+
+    # Once its lease (2 s timeout + margin) has run out, the next worker to start finds the abandoned
+    # job, runs it again, finds the note on the ticket and posts no second one.
+    started = StartedJobRegistry(queue=event_queue(redis))
+    wait_for(lambda: started.get_expired_job_ids() == [job_id], 30, "the lease never ran out")
+    second = subprocess.Popen([*CLVDESK, "worker"], env=clvdesk_env, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: event_queue(redis).fetch_job(job_id).get_status() == "finished", 60, "the job was not rerun")
+    finally:
+        second.terminate()
+        _, log = second.communicate(timeout=10)
+    assert len(shop.notes(101)) == 1
+    assert redis.get(f"clvdesk:note:{job_id}") == b"posted"
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert any(line.get("event_id") == "evt-killed" and "note=already there" in line["message"] for line in lines)
+    assert ZENDESK_TOKEN not in log and "ana@example.com" not in log
+
+
+def test_refused_request_goes_to_dead_letters_and_is_retried_by_command(shop, deliver, work, redis, clvdesk_env):
+    job_id = deliver(angry(ticket_id=555)).json["job_id"]  # no such ticket yet: Zendesk answers 404
+    work()
+    failed = FailedJobRegistry(queue=event_queue(redis))
+    assert failed.get_job_ids() == [job_id]
+    assert ScheduledJobRegistry(queue=event_queue(redis)).count == 0  # a 404 is not retried
+
+    listed = subprocess.run([*CLVDESK, "jobs", "failed"], env=clvdesk_env, capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    [row] = listed.stdout.splitlines()
+    assert row.startswith(job_id + "\t")
+    assert "PUT /api/v2/tickets/555 answered 404" in row
+
+    shop.add_ticket(555, requester_id=901)  # the admin fixes the cause …
+    retried = subprocess.run([*CLVDESK, "jobs", "retry", "--all"], env=clvdesk_env, capture_output=True, text=True, timeout=60)
+    assert retried.stdout.strip() == "queued 1 job(s) again"
+    work()  # … and the job runs again
+    assert failed.count == 0
+    assert len(shop.notes(555)) == 1
+
+    unknown = subprocess.run([*CLVDESK, "jobs", "retry", "nope"], env=clvdesk_env, capture_output=True, text=True, timeout=60)
+    assert (unknown.returncode, unknown.stderr.strip()) == (2, "clvdesk: no failed job nope")
+
+
+def test_helpdesk_down_schedules_a_retry_instead_of_failing(shop, deliver, work, redis):
+    shop.fail_next(503, times=2 * HTTP_MAX_ATTEMPTS, method="PUT")  # every attempt of two runs fails
+    job_id = deliver(angry()).json["job_id"]
+    work()  # the job runs, is rerun at once, fails again and is scheduled for later
+    queue = event_queue(redis)
+    assert ScheduledJobRegistry(queue=queue).get_job_ids() == [job_id]
+    assert FailedJobRegistry(queue=queue).count == 0
+    assert queue.fetch_job(job_id).retries_left == len(JOB_RETRY_INTERVALS_SECONDS) - 2
+    assert shop.notes(101) == []
+
+
+def test_rate_limiter_is_shared_by_every_caller(redis):
+    limiters = [RateLimiter(redis, "zendesk:acme", per_minute=1200, max_wait_seconds=10) for _ in range(3)]
+    started = time.monotonic()
+    threads = [threading.Thread(target=lambda lim=lim: [lim.acquire() for _ in range(10)]) for lim in limiters]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # 30 calls at 20 a second, whoever makes them: the 30th may go 29 intervals after the first.
+    assert time.monotonic() - started >= 29 / 20 - 0.05
+
+
+def test_a_pause_holds_every_caller_and_long_waits_are_refused(redis):
+    first, second = (RateLimiter(redis, "zendesk:acme", per_minute=6000, max_wait_seconds=1) for _ in range(2))
+    first.pause(0.4)
+    started = time.monotonic()
+    second.acquire()
+    assert time.monotonic() - started >= 0.35
+    first.pause(5)
+    with pytest.raises(RateLimitWaitTooLong):
+        second.acquire()
+
+
+def test_a_429_pauses_every_worker_for_its_retry_after(shop, redis):
+    def client():
+        limiter = RateLimiter(redis, "zendesk:standin", per_minute=6000, burst=10, max_wait_seconds=10)
+        return ZendeskClient(shop.url, email=ZENDESK_EMAIL, api_token=ZENDESK_TOKEN, limiter=limiter)
+
+    one, two = client(), client()
+    shop.fail_next(429, retry_after=1)
+    started = time.monotonic()
+    one.get_ticket(101)  # gets the 429, pauses the account, then succeeds
+    two.get_ticket(101)  # never saw the 429, waits all the same
+    assert time.monotonic() - started >= 0.95
+    assert [request.status for request in shop.requests] == [429, 200, 200]
+
+
+def test_paced_calls_stay_under_the_helpdesk_limit_and_unpaced_ones_do_not(redis):
+    # The stand-in allows 20 requests per 2 s window. Paced at 450 a minute with bursts of 4, at most
+    # 4 + 2 × 7.5 = 19 requests fall in any window.
+    limit = {"requests_per_minute": 20, "rate_window_seconds": 2}
+    with ZendeskStandin(email=ZENDESK_EMAIL, api_token=ZENDESK_TOKEN, **limit) as limited:
+        limited.add_user(1, "a@example.com")
+        limiter = RateLimiter(redis, "zendesk:limited", per_minute=450, burst=4, max_wait_seconds=30)
+        paced = ZendeskClient(limited.url, email=ZENDESK_EMAIL, api_token=ZENDESK_TOKEN, limiter=limiter)
+        for _ in range(40):  # two windows' worth
+            paced.get_user(1)
+        assert limited.rate_limited == 0
+
+    with ZendeskStandin(email=ZENDESK_EMAIL, api_token=ZENDESK_TOKEN, **limit) as limited:
+        limited.add_user(1, "a@example.com")
+        unpaced = ZendeskClient(limited.url, email=ZENDESK_EMAIL, api_token=ZENDESK_TOKEN, max_attempts=1)
+        with pytest.raises(HelpdeskUnavailable, match="answered 429"):
+            for _ in range(21):
+                unpaced.get_user(1)
+        assert limited.rate_limited == 1
+
+
+def test_a_threaded_worker_stops_cleanly_on_sigterm(shop, deliver, clvdesk_env, redis):
+    for ticket in range(201, 209):
+        shop.add_ticket(ticket, requester_id=901)
+        deliver(angry(ticket_id=ticket))
+    worker = subprocess.Popen([*CLVDESK, "worker", "--threads", "4"], env=clvdesk_env, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: sum(len(shop.notes(t)) for t in range(201, 209)) == 8, 30, "the threads did not drain the queue")
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(20) == 0
+    finally:
+        worker.kill()
+    assert event_queue(redis).count == 0
