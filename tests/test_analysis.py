@@ -296,3 +296,12 @@ def test_the_danish_word_list_ships_with_its_licence_and_notice():
     assert data.joinpath("ODbL-1.0.txt").read_text(encoding="utf-8").startswith("## ODC Open Database License (ODbL)")
     assert "Open Database License" in data.joinpath("NOTICE.txt").read_text(encoding="utf-8")
     assert lexicon("da").valences["glad"] > 0 and lexicon("da").valences["elendig"] < 0
+
+
+def test_naming_problems_alone_is_negative_not_very_negative():
+    # Many phrases about one late parcel, politely: upset, but not furious.
+    mild = analyse("Where is my parcel?\nThe parcel is a few days late, any news?")
+    assert mild.label == "negative"
+    assert mild.category.name == "late_delivery"
+    # The same problem with anger or a threat is very negative.
+    assert analyse("Where is my parcel? It is days late. Unacceptable, I will cancel my account.").label == "very_negative"

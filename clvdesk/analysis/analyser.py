@@ -49,14 +49,17 @@ SCORE_PLACES = 4  # decimal places of the score
 # a half, and takes a fraction of the time: round(x, n) converts x to decimal exactly.
 _SCORE_SCALE = 10**SCORE_PLACES
 # No licence-clean data rates how upset a customer is, so "very negative" is set by design:
-# a churn or legal threat alone, with nothing said to soften it, reaches it.
+# a churn or legal threat alone, with nothing said to soften it, reaches it. It takes more than
+# naming problems, however many: an escalation (threat, anger, repeat contact) or words as hostile
+# as anger, so that "my order is late, could you check?" stays negative.
 VERY_NEGATIVE = round(normalise(CUE_WEIGHTS["churn_intent"], 0) * _SCORE_SCALE) / _SCORE_SCALE
+HOSTILE_WORDS = CUE_WEIGHTS["anger"]  # weighted word valence at or below this counts as escalation
 
 
-def label_for(score: float, language: str, names_a_problem: bool) -> Label:
+def label_for(score: float, language: str, names_a_problem: bool, escalated: bool = True) -> Label:
     """The label for a score; a ticket that names a problem or a threat is at least negative."""
     negative, positive = THRESHOLDS[language]
-    if score <= VERY_NEGATIVE:
+    if score <= VERY_NEGATIVE and escalated:
         return "very_negative"
     if score <= negative or names_a_problem:
         return "negative"
@@ -95,12 +98,13 @@ def analyse(text: str) -> Sentiment:
     if total >= 0:  # thanks in a complaint are politeness, not praise
         total += politeness
     score = round(normalise(total, words.text.count("!")) * _SCORE_SCALE) / _SCORE_SCALE
-    names_a_problem = category != "other" or not ESCALATIONS.isdisjoint(cues)
+    escalated = not ESCALATIONS.isdisjoint(cues) or WORD_VALENCE_WEIGHT * feeling <= HOSTILE_WORDS
+    names_a_problem = category != "other" or escalated
     # Validated from plain values in one call, which costs less than building each model in turn.
     return Sentiment.model_validate(
         {
             "score": score,
-            "label": label_for(score, language, names_a_problem),
+            "label": label_for(score, language, names_a_problem, escalated),
             "signals": signals,
             "category": {"name": category, "label": CATEGORY_LABELS[category], "evidence": cues.get(category, [])},
             "language": language,
