@@ -71,6 +71,12 @@ class Settings(BaseSettings):
             raise ValueError("must be the account's base URL, without a path (https://acme.zendesk.com)")
         return f"{parts.scheme}://{parts.netloc}"
 
+    @field_validator("zendesk_api_token", "zendesk_oauth_token", "api_token", "admin_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """An empty secret (e.g. `VAR=` in an env file) is no secret: treat it as unset."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:

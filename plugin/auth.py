@@ -19,7 +19,7 @@ def require_bearer(setting: str, name: str):
         @wraps(view)
         def guarded(*args, **kwargs):
             token = getattr(current_app.extensions["clvdesk"].settings, setting)
-            if token is None:
+            if not token:  # unset or empty: an empty token would match an empty header
                 return error(503, f"{name}_disabled", f"{env_name(setting)} is not set on this server")
             scheme, _, given = request.headers.get("Authorization", "").partition(" ")
             expected = token.get_secret_value().encode()

@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+from pydantic import SecretStr
 
 from clvdesk.customers import CustomerStore, CustomerValue
 from clvdesk.helpdesk.zendesk_events import ticket_created_event
@@ -188,3 +189,9 @@ def test_simulate_on_the_tickets_clvdesk_has_seen(shop, client, deliver, work):
     assert (body["tickets"], body["changed"]) == (1, 1)
     spend = {row["rules"]: row["spend"] for row in body["totals"]}
     assert spend == {"current": 200.0, "draft": 120.0}  # ana: residual CLV $1,000, very negative
+
+
+def test_an_empty_admin_token_opens_nothing(settings, redis):
+    client = create_app(settings.model_copy(update={"admin_token": SecretStr("")}), redis=redis).test_client()
+    answer = client.get("/api/v1/admin/rules", headers={"Authorization": "Bearer "})
+    assert answer.status_code == 503 and answer.json["error"] == "admin_disabled"

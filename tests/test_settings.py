@@ -58,3 +58,10 @@ def test_worker_needs_zendesk_credentials():
 
 def test_zendesk_url_loses_its_trailing_slash():
     assert Settings(zendesk_url="https://acme.zendesk.com/").zendesk_url == "https://acme.zendesk.com"
+
+
+def test_an_empty_secret_is_unset(monkeypatch):
+    monkeypatch.setenv("CLVDESK_ADMIN_TOKEN", "")
+    monkeypatch.setenv("CLVDESK_API_TOKEN", "  ")
+    settings = load_settings()
+    assert settings.admin_token is None and settings.api_token is None
