@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from clvdesk.connection import connect
 from clvdesk.helpdesk.zendesk_events import signed_request
@@ -18,6 +19,12 @@ from clvdesk.settings import Settings
 from plugin import create_app
 from tests.zendesk_contract import contract_validator
 from workers.worker import run_worker
+
+# On CI the property tests draw the same examples every run, so a red build always means a change did it;
+# on developers' machines they keep exploring.
+hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 WEBHOOK_SECRET = "whsec-test-0123456789"
 API_TOKEN = "api-token-test-0123456789"
