@@ -64,6 +64,13 @@ def _deliver(job: tuple[str, list[dict]]) -> list[tuple[str, int]]:
     return outcomes
 
 
+def _kill_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
 def _redis_pid(redis) -> int:
     return int(redis.info("server")["process_id"])
 
@@ -88,17 +95,20 @@ def main(events: int, minutes: float) -> None:
         stop = threading.Event()
         events_log: list[str] = []
 
+        def start_worker() -> subprocess.Popen:  # in its own process group, so a kill takes all of it
+            return subprocess.Popen([sys.executable, "-m", "clvdesk", "worker"], env=env, cwd=ROOT, start_new_session=True)
+
         def supervise() -> None:  # restart a worker that exits, as a process supervisor would
             while not stop.is_set():
                 for index, process in enumerate(workers):
                     if process.poll() is not None:
+                        _kill_group(process, signal.SIGKILL)  # its scheduler child, if it outlived it
                         events_log.append(f"worker {process.pid} exited ({process.returncode}); started another")
-                        workers[index] = subprocess.Popen([sys.executable, "-m", "clvdesk", "worker"], env=env, cwd=ROOT)
+                        workers[index] = start_worker()
                 time.sleep(0.5)
 
         with gunicorn("plugin:create_app()", env) as web, Pool(SENDERS) as pool:
-            workers += [subprocess.Popen([sys.executable, "-m", "clvdesk", "worker"], env=env, cwd=ROOT)
-                        for _ in range(WORKERS)]
+            workers += [start_worker() for _ in range(WORKERS)]
             supervisor = threading.Thread(target=supervise, daemon=True)
             supervisor.start()
             started = time.monotonic()
@@ -110,7 +120,7 @@ def main(events: int, minutes: float) -> None:
             while notes_posted() < events * 0.3 and time.monotonic() < deadline:
                 time.sleep(0.2)
             victim = workers[0]
-            os.kill(victim.pid, signal.SIGKILL)
+            os.killpg(victim.pid, signal.SIGKILL)  # the worker and its scheduler child, as a container kill
             events_log.append(f"SIGKILL worker {victim.pid} at {notes_posted()} notes")
 
             while notes_posted() < events * 0.6 and time.monotonic() < deadline:
@@ -133,7 +143,7 @@ def main(events: int, minutes: float) -> None:
             stop.set()
             supervisor.join()
             for process in workers:
-                process.terminate()
+                _kill_group(process, signal.SIGTERM)
             for process in workers:
                 process.wait(30)
 

@@ -65,15 +65,15 @@ def test_job_of_a_worker_killed_mid_note_is_retried_and_posts_one_note(shop, set
     payload, headers = signed_request(WEBHOOK_SECRET, angry(event_id="evt-killed"))
     job_id = client.post("/webhooks/zendesk", data=payload, headers=headers).json["job_id"]
 
-    # Zendesk takes the note but answers slowly; the worker is killed while it waits for the answer.
+    # Zendesk takes the note but answers slowly; the worker is killed while it waits for the answer,
+    # with its process group (its scheduler child too), as a container or an OOM kill would.
     shop.delay_next(30, method="PUT")
-    first = subprocess.Popen([*CLVDESK, "worker"], env=clvdesk_env, stderr=subprocess.DEVNULL)
+    first = subprocess.Popen([*CLVDESK, "worker"], env=clvdesk_env, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         assert shop.holding.wait(20), "the worker never posted the note"
-        os.kill(first.pid, signal.SIGKILL)
-        first.wait(5)
     finally:
-        first.kill()
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(5)
     assert len(shop.notes(101)) == 1
     assert event_queue(redis).fetch_job(job_id).get_status() == "started"  # orphaned, not lost
 
