@@ -4,21 +4,19 @@ and timing helpers. Everything runs on 127.0.0.1 and stops by itself."""
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import requests
 from redis import Redis
 
 from clvdesk.connection import connect
 from clvdesk.customers import CustomerStore, CustomerValue
+from clvdesk.demo import free_port, wait_until_serving
 from clvdesk.helpdesk.zendesk_standin import ZendeskStandin
 from clvdesk.redis_server import ensure_embedded_redis, stop_embedded_redis
 
@@ -80,12 +78,6 @@ def clvdesk_env(redis_url: str, zendesk_url: str, **extra: str) -> dict[str, str
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
     """Serve `app` (module:callable) with gunicorn on a free port until the block ends."""
@@ -97,15 +89,7 @@ def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{url}/healthz", timeout=5)
-                break
-            except requests.RequestException:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"gunicorn {app} did not start")
-                time.sleep(0.1)
+        wait_until_serving(url, process, "/healthz")
         yield url
     finally:
         process.terminate()

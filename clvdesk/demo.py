@@ -36,7 +36,8 @@ SAMPLE_USERS = [  # (user id, email) as the stand-in Zendesk knows them
 ]
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -71,15 +72,16 @@ def _sample_requests(secret: str) -> list[tuple[str, bytes, dict[str, str]]]:
     return [(label, *signed_request(secret, body)) for label, body in events]
 
 
-def _wait_ready(url: str, process: subprocess.Popen) -> None:
+def wait_until_serving(url: str, process: subprocess.Popen, path: str = "/readyz") -> None:
+    """Wait until the web `process` answers `path` with 2xx; raise if it exits or takes too long."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the web process exited with code {process.returncode}")
         try:
-            if requests.get(f"{url}/readyz", timeout=1).ok:
+            if requests.get(f"{url}{path}", timeout=5).ok:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"the web process did not become ready within {READY_TIMEOUT_SECONDS} s")
@@ -110,7 +112,7 @@ def run_demo(*, once: bool, timeout: float) -> int:
             count = CustomerStore(connect(redis_url)).replace_all(read_customer_csv(path))
         print(f"embedded Redis at {redis_url}; {count} sample customers imported", flush=True)
 
-        port = _free_port()
+        port = free_port()
         web_url = f"http://127.0.0.1:{port}"
         env = {
             **os.environ,
@@ -127,7 +129,7 @@ def run_demo(*, once: bool, timeout: float) -> int:
         command = [sys.executable, "-m", "clvdesk"]
         processes.append(subprocess.Popen([*command, "web", "--port", str(port)], env=env))
         processes.append(subprocess.Popen([*command, "worker"], env=env))
-        _wait_ready(web_url, processes[0])
+        wait_until_serving(web_url, processes[0])
         print(f"web at {web_url}, worker running, stand-in Zendesk at {standin.url}", flush=True)
 
         for label, payload, headers in _sample_requests(webhook_secret):

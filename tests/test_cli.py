@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 
 from clvdesk.customers import CustomerStore
+from clvdesk.demo import free_port, wait_until_serving
 from clvdesk.helpdesk.zendesk_events import signed_request, ticket_created_event
 from tests.conftest import API_TOKEN, WEBHOOK_SECRET, ZENDESK_EMAIL, ZENDESK_TOKEN
 
@@ -70,12 +69,6 @@ def test_worker_without_zendesk_settings(env):
     assert result.stderr.strip() == "clvdesk: CLVDESK_ZENDESK_URL is not set; the worker needs it"
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_web_and_burst_worker_turn_one_event_into_one_note(env, standin, redis):
     standin.add_user(901, "ana@example.com")
     standin.add_ticket(101, requester_id=901)
@@ -87,18 +80,11 @@ def test_web_and_burst_worker_turn_one_event_into_one_note(env, standin, redis):
         "CLVDESK_ZENDESK_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "CLVDESK_API_TOKEN": API_TOKEN,
     }
-    port = _free_port()
+    port = free_port()
     web = subprocess.Popen([*CLVDESK, "web", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if requests.get(f"{url}/readyz", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline, "web did not start"
-                time.sleep(0.1)
+        wait_until_serving(url, web)
         event = ticket_created_event(ticket_id=101, requester_id=901, subject="Late", description="Still not delivered!")
         statuses = []
         for _ in range(2):  # Zendesk delivers at least once: the same event twice
