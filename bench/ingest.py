@@ -86,15 +86,14 @@ def ingest(count: int) -> None:
 
 
 def webhook_to_note() -> None:
-    with scratch_redis() as (url, redis, _), shop(redis, tickets=PACED_EVENTS) as standin:
-        arrived: dict[str, float] = {}
-        lock = threading.Lock()
+    arrived: dict[str, float] = {}
+    lock = threading.Lock()
 
-        def on_note(ticket_id: int, comment: dict) -> None:
-            with lock:
-                arrived[comment["body"].rsplit("clvdesk-ref:", 1)[1].strip()] = time.perf_counter()
+    def on_note(ticket_id: int, comment: dict) -> None:
+        with lock:
+            arrived[comment["body"].rsplit("clvdesk-ref:", 1)[1].strip()] = time.perf_counter()
 
-        standin._on_note = on_note
+    with scratch_redis() as (url, redis, _), shop(redis, tickets=PACED_EVENTS, on_note=on_note) as standin:
         env = clvdesk_env(url, standin.url, CLVDESK_ZENDESK_REQUESTS_PER_MINUTE="100000")
         worker = subprocess.Popen([sys.executable, "-m", "clvdesk", "worker"], env=env, cwd=ROOT)
         sent: dict[str, float] = {}
