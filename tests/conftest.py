@@ -7,9 +7,14 @@ The tests flush the Redis database they are given: point CLVDESK_REDIS_URL at a 
 from __future__ import annotations
 
 import os
+import shutil
+import threading
+from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
 
 from clvdesk.connection import connect
 from clvdesk.helpdesk.zendesk_events import signed_request
@@ -100,3 +105,51 @@ def deliver(client):
 def work(settings, redis):
     """Run a real RQ worker in this process until the queue is empty."""
     return lambda: run_worker(settings, redis, burst=True)
+
+
+# --- pages in a real browser: Debian's chromium driven by Playwright ---------------------------------
+
+CHROMIUM_ARGS = [  # as root, and with no network for the browser's own services
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS_DIR = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = os.environ.get("CLVDESK_CHROMIUM") or shutil.which("chromium")
+    assert executable, "the browser tests need Debian's chromium (apt-get install chromium; .ci/run does it)"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def live_app(app):
+    """The app served over real HTTP on loopback (threaded werkzeug); yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir():
+    """Where browser tests save screenshots (kept after the run; ignored by git)."""
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    return ARTIFACTS_DIR
