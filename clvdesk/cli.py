@@ -131,6 +131,38 @@ def jobs_retry(job_ids: tuple[str, ...], retry_all: bool) -> None:
     click.echo(f"queued {len(queued)} job(s) again")
 
 
+SECRET_VARIABLES = (  # their values must not end up in the app package
+    "CLVDESK_API_TOKEN", "CLVDESK_ADMIN_TOKEN", "CLVDESK_ZENDESK_WEBHOOK_SECRET",
+    "CLVDESK_ZENDESK_API_TOKEN", "CLVDESK_ZENDESK_OAUTH_TOKEN",
+)
+
+
+@main.group()
+def app() -> None:
+    """The Zendesk sidebar app."""
+
+
+@app.command("package")
+@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where manifest.json, assets/ and translations/ are.")
+@click.option("--out", default="dist/clvdesk-app.zip", show_default=True, type=click.Path(path_type=Path),
+              help="The zip to write.")
+def app_package(root: Path, out: Path) -> None:
+    """Check the app as Zendesk's validator would and build the zip to upload."""
+    import os
+
+    from clvdesk.app_package import AppPackageError, build_package
+
+    secrets = [part.strip() for name in SECRET_VARIABLES for part in os.environ.get(name, "").split(",")]
+    try:
+        files = build_package(root, out, known_secrets=secrets)
+    except AppPackageError as exc:
+        for problem in exc.problems:
+            click.echo(f"{type(problem).__name__}: {problem}", err=True)
+        fail(f"{len(exc.problems)} problem(s); no package written")
+    click.echo(f"wrote {out} ({len(files)} files)")
+
+
 main.add_command(clv)
 main.add_command(analyze)
 main.add_command(rules)

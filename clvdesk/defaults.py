@@ -105,3 +105,12 @@ SCAN_BATCH = 1000  # keys per SCAN and MGET when reading every stored suggestion
 # Simulation of rules on past tickets (clvdesk/simulation.py, POST /api/v1/admin/rules/simulate)
 SIMULATION_MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # a CSV of past tickets; ~1M rows of ids and labels
 SIMULATION_TICKETS_SHOWN = 200  # tickets whose suggestion changes, listed in the API's answer
+
+# Sidebar app: outcomes and their report (clvdesk/outcomes.py, GET /api/v1/admin/report)
+OUTCOME_RETENTION_DAYS = 400  # each suggestion's record, with its outcome, for a year's report and a margin
+REPORT_DEFAULT_DAYS = 30  # a report without `from` covers the last 30 days
+REPORT_MAX_DAYS = 366  # the longest range one report may cover
+# CORS: the origins that may call the sidebar API from a browser (plugin/cors.py). Zendesk serves each
+# app's iframe from https://<app id>.apps.zdusercontent.com; the agent interface is <subdomain>.zendesk.com.
+CORS_ALLOWED_ORIGINS = (r"https://[a-z0-9][a-z0-9-]*\.zendesk\.com", r"https://[a-z0-9-]+\.apps\.zdusercontent\.com")
+CORS_MAX_AGE_SECONDS = 600  # how long a browser may reuse a preflight's answer

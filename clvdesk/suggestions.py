@@ -11,6 +11,7 @@ from redis import Redis
 
 from clvdesk.analysis import Sentiment
 from clvdesk.defaults import KEY_PREFIX, SCAN_BATCH, SUGGESTION_TTL_SECONDS
+from clvdesk.outcomes import SuggestionLog
 from clvdesk.rules import Offer, Reason
 
 
@@ -25,6 +26,10 @@ class CustomerView(BaseModel):
     tier: str
     tier_label: str
     currency: str
+    # From the CLV engine (`clvdesk clv fit`); None for customers imported from a file, and unknown ones.
+    total_clv: float | None = None
+    p_alive: float | None = None
+    segment: str | None = None
 
 
 class Suggestion(BaseModel):
@@ -42,21 +47,25 @@ class Suggestion(BaseModel):
 
 
 class SuggestionStore:
-    """The latest suggestion per ticket, for the sidebar app."""
+    """The latest suggestion per ticket, for the sidebar app; each one is also logged for the outcome report."""
 
     def __init__(self, redis: Redis, prefix: str = KEY_PREFIX):
         self._redis = redis
         self._prefix = f"{prefix}:suggestion"
+        self.log = SuggestionLog(redis, prefix)
 
     def _key(self, helpdesk: str, ticket_id: str) -> str:
         return f"{self._prefix}:{helpdesk}:{ticket_id}"
 
     def save(self, suggestion: Suggestion) -> None:
-        self._redis.set(
-            self._key(suggestion.helpdesk, suggestion.ticket_id),
-            suggestion.model_dump_json(),
-            ex=SUGGESTION_TTL_SECONDS,
-        )
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(
+                self._key(suggestion.helpdesk, suggestion.ticket_id),
+                suggestion.model_dump_json(),
+                ex=SUGGESTION_TTL_SECONDS,
+            )
+            self.log.add(pipe, suggestion)
+            pipe.execute()
 
     def all(self) -> Iterator[Suggestion]:
         """Every stored suggestion (the latest per ticket), for simulating rules on tickets already seen."""

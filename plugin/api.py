@@ -1,24 +1,80 @@
-"""The sidebar's API: the latest suggestion for a ticket, behind a bearer token."""
+"""The sidebar's API, behind a bearer token: a ticket's latest suggestion with the reply to insert, and
+the outcome the agent records for it."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, current_app, jsonify, request
+from pydantic import ValidationError
 
+from clvdesk.outcomes import CurrencyMismatch, OutcomeBody, StaleSuggestion
+from clvdesk.replies import suggested_reply
+from clvdesk.suggestions import Suggestion
 from plugin.auth import require_bearer
 from plugin.errors import error
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+HELPDESK = "zendesk"  # the one helpdesk the sidebar app runs in
 
 
 require_token = require_bearer("api_token", "api")
 
 
+def _latest(ticket_id: str) -> tuple[Suggestion | None, object]:
+    """The ticket's latest suggestion, or the 4xx answer to send instead."""
+    if not ticket_id.isdigit():
+        return None, error(400, "invalid_ticket_id", f"ticket id must be digits, got {ticket_id[:40]!r}")
+    found = current_app.extensions["clvdesk"].suggestions.latest(HELPDESK, ticket_id)
+    if found is None:
+        return None, error(404, "not_found", f"no suggestion for ticket {ticket_id} yet")
+    return found, None
+
+
 @bp.get("/tickets/<ticket_id>/suggestion")
 @require_token
 def suggestion(ticket_id: str):
-    if not ticket_id.isdigit():
-        return error(400, "invalid_ticket_id", f"ticket id must be digits, got {ticket_id[:40]!r}")
-    found = current_app.extensions["clvdesk"].suggestions.latest("zendesk", ticket_id)
+    found, refusal = _latest(ticket_id)
     if found is None:
-        return error(404, "not_found", f"no suggestion for ticket {ticket_id} yet")
-    return Response(found.model_dump_json(), mimetype="application/json")
+        return refusal
+    outcome = current_app.extensions["clvdesk"].suggestions.log.outcome(found)
+    return jsonify(
+        **found.model_dump(mode="json"),
+        reply=suggested_reply(found.offer, found.sentiment.language).model_dump(),
+        outcome=outcome.model_dump(mode="json") if outcome else None,
+    )
+
+
+@bp.post("/tickets/<ticket_id>/outcome")
+@require_token
+def outcome(ticket_id: str):
+    found, refusal = _latest(ticket_id)
+    if found is None:
+        return refusal
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return error(400, "invalid_json", "send a JSON object with Content-Type: application/json")
+    try:
+        body = OutcomeBody.model_validate(data)
+        recorded = current_app.extensions["clvdesk"].suggestions.log.record(found, body)
+    except ValidationError as exc:
+        return _invalid([_message(item) for item in exc.errors()])
+    except CurrencyMismatch as exc:
+        return _invalid([{"path": "currency", "message": str(exc)}])
+    except StaleSuggestion as exc:
+        return error(409, "stale_suggestion", str(exc))
+    return jsonify(ticket_id=ticket_id, event_id=found.event_id, **recorded.model_dump(mode="json"))
+
+
+def _message(item: dict) -> dict:
+    path = ".".join(str(part) for part in item["loc"])
+    text = item["msg"].removeprefix("Value error, ")
+    if item["type"] == "extra_forbidden":
+        text = "is not a field of an outcome"
+    return {"path": path, "message": text}
+
+
+def _invalid(errors: list[dict]):
+    response = jsonify(error="invalid_outcome", message="; ".join(
+        f"{item['path']}: {item['message']}" if item["path"] else item["message"] for item in errors
+    ), errors=errors)
+    response.status_code = 422
+    return response

@@ -1,0 +1,370 @@
+"""The Zendesk app package: check the app as Zendesk's validator would, then zip what Zendesk uploads.
+
+Zendesk rejects a broken app only at upload, in the admin's browser; these checks fail the build instead,
+each with its own error type and a message naming the file and field. The rules follow Zendesk's manifest
+reference and the validations of its app tools (zcli apps validate): required fields, parameter types,
+secure settings, locales, https URLs, assets that exist, logo sizes, and no secret in any file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+import zipfile
+from collections.abc import Iterable
+from html.parser import HTMLParser
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+ROOT_FILES = ("manifest.json",)
+PACKAGED_DIRS = ("assets", "translations")
+REQUIRED_FIELDS = ("name", "author", "defaultLocale", "location", "frameworkVersion")
+AUTHOR_FIELDS = ("name", "email", "url")
+FRAMEWORK_VERSIONS = ("2.0",)
+PARAMETER_TYPES = ("text", "password", "checkbox", "url", "number", "multiline", "hidden", "oauth")
+SUPPORT_LOCATIONS = (
+    "ticket_sidebar", "new_ticket_sidebar", "user_sidebar", "organization_sidebar",
+    "top_bar", "nav_bar", "ticket_editor", "background", "modal",
+)
+# A parameter whose name says it holds a credential must be secure (Zendesk warns; we refuse).
+CREDENTIAL_NAME = re.compile(r"token|key|pwd|password|secret", re.IGNORECASE)
+# Zendesk's locale file names, and the languages its agent interface offers.
+LOCALE_FORMAT = re.compile(r"^[a-z]{2}(-[a-z0-9]{2,3})?$")
+ZENDESK_LANGUAGES = frozenset(
+    "ar bg ca cs da de el en es et fi fr he hi hr hu id is it ja ko lt lv ms nl no pl pt ro ru sk sl sr sv th "
+    "tr uk vi zh".split()
+)
+APP_TEXTS = ("name", "short_description", "long_description", "installation_instructions")
+LOGOS = {"logo.png": 320, "logo-small.png": 128}  # pixels, square, as Zendesk requires
+MIN_KNOWN_SECRET_CHARS = 8  # shorter values would match ordinary text
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SETTING_PLACEHOLDER = re.compile(r"\{\{\s*setting\.([A-Za-z0-9_]+)\s*\}\}")
+TEXT_SUFFIXES = (".html", ".js", ".css", ".json", ".svg", ".txt", ".md")
+SECRET_PATTERNS = {
+    "a private key": re.compile(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP )?PRIVATE KEY"),
+    "an AWS access key id": re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
+    "a Slack token": re.compile(r"\bxox[abposr]-[0-9A-Za-z-]{10,}"),
+    "a credential assigned a literal value": re.compile(
+        r"(?i)\b(?:api[_-]?key|api[_-]?token|secret|password|passwd|token)\b[\"']?\s*[:=]\s*[\"']"
+        r"(?!\{\{)[A-Za-z0-9_\-+/=.]{12,}[\"']"
+    ),
+    "a bearer token": re.compile(r"(?i)\bBearer\s+(?!\{\{)[A-Za-z0-9_\-+/=.]{16,}"),
+}
+
+
+class AppProblem(Exception):
+    """One way the app breaks Zendesk's rules; the message names the file and field."""
+
+
+class MissingFile(AppProblem):
+    pass
+
+
+class InvalidJson(AppProblem):
+    pass
+
+
+class MissingField(AppProblem):
+    pass
+
+
+class InvalidField(AppProblem):
+    pass
+
+
+class UnknownLocale(AppProblem):
+    pass
+
+
+class InsecureUrl(AppProblem):
+    pass
+
+
+class InsecureParameter(AppProblem):
+    pass
+
+
+class MissingTranslation(AppProblem):
+    pass
+
+
+class MissingAsset(AppProblem):
+    pass
+
+
+class BadLogo(AppProblem):
+    pass
+
+
+class SecretInFile(AppProblem):
+    pass
+
+
+class AppPackageError(Exception):
+    """The app cannot be packaged; `problems` lists every reason."""
+
+    def __init__(self, problems: list[AppProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+def package_files(root: Path) -> list[str]:
+    """The paths (relative, POSIX) that go into the zip: the manifest, assets/ and translations/."""
+    found = [name for name in ROOT_FILES if (root / name).is_file()]
+    for folder in PACKAGED_DIRS:
+        base = root / folder
+        if base.is_dir():
+            found += sorted(
+                path.relative_to(root).as_posix()
+                for path in base.rglob("*")
+                if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts)
+            )
+    return found
+
+
+def _json(root: Path, name: str, problems: list[AppProblem]) -> dict | None:
+    try:
+        value = json.loads((root / name).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(MissingFile(f"{name}: missing"))
+        return None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        problems.append(InvalidJson(f"{name}: not valid JSON ({exc})"))
+        return None
+    if not isinstance(value, dict):
+        problems.append(InvalidJson(f"{name}: must hold a JSON object, not {type(value).__name__}"))
+        return None
+    return value
+
+
+def _https(url: object, where: str, problems: list[AppProblem]) -> None:
+    if not isinstance(url, str) or urlsplit(url).scheme != "https" or not urlsplit(url).hostname:
+        problems.append(InsecureUrl(f"{where}: must be an https URL, got {url!r}"))
+
+
+def _check_manifest(root: Path, manifest: dict, problems: list[AppProblem]) -> None:
+    for field in REQUIRED_FIELDS:
+        if manifest.get(field) in (None, "", {}):
+            problems.append(MissingField(f"manifest.json: {field} is required"))
+    author = manifest.get("author")
+    if isinstance(author, dict):
+        for field in AUTHOR_FIELDS:
+            if not isinstance(author.get(field), str) or not author[field].strip():
+                problems.append(MissingField(f"manifest.json: author.{field} is required"))
+        if isinstance(author.get("url"), str):
+            _https(author["url"], "manifest.json: author.url", problems)
+    elif author is not None:
+        problems.append(InvalidField("manifest.json: author must be an object with name, email and url"))
+    if "frameworkVersion" in manifest and manifest["frameworkVersion"] not in FRAMEWORK_VERSIONS:
+        problems.append(InvalidField(
+            f"manifest.json: frameworkVersion must be one of {', '.join(FRAMEWORK_VERSIONS)}, "
+            f"got {manifest['frameworkVersion']!r}"
+        ))
+    for field in ("private", "singleInstall", "signedUrls"):
+        if field in manifest and not isinstance(manifest[field], bool):
+            problems.append(InvalidField(f"manifest.json: {field} must be true or false"))
+    _check_locations(root, manifest.get("location"), problems)
+    _check_parameters(manifest.get("parameters", []), problems)
+    whitelist = manifest.get("domainWhitelist", [])
+    if not isinstance(whitelist, list) or not all(isinstance(domain, str) for domain in whitelist):
+        problems.append(InvalidField("manifest.json: domainWhitelist must be a list of host names"))
+    else:
+        for domain in whitelist:
+            if urlsplit(f"//{domain}").hostname != domain.lower() or "/" in domain:
+                problems.append(InvalidField(
+                    f"manifest.json: domainWhitelist entry {domain!r} must be a bare host name (no scheme or path)"
+                ))
+
+
+def _check_locations(root: Path, location: object, problems: list[AppProblem]) -> None:
+    if location is None:
+        return
+    if not isinstance(location, dict) or not location:
+        problems.append(InvalidField("manifest.json: location must map products to their locations"))
+        return
+    for product, places in location.items():
+        if product != "support":
+            problems.append(InvalidField(f"manifest.json: location.{product} is not a product this app supports"))
+            continue
+        if not isinstance(places, dict):
+            problems.append(InvalidField(f"manifest.json: location.{product} must be an object"))
+            continue
+        for name, options in places.items():
+            where = f"manifest.json: location.{product}.{name}"
+            if name not in SUPPORT_LOCATIONS:
+                problems.append(InvalidField(f"{where} is not a Zendesk Support location"))
+                continue
+            url = options.get("url") if isinstance(options, dict) else options
+            if isinstance(options, dict) and "flexible" in options and not isinstance(options["flexible"], bool):
+                problems.append(InvalidField(f"{where}.flexible must be true or false"))
+            if not isinstance(url, str) or not url:
+                problems.append(MissingField(f"{where}.url is required"))
+            elif urlsplit(url).scheme:
+                _https(url, f"{where}.url", problems)
+            elif not url.startswith("assets/") or not (root / url).is_file():
+                problems.append(MissingAsset(f"{where}.url: {url} is not a file under assets/"))
+
+
+def _check_parameters(parameters: object, problems: list[AppProblem]) -> None:
+    if not isinstance(parameters, list):
+        problems.append(InvalidField("manifest.json: parameters must be a list"))
+        return
+    seen: set[str] = set()
+    for index, parameter in enumerate(parameters):
+        where = f"manifest.json: parameters[{index}]"
+        if not isinstance(parameter, dict) or not isinstance(parameter.get("name"), str) or not parameter["name"]:
+            problems.append(MissingField(f"{where}.name is required"))
+            continue
+        name = parameter["name"]
+        where = f"manifest.json: parameter {name}"
+        if name in seen:
+            problems.append(InvalidField(f"{where} is declared twice"))
+        if name == "name":
+            problems.append(InvalidField(f"{where}: 'name' is reserved and cannot name a parameter"))
+        seen.add(name)
+        kind = parameter.get("type", "text")
+        if kind not in PARAMETER_TYPES:
+            problems.append(InvalidField(f"{where}: type {kind!r} is not one of {', '.join(PARAMETER_TYPES)}"))
+        for flag in ("required", "secure"):
+            if flag in parameter and not isinstance(parameter[flag], bool):
+                problems.append(InvalidField(f"{where}: {flag} must be true or false"))
+        secure = parameter.get("secure") is True
+        if CREDENTIAL_NAME.search(name) and kind in ("text", "password") and not secure:
+            problems.append(InsecureParameter(
+                f"{where} holds a credential and must be \"secure\": true, so only Zendesk's proxy reads it"
+            ))
+        if (secure or kind == "hidden") and "default" in parameter:
+            problems.append(InsecureParameter(f"{where}: a secure or hidden parameter cannot have a default"))
+        if kind == "hidden" and parameter.get("required"):
+            problems.append(InvalidField(f"{where}: a hidden parameter cannot be required"))
+
+
+def _locale(file_name: str) -> str:
+    return PurePosixPath(file_name).stem
+
+
+def _check_translations(root: Path, manifest: dict, files: list[str], problems: list[AppProblem]) -> None:
+    default = manifest.get("defaultLocale")
+    locales = {_locale(name): name for name in files if name.startswith("translations/") and name.endswith(".json")}
+    for locale, name in locales.items():
+        if not LOCALE_FORMAT.match(locale) or locale.split("-")[0] not in ZENDESK_LANGUAGES:
+            problems.append(UnknownLocale(f"{name}: {locale!r} is not a locale Zendesk knows"))
+    if isinstance(default, str) and default:
+        if not LOCALE_FORMAT.match(default) or default.split("-")[0] not in ZENDESK_LANGUAGES:
+            problems.append(UnknownLocale(f"manifest.json: defaultLocale {default!r} is not a locale Zendesk knows"))
+        elif default not in locales:
+            problems.append(MissingFile(f"translations/{default}.json: missing (the defaultLocale's translations)"))
+    texts = {locale: _json(root, name, problems) for locale, name in sorted(locales.items())}
+    parameters = [p["name"] for p in manifest.get("parameters", []) if isinstance(p, dict) and "name" in p]
+    required = [f"app.{field}" for field in APP_TEXTS] + [f"app.parameters.{name}.label" for name in parameters]
+    reference = _keys(texts.get(default) or {})
+    for locale, text in texts.items():
+        if text is None:
+            continue
+        keys = _keys(text)
+        name = locales[locale]
+        for key in required:
+            if key not in keys:
+                problems.append(MissingTranslation(f"{name}: {key} is missing"))
+        for key in sorted(reference - keys - set(required)):
+            problems.append(MissingTranslation(f"{name}: {key} is missing (translations/{default}.json has it)"))
+
+
+def _keys(tree: dict, prefix: str = "") -> set[str]:
+    """The dotted paths of every non-empty string in a translation file."""
+    found: set[str] = set()
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            found |= _keys(value, f"{path}.")
+        elif isinstance(value, str) and value.strip():
+            found.add(path)
+    return found
+
+
+class _References(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.urls += [value for name, value in attrs if name in ("src", "href") and value]
+
+
+def _check_assets(root: Path, manifest: dict, files: list[str], problems: list[AppProblem]) -> None:
+    for name in (f for f in files if f.startswith("assets/") and f.endswith(".html")):
+        parser = _References()
+        parser.feed((root / name).read_text(encoding="utf-8"))
+        for url in parser.urls:
+            parts = urlsplit(url)
+            if parts.scheme or parts.netloc:
+                _https(url, f"{name}: {url}", problems)
+            elif not url.startswith("#"):
+                target = (PurePosixPath(name).parent / parts.path).as_posix()
+                if target not in files:
+                    problems.append(MissingAsset(f"{name} references {url}, which is not in the package"))
+    for logo, size in LOGOS.items():
+        _check_logo(root, f"assets/{logo}", size, files, problems)
+    declared = {p.get("name") for p in manifest.get("parameters", []) if isinstance(p, dict)}
+    for name in (f for f in files if f.startswith("assets/") and f.endswith(TEXT_SUFFIXES)):
+        for setting in sorted(set(SETTING_PLACEHOLDER.findall((root / name).read_text(encoding="utf-8")))):
+            if setting not in declared:
+                problems.append(InvalidField(f"{name}: {{{{setting.{setting}}}}} names no parameter of the manifest"))
+
+
+def _check_logo(root: Path, name: str, size: int, files: list[str], problems: list[AppProblem]) -> None:
+    if name not in files:
+        problems.append(MissingAsset(f"{name}: missing (Zendesk shows it in the apps list)"))
+        return
+    data = (root / name).read_bytes()
+    if not data.startswith(PNG_SIGNATURE) or len(data) < 24:
+        problems.append(BadLogo(f"{name}: not a PNG image"))
+        return
+    width, height = struct.unpack(">II", data[16:24])
+    if (width, height) != (size, size):
+        problems.append(BadLogo(f"{name}: is {width}x{height} pixels; Zendesk requires {size}x{size}"))
+
+
+def _check_secrets(root: Path, files: list[str], known: Iterable[str], problems: list[AppProblem]) -> None:
+    known = [secret for secret in known if len(secret) >= MIN_KNOWN_SECRET_CHARS]
+    for name in files:
+        if not name.endswith(TEXT_SUFFIXES):
+            continue
+        text = (root / name).read_text(encoding="utf-8", errors="replace")
+        for what, pattern in SECRET_PATTERNS.items():
+            match = pattern.search(text)
+            if match:
+                line = text.count("\n", 0, match.start()) + 1
+                problems.append(SecretInFile(f"{name}:{line}: looks like {what}; secrets belong in secure settings"))
+        if any(secret in text for secret in known):
+            problems.append(SecretInFile(f"{name}: contains the value of a clvdesk token or secret"))
+
+
+def check_app(root: Path, *, known_secrets: Iterable[str] = ()) -> list[AppProblem]:
+    """Every problem Zendesk (or a leaked secret) would have with the app in `root`; empty when it is fine."""
+    problems: list[AppProblem] = []
+    manifest = _json(root, "manifest.json", problems)
+    if manifest is None:
+        return problems
+    files = package_files(root)
+    _check_manifest(root, manifest, problems)
+    _check_translations(root, manifest, files, problems)
+    _check_assets(root, manifest, files, problems)
+    _check_secrets(root, files, known_secrets, problems)
+    return problems
+
+
+def build_package(root: Path, out: Path, *, known_secrets: Iterable[str] = ()) -> list[str]:
+    """Check the app in `root` and write its zip to `out`; the zipped paths, or AppPackageError."""
+    problems = check_app(root, known_secrets=known_secrets)
+    if problems:
+        raise AppPackageError(problems)
+    files = package_files(root)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in files:  # fixed timestamps: the same app gives the same zip
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, (root / name).read_bytes())
+    return files

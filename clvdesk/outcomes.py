@@ -1,0 +1,223 @@
+"""What agents did with each suggestion (applied, changed, declined), kept for the outcome report.
+
+The sidebar's latest-suggestion key is per ticket and expires; the report needs every suggestion made,
+so each one also gets a durable record (a Redis hash, indexed by creation time in a sorted set) that
+its outcome is written into. Recording again overwrites the outcome, so a suggestion counts once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta, timezone
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from redis import Redis
+from redis.client import Pipeline
+
+from clvdesk.defaults import KEY_PREFIX, OUTCOME_RETENTION_DAYS, SCAN_BATCH
+
+if TYPE_CHECKING:
+    from clvdesk.suggestions import Suggestion
+
+OutcomeName = Literal["applied", "changed", "declined"]
+OUTCOMES: tuple[str, ...] = ("applied", "changed", "declined")
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+AgentId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
+
+
+class OutcomeBody(BaseModel):
+    """What the sidebar sends: `applied`; `changed` with the amount actually given; `declined` with why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: OutcomeName
+    agent_id: AgentId | int  # ZAF's currentUser.id
+    amount: float | None = Field(default=None, ge=0)
+    currency: Currency | None = None
+    reason: Reason | None = None
+    event_id: str | None = None  # the suggestion the agent saw; a newer one makes the outcome stale
+
+    @model_validator(mode="after")
+    def _fits_the_outcome(self) -> OutcomeBody:
+        if self.outcome == "changed":
+            if self.amount is None or self.currency is None:
+                raise ValueError("a changed outcome needs the amount actually given and its currency")
+            if not math.isfinite(self.amount):
+                raise ValueError("amount must be a finite number")
+        elif self.amount is not None or self.currency is not None:
+            raise ValueError(f"amount and currency belong to a changed outcome, not {self.outcome}")
+        if self.outcome == "declined" and self.reason is None:
+            raise ValueError("a declined outcome needs a reason")
+        return self
+
+
+class Outcome(BaseModel):
+    """An outcome as stored: given_amount is what the customer got (the suggestion's amount when applied)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    outcome: OutcomeName
+    given_amount: float
+    currency: str
+    reason: str | None
+    agent_id: str
+    recorded_at: datetime
+
+
+class StaleSuggestion(ValueError):
+    """The outcome names a suggestion that a newer one for the ticket has replaced."""
+
+
+class CurrencyMismatch(ValueError):
+    """The amount given is in another currency than the suggestion's."""
+
+
+class SuggestionLog:
+    """Every suggestion made, with its outcome once an agent records one."""
+
+    def __init__(self, redis: Redis, prefix: str = KEY_PREFIX):
+        self._redis = redis
+        self._prefix = f"{prefix}:suggestion-log"
+        self._index = f"{self._prefix}:by-time"
+
+    def _key(self, suggestion: Suggestion) -> str:
+        return f"{self._prefix}:{suggestion.helpdesk}:{suggestion.ticket_id}:{suggestion.event_id}"
+
+    def add(self, pipe: Pipeline, suggestion: Suggestion) -> None:
+        """Queue the suggestion's record on `pipe` (the caller's transaction saves the suggestion too)."""
+        key = self._key(suggestion)
+        offer = suggestion.offer
+        pipe.hset(key, mapping={
+            "helpdesk": suggestion.helpdesk,
+            "ticket_id": suggestion.ticket_id,
+            "event_id": suggestion.event_id,
+            "created_at": suggestion.created_at.isoformat(),
+            "tier": suggestion.customer.tier,
+            "instrument": offer.instrument,
+            "suggested_amount": repr(float(offer.amount)),
+            "currency": offer.currency,
+        })
+        pipe.expire(key, OUTCOME_RETENTION_DAYS * 86400)
+        created = suggestion.created_at.timestamp()
+        pipe.zadd(self._index, {key: created})
+        pipe.zremrangebyscore(self._index, "-inf", created - OUTCOME_RETENTION_DAYS * 86400)
+
+    def record(self, suggestion: Suggestion, body: OutcomeBody, now: datetime | None = None) -> Outcome:
+        """Store the agent's outcome for `suggestion`, replacing any earlier one for it."""
+        if body.event_id is not None and body.event_id != suggestion.event_id:
+            raise StaleSuggestion(
+                f"suggestion {body.event_id} was replaced by {suggestion.event_id}; reload the sidebar"
+            )
+        if body.currency is not None and body.currency != suggestion.offer.currency:
+            raise CurrencyMismatch(
+                f"currency must be the suggestion's, {suggestion.offer.currency}, not {body.currency}"
+            )
+        given = {"applied": suggestion.offer.amount, "changed": body.amount, "declined": 0.0}[body.outcome]
+        outcome = Outcome(
+            outcome=body.outcome,
+            given_amount=given,
+            currency=suggestion.offer.currency,
+            reason=body.reason,
+            agent_id=str(body.agent_id),
+            recorded_at=now or datetime.now(timezone.utc),
+        )
+        key = self._key(suggestion)
+        with self._redis.pipeline(transaction=True) as pipe:
+            self.add(pipe, suggestion)  # again: the record may predate this log or have expired
+            pipe.hdel(key, "reason")
+            pipe.hset(key, mapping={
+                "outcome": outcome.outcome,
+                "given_amount": repr(outcome.given_amount),
+                "agent_id": outcome.agent_id,
+                "recorded_at": outcome.recorded_at.isoformat(),
+                **({"reason": outcome.reason} if outcome.reason else {}),
+            })
+            pipe.execute()
+        return outcome
+
+    def outcome(self, suggestion: Suggestion) -> Outcome | None:
+        fields = {k.decode(): v.decode() for k, v in self._redis.hgetall(self._key(suggestion)).items()}
+        if "outcome" not in fields:
+            return None
+        return Outcome(
+            outcome=fields["outcome"],
+            given_amount=float(fields["given_amount"]),
+            currency=fields["currency"],
+            reason=fields.get("reason"),
+            agent_id=fields["agent_id"],
+            recorded_at=datetime.fromisoformat(fields["recorded_at"]),
+        )
+
+    def records(self, start: date, end: date) -> list[dict[str, str]]:
+        """The records of suggestions created from `start` through `end` (UTC days, inclusive)."""
+        low = datetime.combine(start, time.min, timezone.utc).timestamp()
+        high = datetime.combine(end + timedelta(days=1), time.min, timezone.utc).timestamp()
+        keys = self._redis.zrangebyscore(self._index, low, f"({high}")
+        rows: list[dict[str, str]] = []
+        for first in range(0, len(keys), SCAN_BATCH):
+            with self._redis.pipeline(transaction=False) as pipe:
+                for key in keys[first : first + SCAN_BATCH]:
+                    pipe.hgetall(key)
+                found = pipe.execute()
+            rows += [{k.decode(): v.decode() for k, v in fields.items()} for fields in found if fields]
+        return rows
+
+
+REPORT_COLUMNS = (
+    "suggestions", "outcomes", "applied", "changed", "declined",
+    "suggested_amount", "suggested_amount_with_outcome", "given_amount",
+)
+
+
+def _frame(records: Iterable[dict[str, str]]) -> pd.DataFrame:
+    frame = pd.DataFrame(list(records), columns=[
+        "tier", "instrument", "currency", "suggested_amount", "outcome", "given_amount",
+    ])
+    frame["suggested_amount"] = pd.to_numeric(frame["suggested_amount"])
+    frame["given_amount"] = pd.to_numeric(frame["given_amount"]).fillna(0.0)
+    decided = frame["outcome"].notna()
+    frame["suggestions"] = 1
+    frame["outcomes"] = decided.astype(int)
+    for name in OUTCOMES:
+        frame[name] = (frame["outcome"] == name).astype(int)
+    frame["suggested_amount_with_outcome"] = frame["suggested_amount"].where(decided, 0.0)
+    return frame
+
+
+def _grouped(frame: pd.DataFrame, keys: list[str]) -> list[dict]:
+    if frame.empty:
+        return []
+    sums = frame.groupby(keys, sort=True)[list(REPORT_COLUMNS)].sum().reset_index()
+    return [_plain(row) for row in sums.to_dict("records")]
+
+
+def _plain(row: dict) -> dict:
+    """numpy scalars to JSON's ints and floats, amounts to cents."""
+    return {
+        key: round(float(value), 2) if "amount" in key else int(value) if key in REPORT_COLUMNS else value
+        for key, value in row.items()
+    }
+
+
+def outcome_report(records: Iterable[dict[str, str]], start: date, end: date) -> dict:
+    """Suggestions and their outcomes in total, by tier and by instrument (each per currency)."""
+    frame = _frame(records)
+    totals = _grouped(frame, ["currency"])
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "totals": totals,
+        "by_tier": _grouped(frame, ["tier", "currency"]),
+        "by_instrument": _grouped(frame, ["instrument", "currency"]),
+    }
+
+
+def outcome_report_csv(records: Iterable[dict[str, str]]) -> str:
+    """One row per tier and instrument (and currency): the finest grain, for a spreadsheet to pivot."""
+    keys = ["tier", "instrument", "currency"]
+    rows = _grouped(_frame(records), keys)
+    return pd.DataFrame(rows, columns=[*keys, *REPORT_COLUMNS]).to_csv(index=False, float_format="%.2f")

@@ -1,0 +1,60 @@
+"""The reply an agent can insert with one click: the offer put to the customer in the ticket's language.
+
+Written here rather than in the sidebar because the reply goes to the customer, so its language is the
+ticket's (which the analyser detected), not the agent's interface language; and the note, the sidebar
+and any other client then offer the same words.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from clvdesk.analysis.model import SUPPORTED_LANGUAGES
+from clvdesk.money import format_money
+from clvdesk.rules import Offer
+
+APOLOGY = {
+    "en": "I'm sorry about the trouble, and thank you for your patience while we put it right.",
+    "da": "Jeg beklager besværet, og tak for din tålmodighed, mens vi får det løst.",
+}
+OFFERS = {  # what follows the apology, per instrument; {amount} is the offer's amount
+    "en": {
+        "refund": "I have refunded {amount} to your original payment method.",
+        "partial_refund": "As an apology, I have refunded {amount} to your original payment method.",
+        "store_credit": "As an apology, I have added {amount} in store credit to your account.",
+        "discount_next_order": "As an apology, you will get {amount} off your next order.",
+        "free_shipping": "As an apology, your next order ships free of charge.",
+        "replacement": "We will send you a replacement at no cost.",
+    },
+    "da": {
+        "refund": "Jeg har refunderet {amount} til din oprindelige betalingsmetode.",
+        "partial_refund": "Som en undskyldning har jeg refunderet {amount} til din oprindelige betalingsmetode.",
+        "store_credit": "Som en undskyldning har jeg sat {amount} i tilgodehavende på din konto.",
+        "discount_next_order": "Som en undskyldning får du {amount} i rabat på din næste ordre.",
+        "free_shipping": "Som en undskyldning får du gratis fragt på din næste ordre.",
+        "replacement": "Vi sender dig en erstatning uden beregning.",
+    },
+}
+
+
+class Reply(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    language: str
+    text: str
+
+
+def danish_money(amount: float, currency: str) -> str:
+    """1.240,50 DKK: Danish groups thousands with dots and writes decimals after a comma."""
+    digits = f"{amount:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+    return f"{digits} {currency}"
+
+
+def suggested_reply(offer: Offer, language: str) -> Reply:
+    """The reply for `offer` in `language`, or in English when clvdesk does not write that language."""
+    language = language if language in SUPPORTED_LANGUAGES else "en"
+    apology = APOLOGY[language]
+    if offer.instrument == "apology_only" or offer.amount <= 0:
+        return Reply(language=language, text=apology)
+    amount = danish_money(offer.amount, offer.currency) if language == "da" else format_money(offer.amount, offer.currency)
+    return Reply(language=language, text=f"{apology} {OFFERS[language][offer.instrument].format(amount=amount)}")
