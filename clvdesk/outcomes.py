@@ -7,7 +7,6 @@ its outcome is written into. Recording again overwrites the outcome, so a sugges
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -36,7 +35,7 @@ class OutcomeBody(BaseModel):
 
     outcome: OutcomeName
     agent_id: AgentId | int  # ZAF's currentUser.id
-    amount: float | None = Field(default=None, ge=0)
+    amount: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     currency: Currency | None = None
     reason: Reason | None = None
     event_id: str | None = None  # the suggestion the agent saw; a newer one makes the outcome stale
@@ -46,8 +45,6 @@ class OutcomeBody(BaseModel):
         if self.outcome == "changed":
             if self.amount is None or self.currency is None:
                 raise ValueError("a changed outcome needs the amount actually given and its currency")
-            if not math.isfinite(self.amount):
-                raise ValueError("amount must be a finite number")
         elif self.amount is not None or self.currency is not None:
             raise ValueError(f"amount and currency belong to a changed outcome, not {self.outcome}")
         if self.outcome == "declined" and self.reason is None:

@@ -78,6 +78,8 @@ def test_an_outcome_for_a_replaced_suggestion_or_in_another_currency_is_refused(
 @pytest.mark.parametrize(("fields", "message"), [
     ({"outcome": "changed"}, "a changed outcome needs the amount actually given and its currency"),
     ({"outcome": "changed", "amount": -1, "currency": "USD"}, "greater than or equal to 0"),
+    ({"outcome": "changed", "amount": float("inf"), "currency": "USD"}, "finite number"),
+    ({"outcome": "changed", "amount": 5, "currency": "dollars"}, "should match pattern"),
     ({"outcome": "declined"}, "a declined outcome needs a reason"),
     ({"outcome": "declined", "reason": "   "}, "at least 1 character"),
     ({"outcome": "applied", "amount": 5, "currency": "USD"}, "amount and currency belong to a changed outcome"),
