@@ -105,3 +105,6 @@ SCAN_BATCH = 1000  # keys per SCAN and MGET when reading every stored suggestion
 # Simulation of rules on past tickets (clvdesk/simulation.py, POST /api/v1/admin/rules/simulate)
 SIMULATION_MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # a CSV of past tickets; ~1M rows of ids and labels
 SIMULATION_TICKETS_SHOWN = 200  # tickets whose suggestion changes, listed in the API's answer
+
+# The admin page (plugin/admin_page.py)
+ADMIN_SESSION_HOURS = 8  # a sign-in lasts this long

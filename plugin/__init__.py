@@ -14,7 +14,7 @@ from clvdesk.defaults import MAX_WEBHOOK_BYTES
 from clvdesk.metrics import Metrics
 from clvdesk.settings import Settings, load_settings
 from clvdesk.suggestions import SuggestionStore
-from plugin import admin, api, health, webhooks
+from plugin import admin, admin_page, api, health, webhooks
 from plugin.errors import register_error_handlers
 from workers.queue import event_queue
 
@@ -59,6 +59,6 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None) 
             response.headers.setdefault(name, value)
         return response
 
-    for blueprint in (webhooks.bp, api.bp, admin.bp, health.bp):
+    for blueprint in (webhooks.bp, api.bp, admin.bp, admin_page.bp, health.bp):
         app.register_blueprint(blueprint)
     return app
