@@ -108,3 +108,4 @@ SIMULATION_TICKETS_SHOWN = 200  # tickets whose suggestion changes, listed in th
 
 # The admin page (plugin/admin_page.py)
 ADMIN_SESSION_HOURS = 8  # a sign-in lasts this long
+ADMIN_FORM_MAX_PARTS = 20_000  # inputs in one post of the rules form (about 50 a tier)

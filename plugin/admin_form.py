@@ -8,6 +8,7 @@ admin API's validation, unchanged.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -241,3 +242,26 @@ def sections(draft: dict) -> list[Section]:
         Section("Adjustments", "adjustments", adjustment_groups,
                 "Raise or lower the budget of tickets that read a certain way, before the tier's maximum."),
     ]
+
+
+def places(parts: list[Section]) -> dict[str, str]:
+    """Path → where the admin finds it on the page ("Tier 1: Champions › Maximum per ticket")."""
+    found = {}
+    for section in parts:
+        for group in section.groups:
+            if group.path:
+                found.setdefault(group.path, f"{section.title} › {group.title}")
+            for item in group.fields:
+                found[item.path] = f"{section.title} › {item.label}"
+    return found
+
+
+def shown(path: str, value: object) -> str:
+    """A setting's value as the form shows it: shares as percentages, lists as text."""
+    if value is None:
+        return "not set"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{_number(value * 100)}%" if PERCENT.search(path) else _number(value)
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "none"
+    return json.dumps(value) if isinstance(value, dict) else str(value)

@@ -14,7 +14,7 @@ from datetime import datetime
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
-from clvdesk.defaults import SIMULATION_MAX_UPLOAD_BYTES
+from clvdesk.defaults import ADMIN_FORM_MAX_PARTS, SIMULATION_MAX_UPLOAD_BYTES
 from clvdesk.money import format_money
 from clvdesk.rule_errors import admin_errors
 from clvdesk.rule_store import UnknownVersion, diff
@@ -23,7 +23,7 @@ from clvdesk.simulation import SimulationError
 from plugin import admin_session
 from plugin.admin import rule_store, simulate_draft
 from plugin.admin_chart import spend_chart
-from plugin.admin_form import field_id, flatten, form_values, page_message, sections, unflatten
+from plugin.admin_form import field_id, flatten, form_values, page_message, places, sections, shown, unflatten
 
 bp = Blueprint(
     "admin_page",
@@ -56,6 +56,7 @@ def _guard():
     if request.method == "POST":
         if request.endpoint == "admin_page.editor":
             request.max_content_length = SIMULATION_MAX_UPLOAD_BYTES  # a CSV of past tickets may come along
+            request.max_form_parts = ADMIN_FORM_MAX_PARTS  # one input per setting, many tiers
         if not admin_session.csrf_ok():
             return render_template("admin/message.html", title="This form has expired",
                                    message="The form was missing its security token or carried a wrong one (CSRF "
@@ -110,12 +111,14 @@ def _editor(status: int = 200, *, values: dict, draft: dict, text: str, errors: 
     placed = {}
     for entry in errors:
         placed.setdefault(entry["path"], []).append(entry["message"])
+    parts = sections(draft)
     return render_template(
         "admin/editor.html",
-        sections=sections(draft),
+        sections=parts,
         values=values,
         errors=placed,
-        error_list=[{**entry, "id": field_id(entry["path"])} for entry in errors],
+        error_list=[{**entry, "id": field_id(entry["path"]), "where": places(parts).get(entry["path"], entry["path"])}
+                    for entry in errors],
         rules_json=text,
         mode=mode,
         current=store.version(number) if number else None,
@@ -184,7 +187,12 @@ def version(number: int):
         before = store.version(number - 1) if number > 1 else None
     except UnknownVersion as exc:
         return render_template("admin/message.html", title="No such version", message=str(exc)), 404
-    changes = diff(before.rules, found.rules) if before else []
+    where = places(sections(found.rules.model_dump(mode="json")))
+    changes = [
+        {"path": change.path, "where": where.get(change.path, ""), "before": shown(change.path, change.before),
+         "after": shown(change.path, change.after)}
+        for change in (diff(before.rules, found.rules) if before else [])
+    ]
     return render_template("admin/version.html", version=found, changes=changes, current=store.current_number())
 
 

@@ -122,6 +122,7 @@ def test_validation_messages_sit_beside_their_fields_and_keep_the_input(client, 
     answer = client.post("/admin", data=form)
     html = answer.get_data(as_text=True)
     assert answer.status_code == 422 and "The draft has 5 problems; nothing was saved" in html
+    assert "Tier 2: Can&#39;t lose them › Budget per ticket</a>: must be 100% or less" in html  # the summary names the field
     expected = {
         "tiers-0-max-amount": ("-5", "must be 0 or more"),
         "tiers-1-budget-share": ("150", "must be 100% or less"),
@@ -133,7 +134,7 @@ def test_validation_messages_sit_beside_their_fields_and_keep_the_input(client, 
         tag = element(html, f"f-{name}")
         assert 'aria-invalid="true"' in tag and f'value="{typed}"' in tag
         assert f"f-{name}-error" in tag  # aria-describedby ties the message to the input
-        assert message in element(html, f"f-{name}-error")
+        assert message[0].upper() + message[1:] in element(html, f"f-{name}-error")
     assert RuleStore(redis).current_number() is None
 
 
@@ -195,7 +196,10 @@ def test_simulate_publish_history_and_rollback(shop, client, deliver, work, redi
     assert "v2" in history and "back to 20%" in history and "Champions get 30%" in history and "in force" in history
     version = client.get("/admin/history/2").get_data(as_text=True)
     assert "What changed since v1" in version and "tiers[0].budget_share" in version
-    assert re.search(r'class="before">0.3</td><td class="after">0.2</td>', version)
+    assert "Tier 1: Champions › Budget per ticket" in version
+    assert re.search(r'class="before">30%</td><td class="after">20%</td>', version)
+    assert "This version is in force" in version and "Roll back to v2" not in version
+    assert "Roll back to v1" in client.get("/admin/history/1").get_data(as_text=True)
 
     rolled = client.post("/admin/rollback", data={"csrf_token": token, "version": "1", "author": "Mia", "comment": "30% after all"})
     assert rolled.status_code == 303
@@ -223,6 +227,15 @@ def test_in_a_browser_an_edit_is_simulated_published_and_changes_the_next_sugges
     page.get_by_role("heading", name="Tier rules").wait_for()
 
     champions = page.locator("#tier-1")
+    champions.get_by_label("Maximum per ticket").fill("-5")
+    page.locator("#panel-form").get_by_role("button", name="Check the draft").click()
+    page.get_by_role("heading", name="The draft has 1 problem; nothing was saved").wait_for()
+    maximum = champions.get_by_label("Maximum per ticket")
+    assert maximum.get_attribute("aria-invalid") == "true" and maximum.input_value() == "-5"
+    assert page.locator("#f-tiers-0-max-amount-error").text_content().strip() == "Must be 0 or more"
+    champions.locator(".group", has=page.get_by_label("Maximum per ticket")).screenshot(path=str(artifacts_dir / "admin-validation.png"))
+
+    maximum.fill("250")
     champions.get_by_label("Budget per ticket").fill("30")
     page.locator("#panel-form").get_by_role("button", name="Simulate").click()
     chart = page.get_by_role("img", name=re.compile("Offered by tier"))
