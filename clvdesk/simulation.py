@@ -54,7 +54,7 @@ def read_tickets(source: str | IO, analyse_text: Callable[[str], Sentiment]) -> 
         raise SimulationError(f"missing column(s) {need}; the header has {', '.join(frame.columns)}")
     if frame.empty:
         raise SimulationError("no tickets below the header")
-    created = pd.to_datetime(frame["created"], errors="coerce", utc=True, format="mixed")
+    created = _dates(frame["created"])
     if created.isna().any():
         line = int(created.isna().to_numpy().argmax()) + 2
         raise SimulationError(f"line {line}: created {frame['created'].iloc[line - 2]!r} is not a date")
@@ -62,25 +62,31 @@ def read_tickets(source: str | IO, analyse_text: Callable[[str], Sentiment]) -> 
     if repeated.any():
         raise SimulationError(f"ticket {frame['ticket_id'][repeated].iloc[0]!r} appears more than once")
     if "text" in frame.columns:
-        keys = frame["text"]
-        unique = keys.drop_duplicates()
+        codes, unique = pd.factorize(frame["text"])  # one analysis per distinct text
         sentiments = [analyse_text(text) for text in unique]
     else:
         frame = frame.reindex(columns=[*frame.columns, *({"category", "signals"} - set(frame.columns))], fill_value="")
-        keys = frame["sentiment"].str.cat([frame["category"], frame["signals"]], sep="|")
-        unique_rows = frame.loc[~keys.duplicated()]
-        unique = keys[~keys.duplicated()]
-        sentiments = [_labelled(line + 2, row) for line, row in zip(unique_rows.index, unique_rows.to_dict("records"))]
-    index = pd.Series(range(len(unique)), index=unique.to_numpy())
+        codes = frame.groupby(["sentiment", "category", "signals"], sort=False).ngroup().to_numpy()  # by first appearance
+        first = np.unique(codes, return_index=True)[1]
+        rows = frame.iloc[first].to_dict("records")
+        sentiments = [_labelled(int(line) + 2, row) for line, row in zip(first, rows)]
     out = pd.DataFrame(
         {
             "ticket_id": frame["ticket_id"].str.strip(),
             "customer": frame["customer"].str.strip(),
             "created": created,
-            "sentiment": index.loc[keys.to_numpy()].to_numpy(),
+            "sentiment": codes,
         }
     )
     return Tickets(out, sentiments)
+
+
+def _dates(column: pd.Series) -> pd.Series:
+    """ISO 8601 dates (fast), else any format pandas reads; NaT where neither does."""
+    try:
+        return pd.to_datetime(column, utc=True, format="ISO8601")
+    except (ValueError, TypeError):
+        return pd.to_datetime(column, errors="coerce", utc=True, format="mixed")
 
 
 def _labelled(line: int, row: dict[str, str]) -> Sentiment:

@@ -233,7 +233,7 @@ def sections(draft: dict) -> list[Section]:
             Field(f"adjustments[{index}].budget_multiplier", "Multiply the budget by", "multiplier"),
             Field(f"adjustments[{index}].labels", "When the sentiment is", "checks", "None ticked: any.", list(LABELS.items())),
             Field(f"adjustments[{index}].signals", "And the ticket shows all of", "checks", "", list(SIGNAL_LABELS.items())),
-        ], "" if index < len(adjustments) else "Fill in to add one; empty one to remove it.")
+        ], "Empty its boxes and untick everything to remove it." if index < len(adjustments) else "Fill in to add one.")
         for index in range(len(adjustments) + 1)
     ]
     return [
