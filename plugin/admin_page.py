@@ -92,10 +92,10 @@ def login():
     if request.method == "POST":
         if admin_session.token_matches(request.form.get("token", "")):
             admin_session.sign_in()
-            return redirect(url_for("admin_page.editor"))
+            return redirect(url_for("admin_page.editor_page"))
         return render_template("admin/login.html", error="That is not the admin token. Check CLVDESK_ADMIN_TOKEN."), 401
     if admin_session.signed_in():
-        return redirect(url_for("admin_page.editor"))
+        return redirect(url_for("admin_page.editor_page"))
     return render_template("admin/login.html")
 
 
@@ -112,13 +112,13 @@ def _editor(status: int = 200, *, values: dict, draft: dict, text: str, errors: 
     for entry in errors:
         placed.setdefault(entry["path"], []).append(entry["message"])
     parts = sections(draft)
+    where = {**places(parts), "rules_json": "The draft as JSON"}
     return render_template(
         "admin/editor.html",
         sections=parts,
         values=values,
         errors=placed,
-        error_list=[{**entry, "id": field_id(entry["path"]), "where": places(parts).get(entry["path"], entry["path"])}
-                    for entry in errors],
+        error_list=[{**entry, "id": field_id(entry["path"]), "where": where.get(entry["path"], entry["path"])} for entry in errors],
         rules_json=text,
         mode=mode,
         current=store.version(number) if number else None,

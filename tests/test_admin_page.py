@@ -246,8 +246,11 @@ def test_in_a_browser_an_edit_is_simulated_published_and_changes_the_next_sugges
     page.screenshot(path=str(artifacts_dir / "admin-page.png"))
     champions.screenshot(path=str(artifacts_dir / "admin-tier-form.png"))
 
-    page.get_by_role("tab", name="JSON").click()
+    page.get_by_role("tab", name="Form").focus()
+    page.keyboard.press("ArrowRight")  # the tabs work from the keyboard
+    assert page.get_by_role("tab", name="JSON").get_attribute("aria-selected") == "true"
     assert page.get_by_label("The draft as JSON").is_visible()
+    assert '"budget_share": 0.3' in page.get_by_label("The draft as JSON").input_value()  # the same draft
     assert not page.locator("#panel-form").is_visible()
     page.get_by_role("tab", name="Form").click()
 
