@@ -19,7 +19,7 @@ from bench.harness import scratch_redis, table
 from clvdesk.analysis import analyse
 from clvdesk.customers import CustomerStore, CustomerValue
 from clvdesk.rules import RuleSet, Usage, classify, decide, load_rules
-from clvdesk.simulation import compare, read_tickets, totals
+from clvdesk.simulation import compare, read_tickets, seconds, totals
 from clvdesk.spending import Windows
 
 CUSTOMERS = 20_000
@@ -47,23 +47,23 @@ def draft_of(rules: RuleSet) -> RuleSet:
     return RuleSet.model_validate(data)
 
 
-def baseline(tickets, customers, rules: RuleSet) -> float:
-    """The same replay with `decide` per ticket: what simulating with the workers' call would cost."""
+def baseline(tickets, customers, rules: RuleSet) -> list[float]:
+    """The same replay with `decide` per ticket: what simulating with the workers' call would cost.
+    Returns each ticket's amount."""
     history: dict[str, list[tuple[float, float]]] = defaultdict(list)
     frame = tickets.frame
-    stamps = (frame["created"].astype("int64") // 1_000_000_000).to_numpy()
-    spend = 0.0
-    for key, stamp, index in zip(frame["customer"].to_numpy(), stamps, frame["sentiment"].to_numpy()):
+    amounts = []
+    for key, stamp, index in zip(frame["customer"].to_numpy(), seconds(frame["created"]), frame["sentiment"].to_numpy()):
         customer = customers.get(key)
         windows = Windows.of(classify(rules, customer)[0])
         past = history[key]
-        spent = sum(amount for at, amount in past if at >= stamp - windows.budget)
-        count = sum(1 for at, _ in past if at >= stamp - windows.abuse)
+        spent = sum(amount for at, amount in past if windows.budget and at >= stamp - windows.budget)
+        count = sum(1 for at, _ in past if windows.abuse and at >= stamp - windows.abuse)
         amount = decide(rules, customer, tickets.sentiments[index], Usage(spent=spent, appeasements=count)).offer.amount
         if amount > 0:
             past.append((stamp, amount))
-        spend += amount
-    return spend
+        amounts.append(amount)
+    return amounts
 
 
 def main(count: int) -> None:
@@ -88,12 +88,14 @@ def main(count: int) -> None:
         done = time.perf_counter()
 
         base_started = time.perf_counter()
-        base_spend = baseline(tickets, customers, current) + baseline(tickets, customers, draft)
+        per_ticket = {name: baseline(tickets, customers, rules) for name, rules in (("current", current), ("draft", draft))}
         base = time.perf_counter() - base_started
 
     ours = done - started
     spend = {row["rules"]: row["spend"] for row in summary[0]}
-    assert abs(base_spend - spend["current"] - spend["draft"]) < 0.01 * max(base_spend, 1), "the two replays disagree"
+    for name, amounts in per_ticket.items():
+        differ = int((compared[f"{name}_amount"].to_numpy() != amounts).sum())
+        assert differ == 0, f"{differ} tickets differ from decide() under the {name} rules"
     print(
         table(
             f"Simulation of {count:,} past tickets ({CUSTOMERS:,} customers), current vs draft rules",
@@ -109,7 +111,7 @@ def main(count: int) -> None:
             ],
         )
     )
-    print(f"spend: current {spend['current']:,.2f}, draft {spend['draft']:,.2f}")
+    print(f"spend: current {spend['current']:,.2f}, draft {spend['draft']:,.2f}; every ticket's amount equals decide()'s")
 
 
 if __name__ == "__main__":

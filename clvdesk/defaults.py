@@ -114,3 +114,6 @@ REPORT_MAX_DAYS = 366  # the longest range one report may cover
 # app's iframe from https://<app id>.apps.zdusercontent.com; the agent interface is <subdomain>.zendesk.com.
 CORS_ALLOWED_ORIGINS = (r"https://[a-z0-9][a-z0-9-]*\.zendesk\.com", r"https://[a-z0-9-]+\.apps\.zdusercontent\.com")
 CORS_MAX_AGE_SECONDS = 600  # how long a browser may reuse a preflight's answer
+# The admin page (plugin/admin_page.py)
+ADMIN_SESSION_HOURS = 8  # a sign-in lasts this long
+ADMIN_FORM_MAX_PARTS = 20_000  # inputs in one post of the rules form (about 50 a tier)

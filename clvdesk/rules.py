@@ -73,21 +73,23 @@ class TierCondition(_Strict):
     segments: Annotated[list[Segment], Field(min_length=1)] | None = None
     value_tiers: Annotated[list[ValueTier], Field(min_length=1)] | None = None
 
+    def bounds(self) -> list[tuple[str, float, int]]:
+        """(customer field, bound, 1 for a minimum or -1 for a maximum) for each bound given."""
+        fields = ("residual_clv", "historical_spend", "p_alive")
+        given = [(field, getattr(self, f"{side}_{field}"), sign) for field in fields for side, sign in (("min", 1), ("max", -1))]
+        return [(field, bound, sign) for field, bound, sign in given if bound is not None]
+
+    def choices(self) -> list[tuple[str, list[str]]]:
+        """(customer field, the values allowed) for each list given."""
+        given = (("segment", self.segments), ("value_tier", self.value_tiers))
+        return [(field, allowed) for field, allowed in given if allowed is not None]
+
     def matches(self, customer: CustomerValue) -> bool:
-        p_alive = customer.p_alive
-        bounds = (
-            (self.min_residual_clv, customer.residual_clv, 1),
-            (self.max_residual_clv, customer.residual_clv, -1),
-            (self.min_historical_spend, customer.historical_spend, 1),
-            (self.max_historical_spend, customer.historical_spend, -1),
-            (self.min_p_alive, p_alive, 1),
-            (self.max_p_alive, p_alive, -1),
-        )
-        if any(bound is not None and (value is None or (value - bound) * sign < 0) for bound, value, sign in bounds):
-            return False
-        if self.segments is not None and customer.segment not in self.segments:
-            return False
-        return self.value_tiers is None or customer.value_tier in self.value_tiers
+        for field, bound, sign in self.bounds():
+            value = getattr(customer, field)
+            if value is None or (value - bound) * sign < 0:
+                return False
+        return all(getattr(customer, field) in allowed for field, allowed in self.choices())
 
     def describe(self, currency: str) -> str:
         money = partial(format_money, currency=currency)

@@ -14,7 +14,7 @@ from clvdesk.defaults import MAX_WEBHOOK_BYTES
 from clvdesk.metrics import Metrics
 from clvdesk.settings import Settings, load_settings
 from clvdesk.suggestions import SuggestionStore
-from plugin import admin, api, health, report, webhooks
+from plugin import admin, admin_page, api, health, report, webhooks
 from plugin.cors import register_cors
 from plugin.errors import register_error_handlers
 from workers.queue import event_queue
@@ -60,8 +60,7 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None) 
             response.headers.setdefault(name, value)
         return response
 
-    for blueprint in (webhooks.bp, api.bp, admin.bp, health.bp):
+    for blueprint in (webhooks.bp, api.bp, report.bp, admin.bp, admin_page.bp, health.bp):
         app.register_blueprint(blueprint)
-    app.register_blueprint(report.bp)
     register_cors(app)
     return app

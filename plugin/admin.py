@@ -50,7 +50,7 @@ def _admins_only():
     return None
 
 
-def _store() -> RuleStore:
+def rule_store() -> RuleStore:
     return RuleStore(current_app.extensions["clvdesk"].redis)
 
 
@@ -81,7 +81,7 @@ def _body(model: type[BaseModel]):
 
 @bp.get("/rules")
 def get_rules():
-    store = _store()
+    store = rule_store()
     number = store.current_number()
     if number is None:
         shipped = store.current().model_dump(mode="json")
@@ -98,19 +98,19 @@ def put_rules():
         rules = RuleSet.model_validate(body.rules)
     except ValidationError as exc:
         return _invalid(exc)
-    return _published(_store().publish(rules, author=body.author, comment=body.comment), 201)
+    return _published(rule_store().publish(rules, author=body.author, comment=body.comment), 201)
 
 
 @bp.get("/rules/versions")
 def versions():
-    store = _store()
+    store = rule_store()
     return jsonify(current=store.current_number(), versions=[_summary(version) for version in store.history()])
 
 
 @bp.get("/rules/versions/<int:number>")
 def version(number: int):
     """One version with its rules and what changed against `?against=N` (default: the version before)."""
-    store = _store()
+    store = rule_store()
     against = request.args.get("against", type=int, default=number - 1)
     try:
         found = store.version(number)
@@ -128,7 +128,7 @@ def rollback():
     if refused:
         return refused
     try:
-        version = _store().rollback(body.version, author=body.author, comment=body.comment)
+        version = rule_store().rollback(body.version, author=body.author, comment=body.comment)
     except UnknownVersion as exc:
         return error(404, "not_found", str(exc))
     return _published(version, 201)
@@ -138,7 +138,6 @@ def rollback():
 def simulate():
     """multipart/form-data: `draft` (the rules as JSON) and `tickets` (a CSV file; absent: the
     tickets clvdesk has already handled)."""
-    state = current_app.extensions["clvdesk"]
     try:
         draft = RuleSet.model_validate(json.loads(request.form.get("draft", "")))
     except json.JSONDecodeError:
@@ -147,23 +146,30 @@ def simulate():
         return _invalid(exc)
     upload = request.files.get("tickets")
     try:
-        if upload is not None:
-            tickets = read_tickets(io.BytesIO(upload.read()), analyse)
-        else:
-            tickets = seen_tickets(state.suggestions.all())
+        return jsonify(simulate_draft(draft, upload.read() if upload is not None else None))
     except SimulationError as exc:
         return error(400, "invalid_tickets", str(exc))
+
+
+def simulate_draft(draft: RuleSet, upload: bytes | None) -> dict:
+    """The draft against the current rules on the uploaded CSV, else on the tickets clvdesk has seen:
+    the admin API's answer and the admin page's figures. Raises SimulationError for bad tickets."""
+    state = current_app.extensions["clvdesk"]
+    if upload is not None:
+        tickets = read_tickets(io.BytesIO(upload), analyse)
+    else:
+        tickets = seen_tickets(state.suggestions.all())
     keys = tickets.frame["customer"].unique().tolist()
-    compared = compare(tickets, CustomerStore(state.redis).find_many(keys), _store().current(), draft)
+    compared = compare(tickets, CustomerStore(state.redis).find_many(keys), rule_store().current(), draft)
     before, after = (compared[[f"{name}_{column}" for column in COMPARED]].to_numpy() for name in ("current", "draft"))
     changed = compared.loc[(before != after).any(axis=1)]
     shown = changed.head(SIMULATION_TICKETS_SHOWN).assign(created=lambda f: f["created"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    return jsonify(
-        tickets=len(compared),
-        changed=len(changed),
-        totals=totals(compared, None),
-        by_tier=totals(compared, "tier"),
-        by_instrument=totals(compared, "instrument"),
-        by_month=totals(compared, "month"),
-        changed_tickets=json.loads(shown.to_json(orient="records")),
-    )
+    return {
+        "tickets": len(compared),
+        "changed": len(changed),
+        "totals": totals(compared, None),
+        "by_tier": totals(compared, "tier"),
+        "by_instrument": totals(compared, "instrument"),
+        "by_month": totals(compared, "month"),
+        "changed_tickets": json.loads(shown.to_json(orient="records")),
+    }

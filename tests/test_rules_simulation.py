@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import io
+import random
+from collections import defaultdict
 
+import numpy as np
 import pytest
 
 from clvdesk.analysis import analyse
 from clvdesk.customers import CustomerValue
-from clvdesk.rules import load_rules
-from clvdesk.simulation import SimulationError, compare, read_tickets, replay, seen_tickets, totals
+from clvdesk.analysis.model import LABELS
+from clvdesk.rules import RuleSet, Usage, classify, decide, load_rules
+from clvdesk.simulation import SimulationError, compare, read_tickets, replay, round_cents, seen_tickets, totals
+from clvdesk.spending import Windows
 
 RULES = load_rules()
 ANA = CustomerValue(email="ana@example.com", residual_clv=500, historical_spend=2300)  # $100 a ticket, $200 a month
@@ -64,3 +69,87 @@ def test_bad_files_are_refused_with_the_reason(csv, message):
 def test_no_seen_tickets_is_an_error_not_an_empty_answer():
     with pytest.raises(SimulationError, match="has not handled any ticket yet"):
         seen_tickets([])
+
+
+def _per_ticket(tickets, customers, rules):
+    """The reference: each ticket through `decide` with the usage the workers' ledger would read."""
+    history = defaultdict(list)  # identity → (time, amount) appeasements so far
+    stamps = [int(created.timestamp()) for created in tickets.frame["created"]]
+    rows = []
+    for key, stamp, index in zip(tickets.frame["customer"], stamps, tickets.frame["sentiment"]):
+        customer = customers.get(key)
+        identity = (customer.email or customer.customer_id) if customer else key
+        windows = Windows.of(classify(rules, customer)[0])
+        past = history[identity]
+        spent = sum(amount for at, amount in past if windows.budget and at >= stamp - windows.budget)
+        count = sum(1 for at, _ in past if windows.abuse and at >= stamp - windows.abuse)
+        decision = decide(rules, customer, tickets.sentiments[index], Usage(spent=spent, appeasements=count))
+        offer = decision.offer
+        if offer.amount > 0:
+            past.append((stamp, offer.amount))
+        hit = offer.budget_left is not None and offer.budget_left <= 0
+        rows.append((decision.tier, offer.instrument, offer.amount, offer.cost, offer.needs_approval, offer.flagged, hit))
+    return rows
+
+
+def _strict_rules() -> RuleSet:
+    """The shipped rules with tight guardrails, odd shares, two adjustments and a tier without guardrails."""
+    data = RULES.model_dump()
+    data["tiers"][0]["rolling_budget"] = {"share": 0.37, "days": 9, "base_amount": 3.33}
+    data["tiers"][0]["abuse_guard"] = {"max_appeasements": 2, "days": 5}
+    data["tiers"][0]["category_instruments"] = {"billing": ["refund"], "late_delivery": ["free_shipping"]}
+    data["tiers"][1]["budget_share"] = 0.173
+    data["tiers"][1]["approval_above"] = 12.5
+    data["tiers"][3]["rolling_budget"] = None
+    data["tiers"][3]["abuse_guard"] = None
+    data["tiers"][3]["min_amount"] = 7.77
+    data["tiers"][3]["when"] = {"min_residual_clv": 50, "min_p_alive": 0.3, "segments": ["champions", "potential_loyalists"]}
+    data["tiers"][2]["when"] = {"max_p_alive": 0.5, "value_tiers": ["top", "high"]}
+    data["adjustments"] = [
+        {"name": "leaving", "labels": ["very_negative", "negative"], "signals": ["churn_intent"], "budget_multiplier": 1.37},
+        {"name": "furious", "signals": ["anger"], "budget_multiplier": 1.11},
+    ]
+    data["instrument_costs"]["refund"] = 1.0
+    data["instrument_costs"]["free_shipping"] = 0.33
+    return RuleSet.model_validate(data)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_vectorised_replay_gives_every_ticket_what_decide_gives_it(seed):
+    rng = random.Random(seed)
+    customers = {}
+    for n in range(60):
+        value = CustomerValue(
+            email=f"c{n}@example.com",
+            customer_id=f"C-{n}" if n % 3 else None,
+            residual_clv=rng.choice([0.0, -5.0, rng.uniform(1, 80), rng.uniform(80, 400), rng.lognormvariate(5, 1)]),
+            historical_spend=rng.choice([0.0, rng.uniform(0, 600), rng.uniform(500, 5000)]),
+            tier="champions" if n % 17 == 0 else None,
+            p_alive=rng.choice([None, rng.random()]),
+            segment=rng.choice([None, "champions", "potential_loyalists", "hibernating"]),
+            value_tier=rng.choice([None, "top", "high", "low"]),
+        )
+        customers[value.email] = value
+        if value.customer_id:
+            customers[value.customer_id] = value  # one customer under two keys: one ledger
+    keys = [*customers, "stranger@example.net", "other@example.net"]
+    lines = ["ticket_id,customer,created,sentiment,category,signals"]
+    for ticket in range(1500):
+        key = rng.choice(keys[:5]) if rng.random() < 0.3 else rng.choice(keys)  # a few customers with many tickets
+        created = f"2026-0{rng.randrange(1, 4)}-{rng.randrange(1, 29):02d}T{rng.randrange(24):02d}:00:00Z"
+        signals = ";".join(s for s in ("churn_intent", "anger") if rng.random() < 0.3)
+        category = rng.choice(["billing", "late_delivery", "other", "damaged_item"])
+        lines.append(f"{ticket},{key},{created},{rng.choice(list(LABELS))},{category},{signals}")
+    tickets = read_tickets(io.StringIO("\n".join(lines) + "\n"), analyse)
+    for rules in (RULES, _strict_rules()):
+        expected = _per_ticket(tickets, customers, rules)
+        replayed = replay(tickets, customers, rules)
+        assert list(replayed.itertuples(index=False, name=None)) == expected
+        assert replayed["flagged"].any() and replayed["budget_hit"].any()  # the guardrails were exercised
+
+
+def test_cents_are_rounded_as_python_rounds_them():
+    rng = random.Random(7)
+    values = [rng.uniform(0, 1000) * rng.choice([1, 0.01, 0.37, 1.11]) for _ in range(20_000)]
+    values += [k / 1000 for k in range(20_000)] + [k / 200 for k in range(20_000)]  # the halves: 2.675, 0.125, …
+    assert round_cents(np.array(values)).tolist() == [round(value, 2) for value in values]
