@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Protocol
 
 from redis import Redis
+from redis.client import Pipeline as RedisPipeline
 
 from clvdesk.analysis import Sentiment, analyse
 from clvdesk.customers import CustomerStore, CustomerValue
@@ -80,8 +81,9 @@ class NoteLedger:
         outcome, detail = self._claim(keys=keys, args=args)
         return outcome.decode(), detail.decode()
 
-    def confirm(self, event_key: str) -> None:
-        self._redis.set(f"{self._prefix}:{event_key}", self.POSTED, ex=NOTE_MARKER_TTL_SECONDS)
+    def confirm(self, event_key: str, pipe: RedisPipeline | None = None) -> None:
+        """Mark the note posted; on `pipe`, sent with the caller's other writes."""
+        (pipe if pipe is not None else self._redis).set(f"{self._prefix}:{event_key}", self.POSTED, ex=NOTE_MARKER_TTL_SECONDS)
 
 
 class Pipeline:
@@ -110,7 +112,10 @@ class Pipeline:
         self.metrics = metrics
         self.analyse_text = analyse_text
 
-    def handle(self, event: TicketEvent, now: datetime | None = None) -> Suggestion:
+    def handle(self, event: TicketEvent, now: datetime | None = None, *, closing: RedisPipeline | None = None) -> Suggestion:
+        """Suggest, store and post the note once. `closing`: a pipeline the caller sends when the job
+        ends, whatever happens; the note's confirmation goes on it rather than in a round trip of its
+        own (a job stopped before it is sent looks for the note on the ticket when it runs again)."""
         now = now or datetime.now(timezone.utc)
         rules = self.rules.current()
         email, customer = self._find_customer(event)
@@ -138,7 +143,7 @@ class Pipeline:
             offer=decision.offer,
             reasons=decision.reasons,
         )
-        posted, ticket_tags = self._post_once(event, suggestion)
+        posted, ticket_tags = self._post_once(event, suggestion, closing)
         tags = note_tags(suggestion)
         if not set(tags) <= set(ticket_tags):  # Add Tags is idempotent; skipped when the ticket has them
             self.helpdesk.add_tags(event.ticket_id, tags)
@@ -156,7 +161,7 @@ class Pipeline:
             external_id = external_id or found_id
         return email, self.customers.find(email=email, customer_id=external_id)
 
-    def _post_once(self, event: TicketEvent, suggestion: Suggestion) -> tuple[bool, list[str]]:
+    def _post_once(self, event: TicketEvent, suggestion: Suggestion, closing: RedisPipeline | None) -> tuple[bool, list[str]]:
         """Store the suggestion and post its note unless it is there: (posted now, the ticket's tags
         as the note's answer gave them; none known when nothing was posted)."""
         outcome, detail = self.ledger.claim(event, suggestion, self.suggestions.key_of(suggestion))
@@ -169,7 +174,7 @@ class Pipeline:
             self.ledger.confirm(event.key)
             return False, []
         answer = self.helpdesk.add_private_note(event.ticket_id, render_note(suggestion))
-        self.ledger.confirm(event.key)
+        self.ledger.confirm(event.key, closing)
         self.metrics.count("clvdesk_notes_posted_total", helpdesk=event.helpdesk)
         return True, list((answer.get("ticket") or {}).get("tags") or [])
 

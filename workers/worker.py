@@ -15,9 +15,10 @@ from redis import Redis
 from redis.client import Pipeline as RedisPipeline
 from rq import SimpleWorker
 from rq.executions import Execution
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.timeouts import TimerDeathPenalty
 from rq.utils import now
+from rq.worker import WorkerStatus
 
 from clvdesk.defaults import (
     JOB_LEASE_MARGIN_SECONDS,
@@ -40,7 +41,7 @@ class EventWorker(SimpleWorker):
     what they record: the worker's own heartbeat, which only keeps its record alive for minutes, is
     sent at most every few seconds, in one round trip; `rq suspend` is checked at most once a
     second; the job's execution record and its lease are written in one round trip; the job's
-    end time goes with the job's final save instead of a write of its own.
+    end time, its result and the worker's return to idle go in one transaction.
     """
 
     _last_suspension_check = float("-inf")
@@ -74,8 +75,7 @@ class EventWorker(SimpleWorker):
         self._preparation = self.connection.pipeline()
         execution = Execution.create(job, self.get_heartbeat_ttl(job), pipeline=self._preparation, worker_name=self.name)
         self.executions[execution.id] = execution
-        self._state = "busy"
-        self._preparation.hset(self.key, "state", self._state)
+        self.set_state(WorkerStatus.BUSY, pipeline=self._preparation)
         return execution
 
     def prepare_job_execution(self, job: Job, remove_from_intermediate_queue: bool = False) -> None:
@@ -90,6 +90,28 @@ class EventWorker(SimpleWorker):
             pipe.persist(job.key)
             if remove_from_intermediate_queue:
                 pipe.lrem(self.queue_class(job.origin, connection=self.connection).intermediate_queue_key, 1, job.id)
+            pipe.execute()
+
+    def handle_job_success(self, job: Job, queue, started_job_registry, execution: Execution) -> None:
+        """RQ's bookkeeping of a finished job in one transaction, the worker's return to idle with it.
+
+        RQ first WATCHes and reads the job's dependents; nothing depends on an event job (the
+        receiver enqueues each on its own), so that read is skipped for them. Other jobs go RQ's way.
+        """
+        if job.repeats_left or job.has_rate_limit:
+            super().handle_job_success(job, queue, started_job_registry, execution)
+            return
+        with self.connection.pipeline() as pipe:
+            self.increment_successful_job_count(pipeline=pipe)
+            self.increment_total_working_time(job.ended_at - job.started_at, pipe)
+            result_ttl = job.get_result_ttl(self.default_result_ttl)
+            if result_ttl != 0:
+                job._handle_success(result_ttl, pipeline=pipe, worker_name=self.name, execution_id=execution.id,
+                                    execution_started_at=execution.created_at, execution_ended_at=job.ended_at)
+            job.cleanup(result_ttl, pipeline=pipe, remove_from_queue=False)
+            job._status = JobStatus.FINISHED
+            self.cleanup_execution(job, pipeline=pipe, execution=execution)
+            self.set_state(WorkerStatus.IDLE, pipeline=pipe)
             pipe.execute()
 
     def handle_execution_ended(self, job: Job, queue, heartbeat_ttl: int) -> None:
