@@ -9,7 +9,6 @@ writes (its constant fields come from RQ's `Job.to_dict()`), so RQ workers, regi
 
 from __future__ import annotations
 
-import json
 import zlib
 
 from redis import Redis
@@ -31,21 +30,28 @@ from clvdesk.metrics import Metrics
 JOB_FUNCTION = "workers.jobs.handle_ticket_event"
 _VARYING = ("created_at", "enqueued_at", "data", "description")  # per event; every other field is constant
 
-# KEYS: job hash, queue list, set of queues, metrics hash.
-# ARGV: job id, queue key, time, description, data, constant fields (JSON [field, value, ...]),
-# metrics field for a new event, metrics field for a duplicate. Returns 1 (queued) or 0 (duplicate).
+# KEYS: job hash, queue list, set of queues, metrics hash. ARGV: job id, time, description, data.
+# The job's constant fields and the two counters' names are written into the script's text, so a
+# delivery sends and Redis parses only what varies. Returns 1 (queued) or 0 (duplicate).
 _ENQUEUE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HINCRBYFLOAT', KEYS[4], ARGV[8], 1)
+  redis.call('HINCRBYFLOAT', KEYS[4], {duplicate}, 1)
   return 0
 end
-redis.call('HSET', KEYS[1], 'created_at', ARGV[3], 'enqueued_at', ARGV[3], 'description', ARGV[4], 'data', ARGV[5],
-           unpack(cjson.decode(ARGV[6])))
+redis.call('HSET', KEYS[1], 'created_at', ARGV[2], 'enqueued_at', ARGV[2], 'description', ARGV[3], 'data', ARGV[4],
+           {constant})
 redis.call('RPUSH', KEYS[2], ARGV[1])
-redis.call('SADD', KEYS[3], ARGV[2])
-redis.call('HINCRBYFLOAT', KEYS[4], ARGV[7], 1)
+redis.call('SADD', KEYS[3], KEYS[2])
+redis.call('HINCRBYFLOAT', KEYS[4], {queued}, 1)
 return 1
 """
+
+
+def _lua_string(text: str) -> str:
+    """`text` as a Lua string literal: printable ASCII as is, every other byte as a decimal escape."""
+    return '"' + "".join(
+        chr(byte) if 32 <= byte < 127 and byte not in b'"\\' else f"\\{byte:03d}" for byte in text.encode()
+    ) + '"'
 
 
 def event_queue(redis: Redis) -> Queue:
@@ -58,7 +64,6 @@ class EventEnqueuer:
 
     def __init__(self, redis: Redis, metrics: Metrics, *, helpdesk: str, timeout: int = JOB_TIMEOUT_SECONDS):
         self._queue = event_queue(redis)
-        self._script = redis.register_script(_ENQUEUE)
         template = self._queue.create_job(
             JOB_FUNCTION,
             job_id="template",
@@ -72,12 +77,13 @@ class EventEnqueuer:
         fields = template.to_dict()
         constant = [(field, value) for field, value in fields.items() if field not in _VARYING and value is not None]
         # As redis-py writes them: str subclasses (RQ's status enum) by their text, numbers by str().
-        self._constant = json.dumps([str.__str__(p) if isinstance(p, str) else str(p) for pair in constant for p in pair])
+        texts = [str.__str__(part) if isinstance(part, str) else str(part) for pair in constant for part in pair]
+        self._script = redis.register_script(_ENQUEUE.format(
+            constant=", ".join(map(_lua_string, texts)),
+            queued=_lua_string(metrics.field("clvdesk_webhooks_total", helpdesk=helpdesk, outcome="queued")),
+            duplicate=_lua_string(metrics.field("clvdesk_webhooks_total", helpdesk=helpdesk, outcome="duplicate")),
+        ))
         self._keys_of = template.__class__.key_for
-        self._counts = (
-            metrics.field("clvdesk_webhooks_total", helpdesk=helpdesk, outcome="queued"),
-            metrics.field("clvdesk_webhooks_total", helpdesk=helpdesk, outcome="duplicate"),
-        )
         self._metrics_key = metrics.key
 
     def enqueue(self, event: TicketEvent) -> tuple[str, bool]:
@@ -87,7 +93,7 @@ class EventEnqueuer:
         queue = self._queue
         created = self._script(
             keys=[self._keys_of(job_id), queue.key, queue.redis_queues_keys, self._metrics_key],
-            args=[job_id, queue.key, utcformat(now()), description(event), data, self._constant, *self._counts],
+            args=[job_id, utcformat(now()), description(event), data],
         )
         return job_id, bool(created)
 
