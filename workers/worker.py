@@ -8,7 +8,6 @@ with its own pipeline: one keep-alive HTTP session and the shared Redis connecti
 from __future__ import annotations
 
 import threading
-
 import time
 
 from redis import Redis
@@ -96,7 +95,8 @@ class EventWorker(SimpleWorker):
         """RQ's bookkeeping of a finished job in one transaction, the worker's return to idle with it.
 
         RQ first WATCHes and reads the job's dependents; nothing depends on an event job (the
-        receiver enqueues each on its own), so that read is skipped for them. Other jobs go RQ's way.
+        receiver enqueues each on its own), so that read is skipped. Jobs with repeats or a rate
+        limit, which clvdesk does not create, go RQ's way.
         """
         if job.repeats_left or job.has_rate_limit:
             super().handle_job_success(job, queue, started_job_registry, execution)
