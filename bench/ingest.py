@@ -18,6 +18,8 @@ import time
 from multiprocessing import Pool
 from urllib.parse import urlsplit
 
+from rq import Worker
+
 from bench.harness import (
     ROOT, WEBHOOK_SECRET, clvdesk_env, gunicorn, median, percentile, requester_of, scratch_redis, shop, table,
 )
@@ -99,6 +101,9 @@ def webhook_to_note() -> None:
         sent: dict[str, float] = {}
         try:
             with gunicorn("plugin:create_app()", env) as ours:
+                deadline = time.monotonic() + 60  # the figures are the worker's, not its start-up
+                while not Worker.count(connection=redis) and time.monotonic() < deadline:
+                    time.sleep(0.05)
                 parts = urlsplit(ours)
                 for ticket in range(1, PACED_EVENTS + 1):
                     body = ticket_created_event(ticket_id=ticket, requester_id=requester_of(ticket), subject="Late",

@@ -20,7 +20,8 @@ from bench.harness import ROOT, clvdesk_env, median, requester_of, scratch_redis
 from clvdesk.defaults import WORKER_THREADS
 from clvdesk.events import parse_zendesk_webhook
 from clvdesk.helpdesk.zendesk_events import ticket_created_event
-from workers.queue import enqueue_event, event_queue
+from clvdesk.metrics import Metrics
+from workers.queue import EventEnqueuer, event_queue
 
 ROUNDS = 3
 THREADS = (1, WORKER_THREADS)
@@ -51,12 +52,12 @@ def main(count: int) -> None:
             rates["noop"].append(count / drain("noop", url, env))
 
             for threads in THREADS:
-                queue = event_queue(redis)
+                enqueuer = EventEnqueuer(redis, Metrics(redis), helpdesk="zendesk")
                 for _, ticket in zip(range(count), tickets):
                     body = ticket_created_event(ticket_id=ticket, requester_id=requester_of(ticket), subject="Order",
                                                 description=TEXTS[ticket % len(TEXTS)])
                     event = parse_zendesk_webhook(body).model_copy(update={"received_at": datetime.now(timezone.utc)})
-                    enqueue_event(queue, event)
+                    enqueuer.enqueue(event)
                 rates[f"clvdesk-{threads}"].append(count / drain("clvdesk", url, env, threads))
         posted, expected = len(standin.notes()), count * ROUNDS * len(THREADS)
         assert posted == expected, f"{posted} notes for {expected} events; queue {event_queue(redis).count}, failed {FailedJobRegistry(queue=event_queue(redis)).count}"

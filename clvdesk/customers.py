@@ -114,11 +114,16 @@ def _parse_row(row: dict[str, str], tiers: Sequence[str]) -> tuple[str | None, C
     return None, CustomerValue(email=email, customer_id=customer_id, tier=tier, **amounts)
 
 
-# Resolve the current version and read from it in one atomic step.
+# Resolve the current version and read from it in one atomic step. ARGV: the key prefix, then
+# (index, value) pairs in order of preference; returns the first record found.
 _FIND = """
 local version = redis.call('GET', KEYS[1])
 if not version then return false end
-return redis.call('HGET', ARGV[1] .. version .. ARGV[2], ARGV[3])
+for i = 2, #ARGV, 2 do
+  local found = redis.call('HGET', ARGV[1] .. version .. ':' .. ARGV[i], ARGV[i + 1])
+  if found then return found end
+end
+return false
 """
 
 
@@ -138,14 +143,13 @@ class CustomerStore:
         return f"{self._base}:{version}:{index}"
 
     def find(self, *, email: str | None = None, customer_id: str | None = None) -> CustomerValue | None:
-        """Look a customer up by email first, then by id; None when the store has neither."""
-        for index, value in (("email", email and normalise_email(email)), ("id", customer_id)):
-            if not value:
-                continue
-            raw = self._find(keys=[self._current_key], args=[f"{self._base}:", f":{index}", value])
-            if raw:
-                return CustomerValue.model_validate_json(raw)
-        return None
+        """Look a customer up by email first, then by id (one round trip); None when the store has neither."""
+        wanted = [part for index, value in (("email", email and normalise_email(email)), ("id", customer_id))
+                  if value for part in (index, value)]
+        if not wanted:
+            return None
+        raw = self._find(keys=[self._current_key], args=[f"{self._base}:", *wanted])
+        return CustomerValue.model_validate_json(raw) if raw else None
 
     def find_many(self, keys: Sequence[str]) -> dict[str, CustomerValue]:
         """Each key (an email or a customer id) that is in the store, looked up in batches: for the

@@ -18,6 +18,10 @@ JOB_LEASE_MARGIN_SECONDS = 5
 WORKER_MAINTENANCE_SECONDS = 30  # how often a worker looks for jobs abandoned by killed workers
 WORKER_THREADS = 4  # jobs one worker process runs at once; they mostly wait on the helpdesk's API
 WORKER_STOP_POLL_SECONDS = 5  # how often an idle worker thread checks whether it should stop
+# A worker's own heartbeat keeps its record (for `rq info` and the dashboards) alive for minutes; a
+# busy worker sends it at most this often instead of three times a job. Jobs' leases are separate.
+WORKER_HEARTBEAT_SECONDS = 5
+WORKER_SUSPENSION_CHECK_SECONDS = 1  # `rq suspend` stops a busy worker within this
 # A finished job's record is the idempotency key of its event: a redelivery within this window is
 # answered 200 and enqueues nothing. Zendesk retries within minutes; later ones meet the note marker.
 EVENT_DEDUPE_SECONDS = 3 * 24 * 3600

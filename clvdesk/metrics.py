@@ -48,6 +48,18 @@ class Metrics:
         self._key = f"{prefix}:metrics"
         self._local = threading.local()
 
+    @property
+    def key(self) -> str:
+        """The Redis hash that holds every series, for scripts that count as they write."""
+        return self._key
+
+    @staticmethod
+    def field(name: str, **labels: str) -> str:
+        """The hash field of a counter series, for scripts that count as they write."""
+        if METRICS[name][0] != "counter":
+            raise ValueError(f"{name} is not a counter")
+        return _field(name, labels)
+
     @contextmanager
     def batch(self, pipe: Pipeline | None = None) -> Iterator[None]:
         """Collect this thread's records and send them at the end, on `pipe` with its other commands."""
@@ -64,9 +76,7 @@ class Metrics:
                 pipe.execute()
 
     def count(self, name: str, amount: float = 1, **labels: str) -> None:
-        if METRICS[name][0] != "counter":
-            raise ValueError(f"{name} is not a counter")
-        self._add({_field(name, labels): amount})
+        self._add({self.field(name, **labels): amount})
 
     def observe(self, name: str, seconds: float, **labels: str) -> None:
         if METRICS[name][0] != "histogram":

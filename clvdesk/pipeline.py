@@ -15,10 +15,11 @@ from datetime import datetime, timezone
 from typing import Protocol
 
 from redis import Redis
+from redis.client import Pipeline as RedisPipeline
 
 from clvdesk.analysis import Sentiment, analyse
 from clvdesk.customers import CustomerStore, CustomerValue
-from clvdesk.defaults import KEY_PREFIX, NOTE_MARKER_TTL_SECONDS, SAME_TEXT_WINDOW_SECONDS
+from clvdesk.defaults import KEY_PREFIX, NOTE_MARKER_TTL_SECONDS, SAME_TEXT_WINDOW_SECONDS, SUGGESTION_TTL_SECONDS
 from clvdesk.events import TicketEvent
 from clvdesk.logs import email_digest
 from clvdesk.metrics import Metrics
@@ -34,13 +35,15 @@ log = logging.getLogger("clvdesk.pipeline")
 class Helpdesk(Protocol):
     def get_user(self, user_id: int | str) -> dict: ...
     def list_comments(self, ticket_id: int | str, *, newest_first: bool = True, limit: int = 100) -> list[dict]: ...
-    def add_private_note(self, ticket_id: int | str, body: str) -> dict: ...
+    def add_private_note(self, ticket_id: int | str, body: str) -> dict: ...  # {"ticket": {..., "tags"}, ...}
     def add_tags(self, ticket_id: int | str, tags: list[str]) -> list[str]: ...
 
 
-# KEYS: the text marker, the note marker. ARGV: event id, text window, note ttl, whether there is text.
-# Returns {"repeat", first event id} | {"new", ""} | {"earlier", state}, all in one round trip.
+# KEYS: the text marker, the note marker, the suggestion. ARGV: event id, text window, note ttl, whether
+# there is text, the suggestion's JSON, its ttl. Stores the suggestion, then returns
+# {"repeat", first event id} | {"new", ""} | {"earlier", state}, all in one round trip.
 _CLAIM = """
+redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[6])
 if ARGV[4] == '1' then
   redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
   local first = redis.call('GET', KEYS[1])
@@ -66,18 +69,21 @@ class NoteLedger:
         self._prefix = f"{prefix}:note"
         self._claim = redis.register_script(_CLAIM)
 
-    def claim(self, event: TicketEvent) -> tuple[str, str]:
-        """("new", ""), ("earlier", state) when a run of this event got here before, or
-        ("repeat", first event id) when another event already brought the same message."""
+    def claim(self, event: TicketEvent, suggestion: Suggestion, suggestion_key: str) -> tuple[str, str]:
+        """Store the event's suggestion at `suggestion_key` and claim its note: ("new", ""),
+        ("earlier", state) when a run of this event got here before, or ("repeat", first event id)
+        when another event already brought the same message."""
         text = event.text.strip()
         digest = hashlib.sha256(text.encode()).hexdigest()[:32]
-        keys = [f"{self._prefix}:text:{event.helpdesk}:{event.ticket_id}:{digest}", f"{self._prefix}:{event.key}"]
-        args = [event.event_id, SAME_TEXT_WINDOW_SECONDS, NOTE_MARKER_TTL_SECONDS, "1" if text else "0"]
+        keys = [f"{self._prefix}:text:{event.helpdesk}:{event.ticket_id}:{digest}", f"{self._prefix}:{event.key}", suggestion_key]
+        args = [event.event_id, SAME_TEXT_WINDOW_SECONDS, NOTE_MARKER_TTL_SECONDS, "1" if text else "0",
+                suggestion.model_dump_json(), SUGGESTION_TTL_SECONDS]
         outcome, detail = self._claim(keys=keys, args=args)
         return outcome.decode(), detail.decode()
 
-    def confirm(self, event_key: str) -> None:
-        self._redis.set(f"{self._prefix}:{event_key}", self.POSTED, ex=NOTE_MARKER_TTL_SECONDS)
+    def confirm(self, event_key: str, pipe: RedisPipeline | None = None) -> None:
+        """Mark the note posted; on `pipe`, sent with the caller's other writes."""
+        (pipe if pipe is not None else self._redis).set(f"{self._prefix}:{event_key}", self.POSTED, ex=NOTE_MARKER_TTL_SECONDS)
 
 
 class Pipeline:
@@ -106,7 +112,10 @@ class Pipeline:
         self.metrics = metrics
         self.analyse_text = analyse_text
 
-    def handle(self, event: TicketEvent, now: datetime | None = None) -> Suggestion:
+    def handle(self, event: TicketEvent, now: datetime | None = None, *, closing: RedisPipeline | None = None) -> Suggestion:
+        """Suggest, store and post the note once. `closing`: a pipeline the caller sends when the job
+        ends, whatever happens; the note's confirmation goes on it rather than in a round trip of its
+        own (a job stopped before it is sent looks for the note on the ticket when it runs again)."""
         now = now or datetime.now(timezone.utc)
         rules = self.rules.current()
         email, customer = self._find_customer(event)
@@ -137,9 +146,10 @@ class Pipeline:
             offer=decision.offer,
             reasons=decision.reasons,
         )
-        self.suggestions.save(suggestion)
-        posted = self._post_once(event, suggestion)
-        self.helpdesk.add_tags(event.ticket_id, note_tags(suggestion))  # idempotent: safe on every run
+        posted, ticket_tags = self._post_once(event, suggestion, closing)
+        tags = note_tags(suggestion)
+        if not set(tags) <= set(ticket_tags):  # Add Tags is idempotent; skipped when the ticket has them
+            self.helpdesk.add_tags(event.ticket_id, tags)
         log.info(
             "suggestion ticket=%s event=%s customer=%s tier=%s offer=%s amount=%.2f note=%s",
             event.ticket_id, event.event_id, email_digest(email), decision.tier,
@@ -154,20 +164,22 @@ class Pipeline:
             external_id = external_id or found_id
         return email, self.customers.find(email=email, customer_id=external_id)
 
-    def _post_once(self, event: TicketEvent, suggestion: Suggestion) -> bool:
-        outcome, detail = self.ledger.claim(event)
+    def _post_once(self, event: TicketEvent, suggestion: Suggestion, closing: RedisPipeline | None) -> tuple[bool, list[str]]:
+        """Store the suggestion and post its note unless it is there: (posted now, the ticket's tags
+        as the note's answer gave them; none known when nothing was posted)."""
+        outcome, detail = self.ledger.claim(event, suggestion, self.suggestions.key_of(suggestion))
         if outcome == "repeat":
             log.info("ticket=%s repeats the message of event %s: no second note", event.ticket_id, detail)
-            return False
+            return False, []
         if detail == NoteLedger.POSTED.decode():
-            return False
+            return False, []
         if outcome == "earlier" and self._note_is_on_ticket(event):
             self.ledger.confirm(event.key)
-            return False
-        self.helpdesk.add_private_note(event.ticket_id, render_note(suggestion))
-        self.ledger.confirm(event.key)
+            return False, []
+        answer = self.helpdesk.add_private_note(event.ticket_id, render_note(suggestion))
+        self.ledger.confirm(event.key, closing)
         self.metrics.count("clvdesk_notes_posted_total", helpdesk=event.helpdesk)
-        return True
+        return True, list((answer.get("ticket") or {}).get("tags") or [])
 
     def _note_is_on_ticket(self, event: TicketEvent) -> bool:
         reference = note_reference(event.event_id)

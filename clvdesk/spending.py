@@ -1,8 +1,8 @@
 """Each customer's appeasements in Redis: what the rolling budget and the abuse guard count.
 
-A worker reads a customer's usage, decides, then records the offer only if the usage is still what it
-read (one Lua script, so atomic); otherwise another ticket of the same customer spent first and the
-worker decides again. Two tickets handled at the same moment therefore cannot both spend the same
+A worker decides on the usage it expects, then records the offer only if the usage is still that
+(one Lua script, so atomic); otherwise the script answers with the actual usage and the worker
+decides again. Two tickets handled at the same moment therefore cannot both spend the same
 budget. Recording is keyed by event, so a retried job replaces its own entry instead of adding one.
 """
 
@@ -21,8 +21,9 @@ from clvdesk.rules import Decision, RuleSet, Tier, Usage, classify, decide
 DAY_SECONDS = 86_400
 
 # KEYS: the customer's zset (event → time), hash (event → cents).
-# ARGV: now, budget window s, abuse window s, event, mode ('read' | 'spend'), expected cents, expected
-# count, cents to record. Returns {cents spent, appeasements, recorded 0/1}, both excluding `event`.
+# ARGV: now, budget window s, abuse window s, event, expected cents, expected count, cents to record.
+# Records only if the usage is as expected. Returns {cents spent, appeasements, recorded 0/1}, both
+# excluding `event`.
 _LEDGER = """
 local now = tonumber(ARGV[1])
 local keep = math.max(tonumber(ARGV[2]), tonumber(ARGV[3]))
@@ -39,11 +40,10 @@ for i = 1, #entries, 2 do
     if tonumber(ARGV[3]) > 0 and at >= now - tonumber(ARGV[3]) then count = count + 1 end
   end
 end
-if ARGV[5] ~= 'spend' then return {cents, count, 0} end
-if cents ~= tonumber(ARGV[6]) or count ~= tonumber(ARGV[7]) then return {cents, count, 0} end
-if tonumber(ARGV[8]) > 0 then
+if cents ~= tonumber(ARGV[5]) or count ~= tonumber(ARGV[6]) then return {cents, count, 0} end
+if tonumber(ARGV[7]) > 0 then
   redis.call('ZADD', KEYS[1], now, ARGV[4])
-  redis.call('HSET', KEYS[2], ARGV[4], ARGV[8])
+  redis.call('HSET', KEYS[2], ARGV[4], ARGV[7])
   redis.call('EXPIRE', KEYS[1], keep)
   redis.call('EXPIRE', KEYS[2], keep)
 else
@@ -83,17 +83,14 @@ class SpendingLedger:
     def _keys(self, identity: str) -> list[str]:
         return [f"{self._prefix}:{identity}:at", f"{self._prefix}:{identity}:cents"]
 
-    def usage(self, identity: str, windows: Windows, *, event: str, now: float) -> Usage:
-        """What `identity` received within the windows, not counting `event` itself."""
-        cents, count, _ = self._script(
-            keys=self._keys(identity), args=[now, windows.budget, windows.abuse, event, "read", 0, 0, 0]
-        )
-        return Usage(spent=cents / 100, appeasements=count)
-
-    def record(self, identity: str, windows: Windows, *, event: str, now: float, seen: Usage, amount: float) -> bool:
-        """Record `event`'s offer if the usage is still `seen`; False when another ticket spent first."""
-        args = [now, windows.budget, windows.abuse, event, "spend", _cents(seen.spent), seen.appeasements, _cents(amount)]
-        return bool(self._script(keys=self._keys(identity), args=args)[2])
+    def record(
+        self, identity: str, windows: Windows, *, event: str, now: float, seen: Usage, amount: float
+    ) -> tuple[bool, Usage]:
+        """Record `event`'s offer if the usage is still `seen`: (True, seen); else nothing is recorded
+        and the answer is (False, the usage as it is)."""
+        args = [now, windows.budget, windows.abuse, event, _cents(seen.spent), seen.appeasements, _cents(amount)]
+        cents, count, recorded = self._script(keys=self._keys(identity), args=args)
+        return bool(recorded), Usage(spent=cents / 100, appeasements=count)
 
     def decide(
         self,
@@ -109,15 +106,18 @@ class SpendingLedger:
 
         A ticket counts once however many comments it gets: each new decision replaces its entry.
         Without an identity, or when the tier has no guardrail, there is nothing to count.
+        The first decision assumes nothing spent yet, so the usual customer costs one round trip:
+        a refused record answers with the actual usage, and the decision is made again on it.
         """
         windows = Windows.of(classify(rules, customer)[0])
         if not identity or not (windows.budget or windows.abuse):
             return decide(rules, customer, sentiment)
         stamp = now.timestamp()
+        usage = Usage(spent=0.0, appeasements=0)
         for _ in range(RULES_SPEND_ATTEMPTS):
-            usage = self.usage(identity, windows, event=ticket, now=stamp)
             decision = decide(rules, customer, sentiment, usage)
-            if self.record(identity, windows, event=ticket, now=stamp, seen=usage, amount=decision.offer.amount):
+            recorded, usage = self.record(identity, windows, event=ticket, now=stamp, seen=usage, amount=decision.offer.amount)
+            if recorded:
                 return decision
         raise SpendingContention(f"{RULES_SPEND_ATTEMPTS} attempts lost to other tickets of the same customer")
 

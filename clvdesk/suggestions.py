@@ -57,6 +57,10 @@ class SuggestionStore:
     def _key(self, helpdesk: str, ticket_id: str) -> str:
         return f"{self._prefix}:{helpdesk}:{ticket_id}"
 
+    def key_of(self, suggestion: Suggestion) -> str:
+        """Where `suggestion` is kept, for a caller that stores it within its own script (the worker)."""
+        return self._key(suggestion.helpdesk, suggestion.ticket_id)
+
     def save(self, suggestion: Suggestion) -> None:
         with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(

@@ -1,8 +1,12 @@
-"""POST /webhooks/zendesk: verify, validate, enqueue once, answer within milliseconds."""
+"""POST /webhooks/zendesk: verify, validate, enqueue once, answer within milliseconds.
+
+A new or repeated event costs one Redis round trip: the script that stores its job also counts it.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -12,33 +16,43 @@ from clvdesk.events import INVOCATION_HEADER, Ignored, WebhookPayloadError, pars
 from clvdesk.logs import event_context
 from clvdesk.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureVerificationError, verify_signature
 from plugin.errors import error
-from workers.queue import enqueue_event
+from workers.queue import EventEnqueuer
 
 bp = Blueprint("webhooks", __name__)
+ENQUEUER = "clvdesk.webhooks.enqueuer"
 
 
-def _outcome(outcome: str, event_id: str | None = None, detail: str = "") -> None:
-    """Count the delivery and log one line that names its event."""
-    current_app.extensions["clvdesk"].metrics.count("clvdesk_webhooks_total", helpdesk="zendesk", outcome=outcome)
-    with event_context(event_id, g.request_id):
-        current_app.logger.info("webhook %s%s", outcome, f": {detail}" if detail else "")
+@bp.record_once
+def _build_enqueuer(setup) -> None:
+    state = setup.app.extensions["clvdesk"]
+    setup.app.extensions[ENQUEUER] = EventEnqueuer(
+        state.redis, state.metrics, helpdesk="zendesk", timeout=state.settings.job_timeout_seconds
+    )
+
+
+def _outcome(outcome: str, event_id: str | None = None, detail: str = "", *, counted: bool = False) -> None:
+    """Count the delivery (unless the enqueue script did) and log one line that names its event."""
+    if not counted:
+        current_app.extensions["clvdesk"].metrics.count("clvdesk_webhooks_total", helpdesk="zendesk", outcome=outcome)
+    if current_app.logger.isEnabledFor(logging.INFO):
+        with event_context(event_id, g.request_id):
+            current_app.logger.info("webhook %s%s", outcome, f": {detail}" if detail else "")
 
 
 @bp.post("/webhooks/zendesk")
 def zendesk():
     state = current_app.extensions["clvdesk"]
-    pipe = state.redis.pipeline(transaction=False)  # the count and RQ's bookkeeping: one round trip
     answer = None
     try:
-        with state.metrics.batch(pipe):
-            answer = _receive(state, pipe)
+        with state.metrics.batch():
+            answer = _receive(state)
     except RedisError:
         if answer is None:
             raise  # nothing was stored: 503, and Zendesk delivers again
     return answer  # if Redis failed after the answer was decided, only the count is lost
 
 
-def _receive(state, pipe):
+def _receive(state):
     raw = request.get_data(cache=False)
     try:
         verify_signature(
@@ -66,8 +80,8 @@ def _receive(state, pipe):
         return jsonify(status="ignored", reason=event.reason), 200
 
     event = event.model_copy(update={"received_at": datetime.now(timezone.utc)})
-    job_id, created = enqueue_event(state.queue, event, timeout=state.settings.job_timeout_seconds, pipeline=pipe)
-    _outcome("queued" if created else "duplicate", event.event_id, f"job {job_id}")
+    job_id, created = current_app.extensions[ENQUEUER].enqueue(event)
+    _outcome("queued" if created else "duplicate", event.event_id, f"job {job_id}", counted=True)
     if created:
         return jsonify(status="queued", job_id=job_id), 202
     return jsonify(status="duplicate", job_id=job_id), 200

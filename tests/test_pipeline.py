@@ -170,3 +170,18 @@ def test_one_message_announced_twice_gets_one_note(shop, deliver, work):
     work()
     notes = shop.notes(101)
     assert [note["body"].rsplit("clvdesk-ref:", 1)[1] for note in notes] == ["evt-created", "evt-later"]
+
+
+def test_add_tags_is_called_only_when_the_ticket_lacks_the_tags(shop, deliver, work):
+    """The note's answer carries the ticket's tags: a second message on the same ticket with the same
+    tier and offer needs no Add Tags call; the first one does."""
+    add_tags = lambda: [r for r in shop.requests if r.method == "PUT" and r.path.endswith("/tags")]  # noqa: E731
+    deliver(ana_event("evt-first"))
+    work()
+    assert len(add_tags()) == 1
+    second = comment_added_event(ticket_id=101, requester_id=901, author_id=901, body=ANGRY + " Still waiting!", event_id="evt-second")
+    deliver(second)
+    work()
+    assert len(shop.notes(101)) == 2
+    assert len(add_tags()) == 1
+    assert {"clvdesk", "clvdesk_tier_champions", "clvdesk_offer_partial_refund"} <= set(shop.tags(101))

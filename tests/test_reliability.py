@@ -199,3 +199,22 @@ def test_a_threaded_worker_stops_cleanly_on_sigterm(shop, deliver, clvdesk_env, 
     finally:
         worker.kill()
     assert event_queue(redis).count == 0
+
+
+def test_lean_worker_keeps_rqs_records_of_each_job(shop, deliver, work, redis):
+    """The worker's fewer round trips still leave what RQ's own would: each job finished with its
+    result and end time, nothing left in the started registry, and no execution records behind."""
+    from rq.job import Job
+    from rq.registry import FinishedJobRegistry
+
+    ids = [deliver(angry(event_id=f"evt-lean-{n}")).json["job_id"] for n in range(3)]
+    work()
+    queue = event_queue(redis)
+    for job_id in ids:
+        job = Job.fetch(job_id, connection=redis, serializer=queue.serializer)
+        assert job.get_status() == "finished"
+        assert job.return_value()["ticket_id"] == "101"
+        assert job.ended_at is not None and job.started_at <= job.ended_at
+    assert set(ids) <= set(FinishedJobRegistry(queue=queue).get_job_ids())
+    assert StartedJobRegistry(queue=queue).count == 0
+    assert not list(redis.scan_iter("rq:execution:*"))

@@ -181,3 +181,42 @@ def test_oversized_field_is_rejected_and_nothing_stored(deliver, redis):
     assert response.status_code == 400
     assert response.json["message"].startswith("detail.subject: String should have at most 1024 characters")
     assert queued(redis) == 0
+
+
+def test_queued_job_is_the_job_rqs_own_unique_enqueue_writes(deliver, redis):
+    """The receiver's one-round-trip script writes the hash RQ's enqueue_call would, times aside."""
+    from rq import Retry
+    from rq.job import Job
+
+    from clvdesk.defaults import EVENT_DEDUPE_SECONDS, FAILED_JOB_TTL_SECONDS, JOB_RETRY_INTERVALS_SECONDS, JOB_TIMEOUT_SECONDS
+    from clvdesk.events import parse_zendesk_webhook
+    from workers.queue import JOB_FUNCTION, description
+
+    ours = deliver(created(event_id="evt-layout")).json["job_id"]
+    job = Job.fetch(ours, connection=redis, serializer=event_queue(redis).serializer)
+    event = parse_zendesk_webhook(created(event_id="evt-layout")).model_copy(update={"received_at": None})
+    rqs = event_queue(redis).enqueue_call(
+        JOB_FUNCTION,
+        args=(event.model_dump(mode="json"),),
+        job_id="rq-own",
+        unique=True,
+        timeout=JOB_TIMEOUT_SECONDS,
+        retry=Retry(max=len(JOB_RETRY_INTERVALS_SECONDS), interval=list(JOB_RETRY_INTERVALS_SECONDS)),
+        result_ttl=EVENT_DEDUPE_SECONDS,
+        failure_ttl=FAILED_JOB_TTL_SECONDS,
+        description=description(event),
+    )
+    stored = {key: redis.hgetall(f"rq:job:{job_id}") for key, job_id in (("ours", ours), ("rq", rqs.id))}
+    varying = {b"created_at", b"enqueued_at", b"data"}
+    assert {k: v for k, v in stored["ours"].items() if k not in varying} == {k: v for k, v in stored["rq"].items() if k not in varying}
+    assert job.func_name == JOB_FUNCTION and job.get_status() == "queued" and job.retries_left == len(JOB_RETRY_INTERVALS_SECONDS)
+    assert job.args[0]["event_id"] == "evt-layout" and job.args[0]["received_at"] is not None
+    assert redis.sismember("rq:queues", "rq:queue:clvdesk")
+
+
+def test_queued_and_duplicate_deliveries_are_counted(deliver, client):
+    deliver(created(event_id="evt-count"))
+    deliver(created(event_id="evt-count"))
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'clvdesk_webhooks_total{helpdesk="zendesk",outcome="queued"} 1' in metrics
+    assert 'clvdesk_webhooks_total{helpdesk="zendesk",outcome="duplicate"} 1' in metrics

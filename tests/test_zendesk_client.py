@@ -200,3 +200,14 @@ def test_a_request_zendesk_does_not_document_is_recorded_as_a_violation(standin,
     [violation] = standin.violations
     assert "priority" in violation and "nonsense" in violation
     assert zendesk.get_ticket(TICKET_ID)["priority"] is None
+
+
+def test_calls_go_through_the_environments_proxy(standin, monkeypatch):
+    """HTTP(S)_PROXY is honoured as requests would: here the stand-in is the proxy for a host that
+    does not resolve, so the call only succeeds through it."""
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", standin.url)
+    with ZendeskClient("http://zendesk.invalid", email=EMAIL, api_token=API_TOKEN) as proxied:
+        assert proxied.get_ticket(TICKET_ID)["id"] == TICKET_ID
+    assert standin.requests[-1].path == f"/api/v2/tickets/{TICKET_ID}"

@@ -19,9 +19,10 @@ def handle_ticket_event(event: dict) -> dict:
     pipeline = current_pipeline(job.connection)
     ticket_event = TicketEvent.model_validate(event)
     started = time.monotonic()
-    with pipeline.metrics.batch(), event_context(ticket_event.event_id):
+    closing = job.connection.pipeline(transaction=False)  # the note's confirmation and the job's metrics
+    with pipeline.metrics.batch(closing), event_context(ticket_event.event_id):
         try:
-            suggestion = pipeline.handle(ticket_event)
+            suggestion = pipeline.handle(ticket_event, closing=closing)
         except HelpdeskRequestError:
             job.retries_left = 0  # the helpdesk refused the request itself: running it again cannot help
             raise

@@ -1,13 +1,25 @@
-"""Zendesk Support API client: the few calls clvdesk makes, retried the way Zendesk asks to be retried."""
+"""Zendesk Support API client: the few calls clvdesk makes, retried the way Zendesk asks to be retried.
+
+It speaks HTTP through urllib3's connection pools directly: `requests` (on top of the same urllib3)
+spent as much CPU per call on its session machinery (cookies, hooks, redirects, settings merged
+from the environment on every call) as on the call itself. Proxies and the CA bundle come from
+the environment once, as requests would read them.
+"""
 
 from __future__ import annotations
 
+import base64
+import json as jsonlib
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
+from urllib.parse import urlencode
 
-import requests
-from requests.auth import AuthBase, HTTPBasicAuth
+import certifi
+import urllib3
+from requests.utils import get_environ_proxies, select_proxy
+from urllib3.exceptions import HTTPError as TransportError
 
 from clvdesk.defaults import (
     HTTP_BACKOFF_BASE_SECONDS,
@@ -26,7 +38,7 @@ from clvdesk.ratelimit import RateLimiter, RateLimitWaitTooLong
 
 log = logging.getLogger("clvdesk.helpdesk")
 
-_RETRIED_EXCEPTIONS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout)
+_RETRIED_EXCEPTIONS = (TransportError, OSError)  # refused, reset, timed out, TLS or proxy failures
 
 
 class HelpdeskError(Exception):
@@ -50,17 +62,6 @@ class HelpdeskUnavailable(HelpdeskError):
         super().__init__(f"{method} {path} failed after {attempts} attempt(s): {reason}")
 
 
-class _BearerAuth(AuthBase):
-    """OAuth access token, added per request so a caller's shared session is left untouched."""
-
-    def __init__(self, token: str):
-        self._token = token
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        return request
-
-
 def _record_id(value: int | str) -> str:
     """A Zendesk id as it goes in a path; anything else could reach another endpoint."""
     text = str(value)
@@ -69,7 +70,7 @@ def _record_id(value: int | str) -> str:
     return text
 
 
-def _retry_after_seconds(response: requests.Response) -> float | None:
+def _retry_after_seconds(response: urllib3.BaseHTTPResponse) -> float | None:
     """Zendesk's Retry-After, in seconds; None when absent or not a number."""
     try:
         return max(0.0, float(response.headers["Retry-After"]))
@@ -77,16 +78,26 @@ def _retry_after_seconds(response: requests.Response) -> float | None:
         return None
 
 
-def _json_body(method: str, path: str, response: requests.Response) -> dict:
+def _json_body(method: str, path: str, response: urllib3.BaseHTTPResponse) -> dict:
     """The answer's JSON; anything else means the base URL is not a Zendesk API."""
     try:
-        return response.json()
+        return jsonlib.loads(response.data)
     except ValueError as exc:
-        raise HelpdeskError(f"{method} {path} answered {response.status_code} without JSON") from exc
+        raise HelpdeskError(f"{method} {path} answered {response.status} without JSON") from exc
+
+
+def _pool(base_url: str) -> urllib3.PoolManager:
+    """Keep-alive connections to `base_url`, through the environment's proxy (HTTPS_PROXY, NO_PROXY)
+    and with its CA bundle (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE; else certifi's), as requests reads them."""
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
+    tls = {"ca_cert_dir": bundle} if os.path.isdir(bundle) else {"ca_certs": bundle}
+    options = {"retries": False, "timeout": urllib3.Timeout(connect=HTTP_CONNECT_TIMEOUT_SECONDS, read=HTTP_READ_TIMEOUT_SECONDS), **tls}
+    proxy = select_proxy(base_url, get_environ_proxies(base_url))
+    return urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
 
 
 class ZendeskClient:
-    """Reads users, tickets and comments and posts private notes, over one keep-alive session."""
+    """Reads users, tickets and comments and posts private notes, over keep-alive connections."""
 
     def __init__(
         self,
@@ -95,28 +106,21 @@ class ZendeskClient:
         email: str | None = None,
         api_token: str | None = None,
         oauth_token: str | None = None,
-        session: requests.Session | None = None,
         max_attempts: int = HTTP_MAX_ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
         limiter: RateLimiter | None = None,
         metrics: Metrics | None = None,
     ):
         if oauth_token:
-            self._auth: AuthBase = _BearerAuth(oauth_token)
+            authorization = f"Bearer {oauth_token}"
         elif email and api_token:
-            self._auth = HTTPBasicAuth(f"{email}/token", api_token)
+            authorization = "Basic " + base64.b64encode(f"{email}/token:{api_token}".encode("latin-1")).decode()
         else:
             raise ValueError("Zendesk needs email and api_token, or oauth_token")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self._base_url = base_url.rstrip("/")
-        self._owns_session = session is None
-        self._session = session or requests.Session()
-        # Proxies, CA bundle and client certificate from the environment, read once: requests would
-        # otherwise read the environment and ~/.netrc again on every call.
-        self._transport = self._session.merge_environment_settings(self._base_url, {}, None, None, None)
-        if self._owns_session:
-            self._session.trust_env = False
+        self._http = _pool(self._base_url)
         self._max_attempts = max_attempts
         self._sleep = sleep
         self._limiter = limiter
@@ -125,12 +129,12 @@ class ZendeskClient:
             "Accept": "application/json",
             "Content-Type": "application/json",
             "User-Agent": f"clvdesk/{__version__}",
+            "Authorization": authorization,
         }
 
     def close(self) -> None:
-        """Release pooled connections, unless the session was lent by the caller."""
-        if self._owns_session:
-            self._session.close()
+        """Release pooled connections."""
+        self._http.clear()
 
     def __enter__(self) -> ZendeskClient:
         return self
@@ -182,6 +186,8 @@ class ZendeskClient:
         pauses the whole account (every worker) instead of only this caller.
         """
         cause: Exception | None = None
+        url = self._base_url + path + (f"?{urlencode(params)}" if params else "")
+        body = jsonlib.dumps(json).encode() if json is not None else None
         for attempt in range(1, self._max_attempts + 1):
             if self._limiter is not None:
                 try:
@@ -189,26 +195,17 @@ class ZendeskClient:
                 except RateLimitWaitTooLong as exc:
                     raise HelpdeskUnavailable(method, path, None, attempt - 1, str(exc)) from exc
             try:
-                response = self._session.request(
-                    method,
-                    self._base_url + path,
-                    params=params,
-                    json=json,
-                    headers=self._headers,
-                    auth=self._auth,
-                    timeout=(HTTP_CONNECT_TIMEOUT_SECONDS, HTTP_READ_TIMEOUT_SECONDS),
-                    **self._transport,
-                )
+                response = self._http.request(method, url, body=body, headers=self._headers, redirect=False)
             except _RETRIED_EXCEPTIONS as exc:
                 cause, status, reason, wait = exc, None, type(exc).__name__, self._backoff(attempt)
             else:
-                cause, status = None, response.status_code
+                cause, status = None, response.status
             self._count("clvdesk_helpdesk_requests_total", status=str(status or 0))
             if status is not None:
                 if status < 400:
                     return _json_body(method, path, response)
                 if status != 429 and status < 500:
-                    raise HelpdeskRequestError(method, path, status, response.text)
+                    raise HelpdeskRequestError(method, path, status, response.data.decode("utf-8", "replace"))
                 reason, wait = f"answered {status}", self._backoff(attempt)
                 retry_after = _retry_after_seconds(response) if status == 429 else None
                 if retry_after is not None:
