@@ -40,15 +40,16 @@ class Helpdesk(Protocol):
 
 
 # KEYS: the text marker, the note marker, the suggestion. ARGV: event id, text window, note ttl, whether
-# there is text, the suggestion's JSON, its ttl. Stores the suggestion, then returns
+# there is text, the suggestion's JSON, its ttl. Stores the suggestion unless the message is a repeat
+# (the first event's suggestion stays the ticket's), then returns
 # {"repeat", first event id} | {"new", ""} | {"earlier", state}, all in one round trip.
 _CLAIM = """
-redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[6])
 if ARGV[4] == '1' then
   redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
   local first = redis.call('GET', KEYS[1])
   if first ~= ARGV[1] then return {'repeat', first} end
 end
+redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[6])
 if redis.call('SET', KEYS[2], 'posting', 'NX', 'EX', ARGV[3]) then return {'new', ''} end
 return {'earlier', redis.call('GET', KEYS[2]) or 'posting'}
 """
@@ -70,7 +71,7 @@ class NoteLedger:
         self._claim = redis.register_script(_CLAIM)
 
     def claim(self, event: TicketEvent, suggestion: Suggestion, suggestion_key: str) -> tuple[str, str]:
-        """Store the event's suggestion at `suggestion_key` and claim its note: ("new", ""),
+        """Store the event's suggestion at `suggestion_key` (not for a repeat) and claim its note: ("new", ""),
         ("earlier", state) when a run of this event got here before, or ("repeat", first event id)
         when another event already brought the same message."""
         text = event.text.strip()
@@ -171,6 +172,7 @@ class Pipeline:
         if outcome == "repeat":
             log.info("ticket=%s repeats the message of event %s: no second note", event.ticket_id, detail)
             return False, []
+        self.suggestions.add_to_log(suggestion, closing)
         if detail == NoteLedger.POSTED.decode():
             return False, []
         if outcome == "earlier" and self._note_is_on_ticket(event):

@@ -8,6 +8,7 @@ from itertools import islice
 
 from pydantic import BaseModel, ConfigDict
 from redis import Redis
+from redis.client import Pipeline as RedisPipeline
 
 from clvdesk.analysis import Sentiment
 from clvdesk.defaults import KEY_PREFIX, SCAN_BATCH, SUGGESTION_TTL_SECONDS
@@ -70,6 +71,16 @@ class SuggestionStore:
             )
             self.log.add(pipe, suggestion)
             pipe.execute()
+
+    def add_to_log(self, suggestion: Suggestion, pipe: RedisPipeline | None = None) -> None:
+        """Log a suggestion that the caller stored itself (the worker's claim script) for the outcome
+        report; on `pipe`, sent with the caller's other writes."""
+        if pipe is not None:
+            self.log.add(pipe, suggestion)
+            return
+        with self._redis.pipeline(transaction=True) as own:
+            self.log.add(own, suggestion)
+            own.execute()
 
     def all(self) -> Iterator[Suggestion]:
         """Every stored suggestion (the latest per ticket), for simulating rules on tickets already seen."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 from rq.registry import FailedJobRegistry
 
@@ -9,6 +11,7 @@ from clvdesk.customers import CustomerStore, CustomerValue
 from clvdesk.events import parse_zendesk_webhook
 from clvdesk.helpdesk.zendesk_events import comment_added_event, ticket_created_event, trigger_body
 from clvdesk.pipeline import NoteLedger
+from clvdesk.suggestions import SuggestionStore
 from tests.conftest import API_TOKEN
 from workers.context import current_pipeline
 from workers.queue import event_queue
@@ -185,3 +188,16 @@ def test_add_tags_is_called_only_when_the_ticket_lacks_the_tags(shop, deliver, w
     assert len(shop.notes(101)) == 2
     assert len(add_tags()) == 1
     assert {"clvdesk", "clvdesk_tier_champions", "clvdesk_offer_partial_refund"} <= set(shop.tags(101))
+
+
+def test_each_customer_message_is_logged_once_for_the_report(shop, deliver, work, redis, client):
+    """The worker stores suggestions in its own claim script; the outcome report must still see each
+    customer message once, and a repeat announcement must not replace the suggestion the sidebar shows."""
+    deliver(ana_event("evt-created"))
+    deliver(comment_added_event(ticket_id=101, requester_id=901, subject="Broken", body=ANGRY, event_id="evt-comment"))
+    deliver(comment_added_event(ticket_id=102, requester_id=902, subject="Late", body="Where is my parcel?", event_id="evt-ben"))
+    work()
+    today = datetime.now(timezone.utc).date()
+    logged = SuggestionStore(redis).log.records(today, today)
+    assert sorted(record["event_id"] for record in logged) == ["evt-ben", "evt-created"]
+    assert suggestion_for(client, 101).json["event_id"] == "evt-created"
