@@ -107,7 +107,8 @@ def webhook_to_note() -> None:
                 parts = urlsplit(ours)
                 for ticket in range(1, PACED_EVENTS + 1):
                     body = ticket_created_event(ticket_id=ticket, requester_id=requester_of(ticket), subject="Late",
-                                                description="Where is my parcel? This is unacceptable.")
+                                                description="Where is my parcel? This is unacceptable.",
+                                                ticket_state=standin.ticket_state(ticket))
                     payload, headers = signed_request(WEBHOOK_SECRET, body)
                     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
                     sent[body["id"]] = time.perf_counter()

@@ -78,17 +78,17 @@ def _redis_pid(redis) -> int:
 def main(events: int, minutes: float) -> None:
     deadline = time.monotonic() + minutes * 60
     rng = random.Random(7)
-    bodies = [
-        ticket_created_event(ticket_id=ticket, requester_id=requester_of(ticket), subject="Order problem",
-                             description=rng.choice(["It arrived broken!", "Still not delivered.", "Charged twice."]))
-        for ticket in range(1, events + 1)
-    ]
-    deliveries = bodies + rng.sample(bodies, int(events * DUPLICATE_SHARE))  # 10% delivered twice
-    rng.shuffle(deliveries)
-
     with scratch_redis() as (url, redis, data_dir), shop(
         redis, tickets=events, requests_per_minute=STANDIN_LIMIT_PER_MINUTE
     ) as standin:
+        bodies = [
+            ticket_created_event(ticket_id=ticket, requester_id=requester_of(ticket), subject="Order problem",
+                                 description=rng.choice(["It arrived broken!", "Still not delivered.", "Charged twice."]),
+                                 ticket_state=standin.ticket_state(ticket))
+            for ticket in range(1, events + 1)
+        ]
+        deliveries = bodies + rng.sample(bodies, int(events * DUPLICATE_SHARE))  # 10% delivered twice
+        rng.shuffle(deliveries)
         standin.fail_randomly(FAULT_SHARES, retry_after=1, seed=11)
         env = clvdesk_env(url, standin.url, CLVDESK_ZENDESK_REQUESTS_PER_MINUTE=str(CLVDESK_LIMIT_PER_MINUTE))
         workers: list[subprocess.Popen] = []

@@ -55,7 +55,8 @@ def main(count: int) -> None:
                 enqueuer = EventEnqueuer(redis, Metrics(redis), helpdesk="zendesk")
                 for _, ticket in zip(range(count), tickets):
                     body = ticket_created_event(ticket_id=ticket, requester_id=requester_of(ticket), subject="Order",
-                                                description=TEXTS[ticket % len(TEXTS)])
+                                                description=TEXTS[ticket % len(TEXTS)],
+                                                ticket_state=standin.ticket_state(ticket))
                     event = parse_zendesk_webhook(body).model_copy(update={"received_at": datetime.now(timezone.utc)})
                     enqueuer.enqueue(event)
                 rates[f"clvdesk-{threads}"].append(count / drain("clvdesk", url, env, threads))

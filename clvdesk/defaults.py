@@ -3,6 +3,8 @@
 # Webhook intake
 WEBHOOK_TOLERANCE_SECONDS = 300  # Zendesk signs with a timestamp; accept ±5 minutes of clock skew
 MAX_WEBHOOK_BYTES = 1024 * 1024  # bodies above 1 MiB get 413
+MAX_TICKET_TAGS = 1000  # tags a webhook may report on its ticket (clvdesk's own bound; Zendesk states none)
+MAX_TAG_CHARS = 255  # characters in one of those tags
 REDIS_DOWN_RETRY_AFTER_SECONDS = 30  # told to the helpdesk with 503 when Redis is unreachable
 
 # Queue

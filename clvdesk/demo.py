@@ -43,7 +43,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _sample_requests(secret: str) -> list[tuple[str, bytes, dict[str, str]]]:
+def _sample_requests(secret: str, standin: ZendeskStandin) -> list[tuple[str, bytes, dict[str, str]]]:
     events = [
         (
             "ticket 101 (ana, a valuable customer, angry)",
@@ -52,11 +52,13 @@ def _sample_requests(secret: str) -> list[tuple[str, bytes, dict[str, str]]]:
                 requester_id=9001,
                 subject="Blender arrived broken",
                 description="My order #4471 arrived broken. This is ridiculous!! Refund me or I will cancel my account.",
+                ticket_state=standin.ticket_state(101),
             ),
         ),
         (
             "ticket 102 (ben, a low-value customer, mildly annoyed)",
-            comment_added_event(ticket_id=102, requester_id=9002, subject="Where is my parcel?", body="The parcel is a few days late, any news?"),
+            comment_added_event(ticket_id=102, requester_id=9002, subject="Where is my parcel?", body="The parcel is a few days late, any news?",
+                                ticket_state=standin.ticket_state(102)),
         ),
         (
             "ticket 103 (dana, not in the customer store)",
@@ -132,7 +134,7 @@ def run_demo(*, once: bool, timeout: float) -> int:
         wait_until_serving(web_url, processes[0])
         print(f"web at {web_url}, worker running, stand-in Zendesk at {standin.url}", flush=True)
 
-        for label, payload, headers in _sample_requests(webhook_secret):
+        for label, payload, headers in _sample_requests(webhook_secret, standin):
             answer = requests.post(f"{web_url}/webhooks/zendesk", data=payload, headers=headers, timeout=5)
             print(f"sent {label}: {answer.status_code} {answer.json()}", flush=True)
 

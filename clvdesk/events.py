@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from clvdesk.defaults import NOTE_REFERENCE_PREFIX
+from clvdesk.defaults import MAX_TAG_CHARS, MAX_TICKET_TAGS, NOTE_REFERENCE_PREFIX
 
 TICKET_CREATED = "zen:event-type:ticket.created"
 COMMENT_ADDED = "zen:event-type:ticket.comment_added"
@@ -46,6 +46,10 @@ class TicketEvent(BaseModel):
     requester_email: str | None = None
     requester_id: str | None = None
     requester_external_id: str | None = None
+    # The ticket's tags and `updated_at` as the event saw them: with both, the note can set clvdesk's tags
+    # in its own update, guarded by Zendesk's safe update (see Pipeline._post_note).
+    ticket_tags: tuple[str, ...] | None = None
+    ticket_updated_at: str | None = None
     occurred_at: datetime | None = None
     received_at: datetime | None = None  # when clvdesk accepted the webhook: the start of its latency
 
@@ -94,6 +98,8 @@ class _TicketDetail(_Vendor):
     description: Text | None = None
     requester_id: UserId | None = None
     external_id: ShortText | None = None
+    tags: list[Annotated[str, StringConstraints(max_length=MAX_TAG_CHARS)]] | None = Field(None, max_length=MAX_TICKET_TAGS)
+    updated_at: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")] | None = None
 
 
 class _EventSubscription(_Vendor):
@@ -156,6 +162,8 @@ def _from_subscription(body: dict[str, Any]) -> TicketEvent | Ignored:
         subject=detail.subject or "",
         text=text,
         requester_id=detail.requester_id,
+        ticket_tags=tuple(detail.tags) if detail.tags is not None else None,
+        ticket_updated_at=detail.updated_at,
         occurred_at=event.time,
     )
 

@@ -21,6 +21,7 @@ from clvdesk.analysis import Sentiment, analyse
 from clvdesk.customers import CustomerStore, CustomerValue
 from clvdesk.defaults import KEY_PREFIX, NOTE_MARKER_TTL_SECONDS, SAME_TEXT_WINDOW_SECONDS, SUGGESTION_TTL_SECONDS
 from clvdesk.events import TicketEvent
+from clvdesk.helpdesk.zendesk import UpdateConflict
 from clvdesk.logs import email_digest
 from clvdesk.metrics import Metrics
 from clvdesk.note import note_reference, note_tags, render_note
@@ -35,7 +36,9 @@ log = logging.getLogger("clvdesk.pipeline")
 class Helpdesk(Protocol):
     def get_user(self, user_id: int | str) -> dict: ...
     def list_comments(self, ticket_id: int | str, *, newest_first: bool = True, limit: int = 100) -> list[dict]: ...
-    def add_private_note(self, ticket_id: int | str, body: str) -> dict: ...  # {"ticket": {..., "tags"}, ...}
+    def add_private_note(  # answers {"ticket": {..., "tags"}, ...}; a refused safe update raises UpdateConflict
+        self, ticket_id: int | str, body: str, *, tags: list[str] | None = None, updated_stamp: str | None = None
+    ) -> dict: ...
     def add_tags(self, ticket_id: int | str, tags: list[str]) -> list[str]: ...
 
 
@@ -147,8 +150,8 @@ class Pipeline:
             offer=decision.offer,
             reasons=decision.reasons,
         )
-        posted, ticket_tags = self._post_once(event, suggestion, closing)
         tags = note_tags(suggestion)
+        posted, ticket_tags = self._post_once(event, suggestion, tags, closing)
         if not set(tags) <= set(ticket_tags):  # Add Tags is idempotent; skipped when the ticket has them
             self.helpdesk.add_tags(event.ticket_id, tags)
         log.info(
@@ -165,7 +168,9 @@ class Pipeline:
             external_id = external_id or found_id
         return email, self.customers.find(email=email, customer_id=external_id)
 
-    def _post_once(self, event: TicketEvent, suggestion: Suggestion, closing: RedisPipeline | None) -> tuple[bool, list[str]]:
+    def _post_once(
+        self, event: TicketEvent, suggestion: Suggestion, tags: list[str], closing: RedisPipeline | None
+    ) -> tuple[bool, list[str]]:
         """Store the suggestion and post its note unless it is there: (posted now, the ticket's tags
         as the note's answer gave them; none known when nothing was posted)."""
         outcome, detail = self.ledger.claim(event, suggestion, self.suggestions.key_of(suggestion))
@@ -178,10 +183,26 @@ class Pipeline:
         if outcome == "earlier" and self._note_is_on_ticket(event):
             self.ledger.confirm(event.key)
             return False, []
-        answer = self.helpdesk.add_private_note(event.ticket_id, render_note(suggestion))
+        answer = self._post_note(event, render_note(suggestion), tags)
         self.ledger.confirm(event.key, closing)
         self.metrics.count("clvdesk_notes_posted_total", helpdesk=event.helpdesk)
         return True, list((answer.get("ticket") or {}).get("tags") or [])
+
+    def _post_note(self, event: TicketEvent, note: str, tags: list[str]) -> dict:
+        """Post the note, with clvdesk's tags in the same update when the event told the ticket's tags
+        and when they were read (one helpdesk call instead of two). That update replaces the tag list,
+        so it is a safe update: if the ticket changed since, Zendesk refuses it (409) and the note goes
+        alone, Add Tags following."""
+        known = event.ticket_tags
+        if known is not None and event.ticket_updated_at and not set(tags) <= set(known):
+            try:
+                return self.helpdesk.add_private_note(
+                    event.ticket_id, note, tags=[*known, *(tag for tag in tags if tag not in known)],
+                    updated_stamp=event.ticket_updated_at,
+                )
+            except UpdateConflict:
+                log.info("ticket=%s changed since the event: note without tags, then Add Tags", event.ticket_id)
+        return self.helpdesk.add_private_note(event.ticket_id, note)
 
     def _note_is_on_ticket(self, event: TicketEvent) -> bool:
         reference = note_reference(event.event_id)

@@ -190,6 +190,33 @@ def test_add_tags_is_called_only_when_the_ticket_lacks_the_tags(shop, deliver, w
     assert {"clvdesk", "clvdesk_tier_champions", "clvdesk_offer_partial_refund"} <= set(shop.tags(101))
 
 
+def test_the_note_carries_the_tags_when_the_event_told_the_tickets_tags(shop, deliver, work):
+    """One helpdesk call instead of two: the note's own update sets the tags, as a safe update."""
+    deliver(ticket_created_event(ticket_id=101, requester_id=901, subject="Broken", description=ANGRY,
+                                 event_id="evt-state", ticket_state=shop.ticket_state(101)))
+    work()
+    writes = [r for r in shop.requests if r.method == "PUT"]
+    assert [r.path for r in writes] == ["/api/v2/tickets/101"]
+    assert writes[0].json["ticket"]["safe_update"] is True
+    assert len(shop.notes(101)) == 1
+    assert shop.tags(101)[:2] == ["vip", "blender"]
+    assert {"clvdesk", "clvdesk_tier_champions", "clvdesk_offer_partial_refund"} <= set(shop.tags(101))
+
+
+def test_a_ticket_changed_since_the_event_keeps_its_new_tags(shop, deliver, work):
+    """The agent tagged the ticket after the event: the safe update is refused, the note goes alone
+    and Add Tags adds clvdesk's tags to the agent's, which stay."""
+    state = shop.ticket_state(101)
+    shop.set_tags(101, ["vip", "blender", "escalated"])
+    deliver(ticket_created_event(ticket_id=101, requester_id=901, subject="Broken", description=ANGRY,
+                                 event_id="evt-stale", ticket_state=state))
+    work()
+    assert len(shop.notes(101)) == 1
+    assert [r.path for r in shop.requests if r.method == "PUT"] == [
+        "/api/v2/tickets/101", "/api/v2/tickets/101", "/api/v2/tickets/101/tags"]
+    assert {"vip", "blender", "escalated", "clvdesk", "clvdesk_tier_champions"} <= set(shop.tags(101))
+
+
 def test_each_customer_message_is_logged_once_for_the_report(shop, deliver, work, redis, client):
     """The worker stores suggestions in its own claim script; the outcome report must still see each
     customer message once, and a repeat announcement must not replace the suggestion the sidebar shows."""

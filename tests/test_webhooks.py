@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from clvdesk.connection import connect
+from clvdesk.events import parse_zendesk_webhook
 from clvdesk.helpdesk.zendesk_events import comment_added_event, signed_request, ticket_created_event, trigger_body
 from clvdesk.redis_server import ensure_embedded_redis, stop_embedded_redis
 from plugin import create_app
@@ -111,6 +112,16 @@ def test_unknown_body_shape_is_400(deliver):
     response = deliver({"hello": "world"})
     assert response.status_code == 400
     assert "neither a Zendesk event" in response.json["message"]
+
+
+def test_the_tickets_tags_and_update_time_are_read_and_checked(deliver):
+    state = {"tags": ["vip"], "updated_at": "2026-11-23T10:15:00Z"}
+    event = parse_zendesk_webhook(ticket_created_event(ticket_id=7, requester_id=8, subject="s", description="d", ticket_state=state))
+    assert (event.ticket_tags, event.ticket_updated_at) == (("vip",), "2026-11-23T10:15:00Z")
+    bad = ticket_created_event(ticket_id=7, requester_id=8, subject="s", description="d",
+                               ticket_state={"tags": ["vip"], "updated_at": "yesterday"})
+    response = deliver(bad)
+    assert response.status_code == 400 and response.json["message"].startswith("detail.updated_at:")
 
 
 def test_body_over_one_mebibyte_is_413(deliver, redis):

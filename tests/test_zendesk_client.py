@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from clvdesk.defaults import HTTP_BACKOFF_BASE_SECONDS, HTTP_RETRY_AFTER_MAX_SECONDS
-from clvdesk.helpdesk import HelpdeskRequestError, HelpdeskUnavailable, ZendeskClient
+from clvdesk.helpdesk import HelpdeskRequestError, HelpdeskUnavailable, UpdateConflict, ZendeskClient
 from clvdesk.helpdesk.zendesk_standin import AGENT_ID, ZendeskStandin
 from tests.zendesk_contract import contract_validator
 
@@ -70,6 +70,26 @@ def test_private_note_is_posted_as_an_internal_comment(standin, zendesk, noted):
     assert request.headers["User-Agent"].startswith("clvdesk/")
     assert standin.tags(TICKET_ID) == ["vip", "shipping"]  # an update without "tags" leaves them alone
     assert standin.violations == []
+
+
+def test_note_with_tags_is_a_safe_update_refused_once_the_ticket_changed(standin, zendesk, sleeps):
+    stamp = standin.ticket_state(TICKET_ID)["updated_at"]
+    standin.set_tags(TICKET_ID, ["vip", "shipping", "escalated"])  # an agent's edit after the event
+    with pytest.raises(UpdateConflict) as refused:
+        zendesk.add_private_note(TICKET_ID, "Offer a 10% credit", tags=["vip", "shipping", "clvdesk"], updated_stamp=stamp)
+    assert refused.value.status == 409 and sleeps == []  # refused, not retried
+    assert standin.notes(TICKET_ID) == [] and standin.tags(TICKET_ID) == ["vip", "shipping", "escalated"]
+
+    fresh = standin.ticket_state(TICKET_ID)["updated_at"]
+    answer = zendesk.add_private_note(TICKET_ID, "Offer a 10% credit", tags=["vip", "shipping", "escalated", "clvdesk"], updated_stamp=fresh)
+    assert answer["ticket"]["tags"] == ["vip", "shipping", "escalated", "clvdesk"]
+    assert standin.requests[-1].json["ticket"] == {
+        "comment": {"body": "Offer a 10% credit", "public": False},
+        "tags": ["vip", "shipping", "escalated", "clvdesk"], "safe_update": True, "updated_stamp": fresh,
+    }
+    assert len(standin.notes(TICKET_ID)) == 1 and standin.violations == []
+    with pytest.raises(ValueError, match="updated_stamp"):
+        zendesk.add_private_note(TICKET_ID, "x", tags=["clvdesk"])  # replacing tags blind could drop someone's
 
 
 def test_add_tags_keeps_the_tickets_other_tags(standin, zendesk):

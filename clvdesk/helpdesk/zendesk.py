@@ -54,6 +54,10 @@ class HelpdeskRequestError(HelpdeskError):
         super().__init__(f"{method} {path} answered {status}: {self.body}")
 
 
+class UpdateConflict(HelpdeskRequestError):
+    """A safe update found the ticket changed since the `updated_stamp` it was given (409): nothing was written."""
+
+
 class HelpdeskUnavailable(HelpdeskError):
     """The helpdesk stayed busy or unreachable through every attempt: worth trying again later."""
 
@@ -166,9 +170,20 @@ class ZendeskClient:
                 return comments[:limit]
             params["page[after]"] = meta["after_cursor"]
 
-    def add_private_note(self, ticket_id: int | str, body: str) -> dict:
-        """Post an internal note; returns Zendesk's answer, {"ticket": ..., "audit": ...}."""
-        update = {"comment": {"body": body, "public": False}}
+    def add_private_note(
+        self, ticket_id: int | str, body: str, *, tags: Sequence[str] | None = None, updated_stamp: str | None = None
+    ) -> dict:
+        """Post an internal note; returns Zendesk's answer, {"ticket": ..., "audit": ...}.
+
+        With `tags` (the ticket's whole new list, since "tags" replaces it) the update is a safe one:
+        Zendesk applies it only if the ticket's `updated_at` still equals `updated_stamp`, and
+        answers 409 (UpdateConflict) otherwise, so no tag set by someone else in between is lost.
+        """
+        update: dict = {"comment": {"body": body, "public": False}}
+        if tags is not None:
+            if not updated_stamp:
+                raise ValueError("replacing a ticket's tags needs the updated_stamp they were read at")
+            update.update(tags=list(tags), safe_update=True, updated_stamp=updated_stamp)
         return self._call("PUT", f"/api/v2/tickets/{_record_id(ticket_id)}", json={"ticket": update})
 
     def add_tags(self, ticket_id: int | str, tags: Sequence[str]) -> list[str]:
@@ -205,7 +220,8 @@ class ZendeskClient:
                 if status < 400:
                     return _json_body(method, path, response)
                 if status != 429 and status < 500:
-                    raise HelpdeskRequestError(method, path, status, response.data.decode("utf-8", "replace"))
+                    refused = UpdateConflict if status == 409 else HelpdeskRequestError
+                    raise refused(method, path, status, response.data.decode("utf-8", "replace"))
                 reason, wait = f"answered {status}", self._backoff(attempt)
                 retry_after = _retry_after_seconds(response) if status == 429 else None
                 if retry_after is not None:

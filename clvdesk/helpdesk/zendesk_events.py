@@ -31,7 +31,12 @@ def _iso(moment: datetime | None) -> str:
     return (moment or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _event(kind: str, ticket_id: int, requester_id: int, subject: str, description: str, event: dict, event_id: str | None) -> dict:
+def _event(
+    kind: str, ticket_id: int, requester_id: int, subject: str, description: str, event: dict, event_id: str | None,
+    ticket_state: dict | None,
+) -> dict:
+    """`ticket_state`: the ticket's tags and updated_at (ZendeskStandin.ticket_state); without it the
+    detail carries neither, and clvdesk tags the ticket with Add Tags."""
     now = _iso(None)
     return {
         "account_id": ACCOUNT_ID,
@@ -45,9 +50,8 @@ def _event(kind: str, ticket_id: int, requester_id: int, subject: str, descripti
             "status": "OPEN",
             "subject": subject,
             "submitter_id": str(requester_id),
-            "tags": [],
-            "updated_at": now,
             "via": {"channel": "web"},
+            **(ticket_state or {}),
         },
         "event": event,
         "id": event_id or str(uuid.uuid4()),
@@ -58,8 +62,11 @@ def _event(kind: str, ticket_id: int, requester_id: int, subject: str, descripti
     }
 
 
-def ticket_created_event(*, ticket_id: int, requester_id: int, subject: str, description: str, event_id: str | None = None) -> dict:
-    return _event(TICKET_CREATED, ticket_id, requester_id, subject, description, {"meta": {}}, event_id)
+def ticket_created_event(
+    *, ticket_id: int, requester_id: int, subject: str, description: str, event_id: str | None = None,
+    ticket_state: dict | None = None,
+) -> dict:
+    return _event(TICKET_CREATED, ticket_id, requester_id, subject, description, {"meta": {}}, event_id, ticket_state)
 
 
 def comment_added_event(
@@ -72,6 +79,7 @@ def comment_added_event(
     is_staff: bool = False,
     is_public: bool = True,
     event_id: str | None = None,
+    ticket_state: dict | None = None,
 ) -> dict:
     comment = {
         "id": str(uuid.uuid4().int % 10**12),
@@ -79,7 +87,7 @@ def comment_added_event(
         "is_public": is_public,
         "author": {"id": str(author_id or requester_id), "is_staff": is_staff, "name": "Customer"},
     }
-    return _event(COMMENT_ADDED, ticket_id, requester_id, subject, "", {"comment": comment}, event_id)
+    return _event(COMMENT_ADDED, ticket_id, requester_id, subject, "", {"comment": comment}, event_id, ticket_state)
 
 
 def trigger_body(*, ticket_id: int, subject: str, latest_comment: str, requester_email: str, requester_id: str = "", requester_external_id: str = "") -> dict:

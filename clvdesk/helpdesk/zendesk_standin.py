@@ -23,7 +23,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -45,6 +45,9 @@ REDACTED = "<redacted>"
 UNAUTHENTICATED = {"error": "Couldn't authenticate you"}
 RECORD_NOT_FOUND = {"error": "RecordNotFound", "description": "Not found"}
 INVALID_ENDPOINT = {"error": "InvalidEndpoint", "description": "Not found"}
+# Zendesk documents the status of a refused safe update (409 Conflict), not its body; this one follows
+# the shape of its other JSON errors.
+UPDATE_CONFLICT = {"error": "UpdateConflict", "description": "The ticket was updated after updated_stamp"}
 RATE_LIMITED_TEXT = "Number of allowed API requests per minute exceeded"  # text/plain, as Zendesk sends it
 
 
@@ -90,8 +93,11 @@ def _text_answer(status: int, text: str, headers: dict[str, str] | None = None) 
     return _Answer(status, text.encode(), "text/plain; charset=utf-8", headers or {})
 
 
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # Zendesk's timestamps: UTC, whole seconds
+
+
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(timezone.utc).strftime(TIME_FORMAT)
 
 
 def _encode_cursor(comment_id: int) -> str:
@@ -282,6 +288,21 @@ class ZendeskStandin:
         with self._lock:
             return list(self._tickets[ticket_id]["tags"])
 
+    def ticket_state(self, ticket_id: int) -> dict:
+        """The ticket's tags and `updated_at`, as an event about its latest change reports them."""
+        with self._lock:
+            ticket = self._tickets[ticket_id]
+            return {"tags": list(ticket["tags"]), "updated_at": ticket["updated_at"]}
+
+    def set_tags(self, ticket_id: int, tags: Sequence[str]) -> None:
+        """An agent edits the tags in Zendesk; `updated_at` moves on even within the same second, so
+        that a safe update based on the old stamp is refused as it would be after a real edit."""
+        with self._lock:
+            ticket = self._tickets[ticket_id]
+            before = datetime.strptime(ticket["updated_at"], TIME_FORMAT).replace(tzinfo=timezone.utc)
+            after = max(datetime.now(timezone.utc), before + timedelta(seconds=1))
+            ticket["tags"], ticket["updated_at"] = list(tags), after.strftime(TIME_FORMAT)
+
     # -- serving -----------------------------------------------------------------------------------
 
     def _answer(self, request: StandinRequest, authorization: str) -> _Answer:
@@ -406,6 +427,10 @@ class ZendeskStandin:
             ticket = self._tickets.get(ticket_id)
             if ticket is None:
                 return _json_answer(404, RECORD_NOT_FOUND)
+            # Safe update: any safe_update value (Zendesk: false acts as true) with an updated_stamp that
+            # is not the ticket's updated_at refuses the whole update with 409.
+            if "safe_update" in update and update.get("updated_stamp") not in (None, ticket["updated_at"]):
+                return _json_answer(409, UPDATE_CONFLICT)
             audit_id = next(self._ids)
             events: list[dict] = []
             note = None
