@@ -123,3 +123,5 @@ CORS_MAX_AGE_SECONDS = 600  # how long a browser may reuse a preflight's answer
 # The admin page (plugin/admin_page.py)
 ADMIN_SESSION_HOURS = 8  # a sign-in lasts this long
 ADMIN_FORM_MAX_PARTS = 20_000  # inputs in one post of the rules form (about 50 a tier)
+ADMIN_SIGN_IN_FAILURES = 10  # wrong admin tokens one address may send within the window below
+ADMIN_SIGN_IN_WINDOW_SECONDS = 15 * 60  # ... before it must wait for the window to end

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
 from clvdesk.defaults import ADMIN_FORM_MAX_PARTS, SIMULATION_MAX_UPLOAD_BYTES
@@ -19,6 +19,7 @@ from clvdesk.money import format_money
 from clvdesk.rule_errors import admin_errors
 from clvdesk.rule_store import UnknownVersion, diff
 from clvdesk.rules import RuleSet
+from clvdesk.sign_in_attempts import SignInAttempts
 from clvdesk.simulation import SimulationError
 from plugin import admin_session
 from plugin.admin import rule_store, simulate_draft
@@ -90,9 +91,17 @@ def _when(value: datetime) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "POST":
+        attempts, address = SignInAttempts(current_app.extensions["clvdesk"].redis), request.remote_addr or "unknown"
+        wait = attempts.locked_for(address)
+        if wait:
+            minutes = -(-wait // 60)
+            error = f"Too many wrong tokens from this address. Try again in {minutes} minute{'s' * (minutes != 1)}."
+            return render_template("admin/login.html", error=error), 429, {"Retry-After": str(wait)}
         if admin_session.token_matches(request.form.get("token", "")):
+            attempts.succeeded(address)
             admin_session.sign_in()
             return redirect(url_for("admin_page.editor_page"))
+        attempts.failed(address)
         return render_template("admin/login.html", error="That is not the admin token. Check CLVDESK_ADMIN_TOKEN."), 401
     if admin_session.signed_in():
         return redirect(url_for("admin_page.editor_page"))

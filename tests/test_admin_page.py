@@ -12,6 +12,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from clvdesk.customers import CustomerStore, CustomerValue
+from clvdesk.defaults import ADMIN_SIGN_IN_FAILURES, ADMIN_SIGN_IN_WINDOW_SECONDS
 from clvdesk.helpdesk.zendesk_events import ticket_created_event
 from clvdesk.rule_store import RuleStore
 from clvdesk.rules import RuleSet, load_rules
@@ -75,6 +76,24 @@ def test_the_page_asks_to_sign_in_and_refuses_a_wrong_token(client):
 
     client.post("/admin/logout", data={"csrf_token": csrf_of(page.get_data(as_text=True))})
     assert client.get("/admin").headers["Location"] == "/admin/login"
+
+
+def test_guessing_the_token_is_stopped_per_address(app):
+    def attempt(guess: str, address: str = "203.0.113.7"):
+        browser = app.test_client()  # a fresh session each time, as a guesser's script would have
+        token = csrf_of(browser.get("/admin/login").get_data(as_text=True))
+        return browser.post("/admin/login", data={"csrf_token": token, "token": guess}, environ_base={"REMOTE_ADDR": address})
+
+    for guess in range(ADMIN_SIGN_IN_FAILURES - 1):
+        assert attempt(f"guess-{guess}").status_code == 401
+    assert attempt(ADMIN_TOKEN).status_code == 302  # the right token before the limit clears the count
+    for guess in range(ADMIN_SIGN_IN_FAILURES):
+        assert attempt(f"guess-{guess}").status_code == 401
+    locked = attempt(ADMIN_TOKEN)  # even the right token waits: a guesser cannot tell it from a wrong one
+    assert locked.status_code == 429
+    assert 0 < int(locked.headers["Retry-After"]) <= ADMIN_SIGN_IN_WINDOW_SECONDS
+    assert "Too many wrong tokens from this address. Try again in 15 minutes." in locked.get_data(as_text=True)
+    assert attempt(ADMIN_TOKEN, address="198.51.100.2").status_code == 302  # other addresses are not locked out
 
 
 def test_the_cookie_is_secure_over_https(client):
