@@ -63,13 +63,10 @@ class SuggestionStore:
         return self._key(suggestion.helpdesk, suggestion.ticket_id)
 
     def save(self, suggestion: Suggestion) -> None:
+        """Store the ticket's latest suggestion and log it, in one transaction."""
         with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(
-                self._key(suggestion.helpdesk, suggestion.ticket_id),
-                suggestion.model_dump_json(),
-                ex=SUGGESTION_TTL_SECONDS,
-            )
-            self.log.add(pipe, suggestion)
+            pipe.set(self.key_of(suggestion), suggestion.model_dump_json(), ex=SUGGESTION_TTL_SECONDS)
+            self.add_to_log(suggestion, pipe)
             pipe.execute()
 
     def add_to_log(self, suggestion: Suggestion, pipe: RedisPipeline | None = None) -> None:

@@ -18,7 +18,7 @@ from clvdesk.rule_store import RuleStore, RuleVersion, UnknownVersion, diff
 from clvdesk.rules import RuleSet
 from clvdesk.simulation import SimulationError, compare, read_tickets, seen_tickets, totals
 from plugin.auth import require_bearer
-from plugin.errors import error
+from plugin.errors import error, json_object
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
@@ -70,9 +70,9 @@ def _invalid(exc: ValidationError):
 
 def _body(model: type[BaseModel]):
     """The JSON body as `model`, or the 4xx answer to send instead."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        return None, error(400, "invalid_json", "send a JSON object with Content-Type: application/json")
+    data, refusal = json_object()
+    if data is None:
+        return None, refusal
     try:
         return model.model_validate(data), None
     except ValidationError as exc:

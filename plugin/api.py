@@ -3,14 +3,14 @@ the outcome the agent records for it."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 from pydantic import ValidationError
 
 from clvdesk.outcomes import CurrencyMismatch, OutcomeBody, StaleSuggestion
 from clvdesk.replies import suggested_reply
 from clvdesk.suggestions import Suggestion
 from plugin.auth import require_bearer
-from plugin.errors import error
+from plugin.errors import error, json_object
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 HELPDESK = "zendesk"  # the one helpdesk the sidebar app runs in
@@ -49,9 +49,9 @@ def outcome(ticket_id: str):
     found, refusal = _latest(ticket_id)
     if found is None:
         return refusal
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        return error(400, "invalid_json", "send a JSON object with Content-Type: application/json")
+    data, refusal = json_object()
+    if data is None:
+        return refusal
     try:
         body = OutcomeBody.model_validate(data)
         recorded = current_app.extensions["clvdesk"].suggestions.log.record(found, body)

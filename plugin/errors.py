@@ -17,6 +17,14 @@ def error(status: int, code: str, message: str, **headers: str):
     return response
 
 
+def json_object() -> tuple[dict | None, object]:
+    """The request's JSON object, or None and the 400 answer to send instead."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return None, error(400, "invalid_json", "send a JSON object with Content-Type: application/json")
+    return data, None
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
