@@ -22,6 +22,7 @@ COMMENT_ADDED = "zen:event-type:ticket.comment_added"
 INVOCATION_HEADER = "X-Zendesk-Webhook-Invocation-Id"
 
 MAX_TEXT = 65_536  # Zendesk's own limit on a comment body
+ZENDESK_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # Zendesk's timestamps: UTC, whole seconds
 TicketId = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,19}$")]
 UserId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")]
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]

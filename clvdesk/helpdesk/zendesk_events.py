@@ -10,7 +10,7 @@ import json
 import uuid
 from datetime import datetime, timezone
 
-from clvdesk.events import COMMENT_ADDED, INVOCATION_HEADER, TICKET_CREATED
+from clvdesk.events import COMMENT_ADDED, INVOCATION_HEADER, TICKET_CREATED, ZENDESK_TIME_FORMAT
 from clvdesk.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, compute_signature
 
 ACCOUNT_ID = 22129848
@@ -28,7 +28,7 @@ TRIGGER_BODY_TEMPLATE = {
 
 
 def _iso(moment: datetime | None) -> str:
-    return (moment or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (moment or datetime.now(timezone.utc)).strftime(ZENDESK_TIME_FORMAT)
 
 
 def _event(

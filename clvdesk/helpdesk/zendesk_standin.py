@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from clvdesk.defaults import ZENDESK_MAX_PAGE_SIZE
+from clvdesk.events import ZENDESK_TIME_FORMAT
 
 log = logging.getLogger("clvdesk.helpdesk.standin")
 
@@ -93,11 +94,8 @@ def _text_answer(status: int, text: str, headers: dict[str, str] | None = None) 
     return _Answer(status, text.encode(), "text/plain; charset=utf-8", headers or {})
 
 
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # Zendesk's timestamps: UTC, whole seconds
-
-
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime(TIME_FORMAT)
+    return datetime.now(timezone.utc).strftime(ZENDESK_TIME_FORMAT)
 
 
 def _encode_cursor(comment_id: int) -> str:
@@ -299,9 +297,9 @@ class ZendeskStandin:
         that a safe update based on the old stamp is refused as it would be after a real edit."""
         with self._lock:
             ticket = self._tickets[ticket_id]
-            before = datetime.strptime(ticket["updated_at"], TIME_FORMAT).replace(tzinfo=timezone.utc)
+            before = datetime.strptime(ticket["updated_at"], ZENDESK_TIME_FORMAT).replace(tzinfo=timezone.utc)
             after = max(datetime.now(timezone.utc), before + timedelta(seconds=1))
-            ticket["tags"], ticket["updated_at"] = list(tags), after.strftime(TIME_FORMAT)
+            ticket["tags"], ticket["updated_at"] = list(tags), after.strftime(ZENDESK_TIME_FORMAT)
 
     # -- serving -----------------------------------------------------------------------------------
 
