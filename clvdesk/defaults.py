@@ -104,7 +104,7 @@ CLV_STORE_PROGRESS_ROWS = 50_000  # loads bigger than this show a progress bar
 # Tier rules (clvdesk/rules.py) and their versions
 RULES_MAX_WINDOW_DAYS = 366  # rolling budgets and abuse guards look back at most a year
 RULES_MAX_ADJUSTMENT = 5.0  # an adjustment multiplies a ticket's budget by at most this
-RULES_SPEND_ATTEMPTS = 10  # a worker re-decides at most this often when other tickets of the customer spent first
+RULES_SPEND_ATTEMPTS = 10  # decisions per ticket at most: the first assumes nothing spent, each later one is on the usage Redis answered
 RULES_HISTORY_LIMIT = 100  # versions listed by the admin API, newest first
 SCAN_BATCH = 1000  # keys per SCAN and MGET when reading every stored suggestion
 
