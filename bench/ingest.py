@@ -26,7 +26,7 @@ from bench.harness import (
 from clvdesk.helpdesk.zendesk_events import signed_request, ticket_created_event
 
 CLIENTS = 4  # concurrent client processes
-ROUNDS = 2
+ROUNDS = 4
 PACED_EVENTS = 300
 PACED_PER_SECOND = 30
 
@@ -78,13 +78,14 @@ def ingest(count: int) -> None:
                 results["clvdesk"].append(_blast(pool, ours, "/webhooks/zendesk", requests))
         assert redis.llen("rq:queue:clvdesk") == count * ROUNDS, "every accepted event must be queued once"
     rows = []
-    base = median([rate for rate, _ in results["bare"]])
+    # Each round sends to both, one right after the other: the ratio is taken per round, then its median.
+    ratios = {name: [ours / bare for (ours, _), (bare, _) in zip(results[name], results["bare"])] for name in results}
     for name, label in (("bare", "bare endpoint (LPUSH only)"), ("clvdesk", "clvdesk /webhooks/zendesk")):
         rate = median([rate for rate, _ in results[name]])
         latencies = [latency * 1000 for _, part in results[name] for latency in part]
-        rows.append([label, rate, f"{rate / base:.2f}", percentile(latencies, 0.5), percentile(latencies, 0.99)])
+        rows.append([label, rate, f"{median(ratios[name]):.2f}", percentile(latencies, 0.5), percentile(latencies, 0.99)])
     print(table(f"Ingest under gunicorn (2 workers), {count} signed webhooks x {ROUNDS} rounds, {CLIENTS} clients",
-                ["endpoint", "req/s", "ratio", "p50 ms", "p99 ms"], rows))
+                ["endpoint", "req/s", "ratio (median of rounds)", "p50 ms", "p99 ms"], rows))
 
 
 def webhook_to_note() -> None:

@@ -69,11 +69,13 @@ class Metrics:
             yield
         finally:
             self._local.pending = None
-            pipe = pipe if pipe is not None else self._redis.pipeline(transaction=False)
-            for field, amount in pending.items():
-                pipe.hincrbyfloat(self._key, field, amount)
-            if len(pipe):
-                pipe.execute()
+            if pipe is None and pending:
+                pipe = self._redis.pipeline(transaction=False)
+            if pipe is not None:
+                for field, amount in pending.items():
+                    pipe.hincrbyfloat(self._key, field, amount)
+                if len(pipe):
+                    pipe.execute()
 
     def count(self, name: str, amount: float = 1, **labels: str) -> None:
         self._add({self.field(name, **labels): amount})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from flask import Flask, g, request
@@ -11,21 +10,17 @@ from rq import Queue
 
 from clvdesk.connection import connect, redis_url
 from clvdesk.defaults import MAX_WEBHOOK_BYTES
+from clvdesk.logs import configure_logging
 from clvdesk.metrics import Metrics
 from clvdesk.settings import Settings, load_settings
+from clvdesk.receiver import HELPDESK, WebhookReceiver
 from clvdesk.suggestions import SuggestionStore
-from plugin import admin, admin_page, api, health, report, webhooks
+from plugin import admin, admin_page, api, health, report
 from plugin.cors import register_cors
 from plugin.errors import register_error_handlers
-from workers.queue import event_queue
-
-# The API answers JSON only and is framed by no one; the sidebar page sets its own policy.
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
+from plugin.headers import REQUEST_ID_HEADER, SECURITY_HEADERS, request_id
+from plugin.webhooks import WebhookEndpoint
+from workers.queue import EventEnqueuer, event_queue
 
 
 @dataclass(frozen=True)
@@ -38,29 +33,37 @@ class AppState:
 
 
 def create_app(settings: Settings | None = None, *, redis: Redis | None = None) -> Flask:
-    """Build the web app; settings come from the environment unless given (as tests do)."""
-    settings = settings or load_settings()
+    """Build the web app; settings come from the environment unless given (as tests do).
+
+    Called without settings, as gunicorn does, it also sets up clvdesk's JSON logs.
+    """
+    if settings is None:
+        settings = load_settings()
+        configure_logging(settings.log_level)
     settings.require_receiver()
     redis = redis or connect(redis_url(settings))
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_WEBHOOK_BYTES
     app.json.sort_keys = False
-    app.extensions["clvdesk"] = AppState(settings, redis, event_queue(redis), SuggestionStore(redis), Metrics(redis))
+    metrics = Metrics(redis)
+    app.extensions["clvdesk"] = AppState(settings, redis, event_queue(redis), SuggestionStore(redis), metrics)
     register_error_handlers(app)
 
     @app.before_request
     def _request_id():
-        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+        g.request_id = request_id(request.headers.get(REQUEST_ID_HEADER))
 
     @app.after_request
     def _headers(response):
-        response.headers["X-Request-Id"] = g.request_id
+        response.headers[REQUEST_ID_HEADER] = g.request_id
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
 
-    for blueprint in (webhooks.bp, api.bp, report.bp, admin.bp, admin_page.bp, health.bp):
+    for blueprint in (api.bp, report.bp, admin.bp, admin_page.bp, health.bp):
         app.register_blueprint(blueprint)
     register_cors(app)
+    enqueuer = EventEnqueuer(redis, metrics, helpdesk=HELPDESK, timeout=settings.job_timeout_seconds)
+    app.wsgi_app = WebhookEndpoint(app.wsgi_app, WebhookReceiver(settings.webhook_secrets, enqueuer, metrics))
     return app

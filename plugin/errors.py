@@ -9,6 +9,15 @@ from werkzeug.exceptions import HTTPException
 
 from clvdesk.defaults import REDIS_DOWN_RETRY_AFTER_SECONDS
 
+# (code, message) of the answers that the webhook endpoint, beneath Flask, gives as well.
+STORAGE_UNAVAILABLE = ("storage_unavailable", "the queue is unreachable; nothing was stored, retry later")
+INTERNAL_ERROR = ("internal_error", "clvdesk failed to handle the request; it is logged")
+STORAGE_RETRY = {"Retry-After": str(REDIS_DOWN_RETRY_AFTER_SECONDS)}
+
+
+def too_large(limit: int) -> tuple[str, str]:
+    return "payload_too_large", f"the body is larger than {limit} bytes"
+
 
 def error(status: int, code: str, message: str, **headers: str):
     response = jsonify(error=code, message=message)
@@ -29,21 +38,16 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         if exc.code == 413:
-            return error(413, "payload_too_large", f"the body is larger than {request.max_content_length} bytes")
+            return error(413, *too_large(request.max_content_length))
         return error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
 
     @app.errorhandler(RedisConnectionError)
     @app.errorhandler(RedisTimeoutError)
     def _redis_down(exc: Exception):
         app.logger.error("redis unreachable: %s", exc)
-        return error(
-            503,
-            "storage_unavailable",
-            "the queue is unreachable; nothing was stored, retry later",
-            **{"Retry-After": str(REDIS_DOWN_RETRY_AFTER_SECONDS)},
-        )
+        return error(503, *STORAGE_UNAVAILABLE, **STORAGE_RETRY)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return error(500, "internal_error", "clvdesk failed to handle the request; it is logged")
+        return error(500, *INTERNAL_ERROR)

@@ -1,87 +1,97 @@
-"""POST /webhooks/zendesk: verify, validate, enqueue once, answer within milliseconds.
+"""POST /webhooks/zendesk, answered in front of Flask: verify, validate, enqueue once, within milliseconds.
 
-A new or repeated event costs one Redis round trip: the script that stores its job also counts it.
+The webhook is the web process's busiest request, and Flask's request cycle (context, routing, hooks,
+response object) cost as much CPU as verifying, validating and storing the event together
+(`python -m bench.ingest`). So this WSGI layer answers that one path through the framework-free
+`WebhookReceiver` and hands every other request to the Flask app, with the same JSON errors and headers.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
 
-from flask import Blueprint, current_app, g, jsonify, request
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from clvdesk.events import INVOCATION_HEADER, Ignored, WebhookPayloadError, parse_zendesk_webhook
-from clvdesk.logs import event_context
-from clvdesk.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureVerificationError, verify_signature
-from plugin.errors import error
-from workers.queue import EventEnqueuer
+from clvdesk.defaults import MAX_WEBHOOK_BYTES
+from clvdesk.events import INVOCATION_HEADER
+from clvdesk.receiver import Answer, Delivery, WebhookReceiver
+from clvdesk.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from plugin.errors import INTERNAL_ERROR, STORAGE_RETRY, STORAGE_UNAVAILABLE, too_large
+from plugin.headers import REQUEST_ID_HEADER, SECURITY_HEADERS, request_id
 
-bp = Blueprint("webhooks", __name__)
-ENQUEUER = "clvdesk.webhooks.enqueuer"
-
-
-@bp.record_once
-def _build_enqueuer(setup) -> None:
-    state = setup.app.extensions["clvdesk"]
-    setup.app.extensions[ENQUEUER] = EventEnqueuer(
-        state.redis, state.metrics, helpdesk="zendesk", timeout=state.settings.job_timeout_seconds
-    )
+logger = logging.getLogger(__name__)
+PATH = "/webhooks/zendesk"
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+_FIXED_HEADERS = [("Content-Type", "application/json"), *SECURITY_HEADERS.items()]
 
 
-def _outcome(outcome: str, event_id: str | None = None, detail: str = "", *, counted: bool = False) -> None:
-    """Count the delivery (unless the enqueue script did) and log one line that names its event."""
-    if not counted:
-        current_app.extensions["clvdesk"].metrics.count("clvdesk_webhooks_total", helpdesk="zendesk", outcome=outcome)
-    if current_app.logger.isEnabledFor(logging.INFO):
-        with event_context(event_id, g.request_id):
-            current_app.logger.info("webhook %s%s", outcome, f": {detail}" if detail else "")
+def _environ_key(header: str) -> str:
+    return "HTTP_" + header.upper().replace("-", "_")
 
 
-@bp.post("/webhooks/zendesk")
-def zendesk():
-    state = current_app.extensions["clvdesk"]
-    answer = None
-    try:
-        with state.metrics.batch():
-            answer = _receive(state)
-    except RedisError:
-        if answer is None:
-            raise  # nothing was stored: 503, and Zendesk delivers again
-    return answer  # if Redis failed after the answer was decided, only the count is lost
+_SIGNATURE, _TIMESTAMP, _INVOCATION, _REQUEST_ID = map(
+    _environ_key, (SIGNATURE_HEADER, TIMESTAMP_HEADER, INVOCATION_HEADER, REQUEST_ID_HEADER)
+)
 
 
-def _receive(state):
-    raw = request.get_data(cache=False)
-    try:
-        verify_signature(
-            raw,
-            request.headers.get(SIGNATURE_HEADER),
-            request.headers.get(TIMESTAMP_HEADER),
-            state.settings.webhook_secrets,
-        )
-    except SignatureVerificationError as exc:
-        _outcome("unauthorized", detail=str(exc))
-        return error(401, "invalid_signature", str(exc))
+class _Refused(Exception):
+    def __init__(self, answer: Answer, *headers: tuple[str, str]):
+        self.answer, self.headers = answer, headers
 
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        _outcome("invalid", detail="malformed JSON")
-        return error(400, "malformed_json", f"body is not JSON: {exc}")
-    try:
-        event = parse_zendesk_webhook(body, request.headers.get(INVOCATION_HEADER))
-    except WebhookPayloadError as exc:
-        _outcome("invalid", detail=str(exc))
-        return error(400, "invalid_payload", str(exc))
-    if isinstance(event, Ignored):
-        _outcome("ignored", detail=event.reason)
-        return jsonify(status="ignored", reason=event.reason), 200
 
-    event = event.model_copy(update={"received_at": datetime.now(timezone.utc)})
-    job_id, created = current_app.extensions[ENQUEUER].enqueue(event)
-    _outcome("queued" if created else "duplicate", event.event_id, f"job {job_id}", counted=True)
-    if created:
-        return jsonify(status="queued", job_id=job_id), 202
-    return jsonify(status="duplicate", job_id=job_id), 200
+class WebhookEndpoint:
+    """WSGI middleware: answers POST /webhooks/zendesk itself, passes everything else to `app`."""
+
+    def __init__(self, app: WSGIApp, receiver: WebhookReceiver, max_bytes: int = MAX_WEBHOOK_BYTES):
+        self._app = app
+        self._receiver = receiver
+        self._max_bytes = max_bytes
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != PATH:
+            return self._app(environ, start_response)
+        request = request_id(environ.get(_REQUEST_ID))
+        extra: tuple[tuple[str, str], ...] = ()
+        try:
+            answer = self._receiver.receive(Delivery(
+                body=self._body(environ),
+                signature=environ.get(_SIGNATURE),
+                timestamp=environ.get(_TIMESTAMP),
+                invocation_id=environ.get(_INVOCATION),
+                request_id=request,
+            ))
+        except _Refused as refused:
+            answer, extra = refused.answer, refused.headers
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            logger.error("redis unreachable: %s", exc)
+            answer, extra = Answer.error(503, *STORAGE_UNAVAILABLE), tuple(STORAGE_RETRY.items())
+        except Exception:
+            logger.exception("unhandled error on %s %s", environ.get("REQUEST_METHOD"), PATH)
+            answer = Answer.error(500, *INTERNAL_ERROR)
+        payload = json.dumps(answer.body, separators=(",", ":")).encode()
+        status = HTTPStatus(answer.status)
+        start_response(f"{status.value} {status.phrase}", [
+            *_FIXED_HEADERS, ("Content-Length", str(len(payload))), (REQUEST_ID_HEADER, request), *extra,
+        ])
+        return [payload]
+
+    def _body(self, environ: dict) -> bytes:
+        """The raw body, at most `max_bytes` of it; anything else is refused before it is read."""
+        if environ.get("REQUEST_METHOD") != "POST":
+            raise _Refused(Answer.error(405, "method_not_allowed", f"{PATH} accepts POST only"), ("Allow", "POST"))
+        stream, length = environ["wsgi.input"], environ.get("CONTENT_LENGTH")
+        if not length:  # chunked: read one byte past the limit to know whether it was passed
+            body = stream.read(self._max_bytes + 1) if environ.get("wsgi.input_terminated") else b""
+        elif not length.isdigit():
+            raise _Refused(Answer.error(400, "bad_request", f"Content-Length is not a number: {length[:20]!r}"))
+        elif int(length) > self._max_bytes:
+            raise _Refused(Answer.error(413, *too_large(self._max_bytes)))
+        else:
+            body = stream.read(int(length))
+        if len(body) > self._max_bytes:
+            raise _Refused(Answer.error(413, *too_large(self._max_bytes)))
+        return body

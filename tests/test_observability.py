@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
+
 from clvdesk.customers import CustomerStore, CustomerValue
 from clvdesk.helpdesk.zendesk_events import ticket_created_event
 from clvdesk.logs import JsonFormatter, event_context, scrub
@@ -64,10 +66,16 @@ def test_json_log_lines_name_the_event_and_hide_emails_and_secrets():
     assert scrub('{"Authorization": "Basic abc"}') == '{"Authorization": "[redacted]"}'
 
 
-def test_api_answers_carry_security_headers_and_a_request_id(client):
-    response = client.get("/healthz", headers={"X-Request-Id": "abc123"})
+@pytest.mark.parametrize("send", [
+    lambda client, deliver, **headers: client.get("/healthz", headers=headers),
+    lambda client, deliver, **headers: deliver(ticket_created_event(ticket_id=1, requester_id=2, subject="s",
+                                                                    description="d"), **headers),
+], ids=["flask", "webhook"])
+def test_api_answers_carry_security_headers_and_a_request_id(client, deliver, send):
+    response = send(client, deliver, **{"X-Request-Id": "abc123"})
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
     assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Request-Id"] == "abc123"
-    assert len(client.get("/healthz").headers["X-Request-Id"]) == 32
+    assert len(send(client, deliver).headers["X-Request-Id"]) == 32

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+import socket
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 from clvdesk.connection import connect
 from clvdesk.events import parse_zendesk_webhook
@@ -130,6 +134,46 @@ def test_body_over_one_mebibyte_is_413(deliver, redis):
     response = deliver(body)
     assert response.status_code == 413
     assert response.json["error"] == "payload_too_large"
+    assert queued(redis) == 0
+
+
+def test_other_methods_are_405_and_name_the_allowed_one(client, redis):
+    response = client.get("/webhooks/zendesk")
+    assert (response.status_code, response.headers["Allow"]) == (405, "POST")
+    assert response.json == {"error": "method_not_allowed", "message": "/webhooks/zendesk accepts POST only"}
+
+
+def test_a_chunked_body_is_read_up_to_the_limit_over_real_http(live_app, redis):
+    """Without Content-Length the endpoint reads the stream itself, one byte past the limit at most."""
+    parts = urlsplit(live_app)
+
+    def post_chunked(body: dict) -> tuple[int, dict]:
+        payload, headers = signed_request(WEBHOOK_SECRET, body)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        chunks = (payload[i:i + 4096] for i in range(0, len(payload), 4096))
+        connection.request("POST", "/webhooks/zendesk", body=chunks, headers=headers, encode_chunked=True)
+        response = connection.getresponse()
+        answer = (response.status, json.loads(response.read()))
+        connection.close()
+        return answer
+
+    status, answer = post_chunked(created(event_id="evt-chunked"))
+    assert (status, answer["status"]) == (202, "queued")
+    big = created(event_id="evt-big")
+    big["detail"]["description"] = "x" * (1024 * 1024)
+    status, answer = post_chunked(big)
+    assert (status, answer["error"]) == (413, "payload_too_large")
+    assert queued(redis) == 1
+
+
+def test_a_content_length_that_is_not_a_number_is_400(live_app, redis):
+    parts = urlsplit(live_app)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as raw:
+        raw.sendall(b"POST /webhooks/zendesk HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\nConnection: close\r\n\r\n{}")
+        answer = b"".join(iter(lambda: raw.recv(65536), b""))
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    assert json.loads(body) == {"error": "bad_request", "message": "Content-Length is not a number: 'ten'"}
     assert queued(redis) == 0
 
 
