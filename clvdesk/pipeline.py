@@ -121,8 +121,9 @@ class Pipeline:
         ends, whatever happens; the note's confirmation goes on it rather than in a round trip of its
         own (a job stopped before it is sent looks for the note on the ticket when it runs again)."""
         now = now or datetime.now(timezone.utc)
-        rules = self.rules.current()
-        email, customer = self._find_customer(event)
+        requester_keys = [self.requesters.key_of(event.helpdesk, event.requester_id)] if event.requester_id else []
+        rules, cached = self.rules.current_and(*requester_keys)  # one round trip for both
+        email, customer = self._find_customer(event, cached[0] if cached else None, closing)
         sentiment = self.analyse_text("\n".join(part for part in (event.subject, event.text) if part))
         identity = (customer.email or customer.customer_id) if customer else email
         ticket = f"{event.helpdesk}:{event.ticket_id}"
@@ -161,10 +162,14 @@ class Pipeline:
         )
         return suggestion
 
-    def _find_customer(self, event: TicketEvent) -> tuple[str | None, CustomerValue | None]:
+    def _find_customer(
+        self, event: TicketEvent, cached_requester: bytes | None, closing: RedisPipeline | None
+    ) -> tuple[str | None, CustomerValue | None]:
         email, external_id = event.requester_email, event.requester_external_id
         if not email and event.requester_id:
-            email, found_id = self.requesters.lookup(event.helpdesk, event.requester_id, self.helpdesk.get_user)
+            email, found_id = self.requesters.lookup(
+                event.helpdesk, event.requester_id, self.helpdesk.get_user, cached=cached_requester, pipe=closing
+            )
             external_id = external_id or found_id
         return email, self.customers.find(email=email, customer_id=external_id)
 

@@ -11,23 +11,34 @@ import json
 from collections.abc import Callable
 
 from redis import Redis
+from redis.client import Pipeline as RedisPipeline
 
 from clvdesk.defaults import KEY_PREFIX, REQUESTER_CACHE_SECONDS
 
 
 class RequesterCache:
+    """Cached as [email, external id] under one key per helpdesk user; read with the job's other first
+    reads (`key_of`, then `lookup` with what was read), written with its closing writes."""
+
     def __init__(self, redis: Redis, prefix: str = KEY_PREFIX):
         self._redis = redis
         self._prefix = f"{prefix}:requester"
 
-    def lookup(self, helpdesk: str, user_id: str, fetch_user: Callable[[str], dict]) -> tuple[str | None, str | None]:
-        """(email, external id) of the user, from the cache or else from `fetch_user`."""
-        key = f"{self._prefix}:{helpdesk}:{user_id}"
-        cached = self._redis.get(key)
+    def key_of(self, helpdesk: str, user_id: str) -> str:
+        return f"{self._prefix}:{helpdesk}:{user_id}"
+
+    def lookup(
+        self, helpdesk: str, user_id: str, fetch_user: Callable[[str], dict], *,
+        cached: bytes | None, pipe: RedisPipeline | None = None,
+    ) -> tuple[str | None, str | None]:
+        """(email, external id) of the user: `cached` (the value read at `key_of`), or else from
+        `fetch_user`, remembered on `pipe` when given (sent with the caller's other writes)."""
         if cached is not None:
             email, external_id = json.loads(cached)
             return email, external_id
         user = fetch_user(user_id)
         email, external_id = user.get("email") or None, user.get("external_id") or None
-        self._redis.set(key, json.dumps([email, external_id]), ex=REQUESTER_CACHE_SECONDS)
+        (pipe if pipe is not None else self._redis).set(
+            self.key_of(helpdesk, user_id), json.dumps([email, external_id]), ex=REQUESTER_CACHE_SECONDS
+        )
         return email, external_id

@@ -1,8 +1,9 @@
 """Published tier rules: immutable numbered versions with author, time and comment, and a pointer to
 the current one. Rolling back publishes an old version's rules again, so history only grows.
 
-Workers call `current()` once per job: one GET of the pointer; the rules are parsed once per version
-and cached in the process. With nothing published, the rules shipped with clvdesk are current.
+Workers read the pointer once per job, in the same round trip as the job's other first reads
+(`current_and`); the rules are parsed once per version and cached in the process. With nothing
+published, the rules shipped with clvdesk are current.
 """
 
 from __future__ import annotations
@@ -61,7 +62,14 @@ class RuleStore:
 
     def current(self) -> RuleSet:
         """The published rules in force (the shipped defaults until a first publish)."""
-        number = self._redis.get(self._keys[2])
+        return self._in_force(self._redis.get(self._keys[2]))
+
+    def current_and(self, *keys: str) -> tuple[RuleSet, list[bytes | None]]:
+        """The rules in force and the values at `keys`, read in one round trip."""
+        number, *values = self._redis.mget(self._keys[2], *keys)
+        return self._in_force(number), values
+
+    def _in_force(self, number: bytes | None) -> RuleSet:
         if number is None:
             self._default = self._default or load_rules()
             return self._default

@@ -88,6 +88,17 @@ def test_repeated_delivery_posts_one_note(shop, deliver, work):
     assert len(shop.notes(101)) == 1
 
 
+def test_a_requester_is_looked_up_once_for_all_their_events(shop, deliver, work, redis):
+    """The lookup's answer is cached with the job's closing writes and read with the rules pointer."""
+    deliver(ana_event("evt-1"))
+    work()
+    deliver(comment_added_event(ticket_id=101, requester_id=901, subject="Broken", body="Any news?", event_id="evt-2"))
+    work()
+    assert len(shop.notes(101)) == 2
+    assert [request.path for request in shop.requests if request.path.startswith("/api/v2/users")] == ["/api/v2/users/901"]
+    assert redis.ttl("clvdesk:requester:zendesk:901") > 0
+
+
 def test_rerun_after_the_note_was_posted_posts_nothing(shop, deliver, work, redis):
     deliver(ana_event())
     work()
