@@ -23,7 +23,7 @@ from clvdesk.helpdesk.zendesk_events import ticket_created_event
 from clvdesk.metrics import Metrics
 from workers.queue import EventEnqueuer, event_queue
 
-ROUNDS = 5
+ROUNDS = 8
 THREADS = (1, WORKER_THREADS)
 TEXTS = [
     "My order arrived broken. This is ridiculous, I want a refund or I will cancel my account!",
@@ -74,4 +74,4 @@ def main(count: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 600)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 400)

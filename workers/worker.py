@@ -84,8 +84,7 @@ class EventWorker(SimpleWorker):
         with pipe:
             ttl = self.get_heartbeat_ttl(job)
             super().heartbeat(ttl, pipeline=pipe)
-            job.heartbeat(now(), ttl, pipeline=pipe)
-            job.prepare_for_execution(self.name, pipeline=pipe)
+            job.prepare_for_execution(self.name, pipeline=pipe)  # sets the job's heartbeat too (RQ sets it twice)
             pipe.persist(job.key)
             if remove_from_intermediate_queue:
                 pipe.lrem(self.queue_class(job.origin, connection=self.connection).intermediate_queue_key, 1, job.id)
