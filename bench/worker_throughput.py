@@ -1,8 +1,9 @@
 """Events per second of one clvdesk worker, next to an RQ SimpleWorker draining no-op jobs.
 
 Both drain the same number of jobs from the same scratch Redis, one after the other, in a process
-of their own; clvdesk's jobs are real ticket events against a stand-in Zendesk (a user lookup,
-the note, the tags), half of their customers in the store. Usage: python -m bench.worker_throughput [N]
+of their own; clvdesk's jobs are real ticket events against a stand-in Zendesk (a user lookup for
+each requester not yet cached, and the note with the tags in the same safe update), half of their
+customers in the store. Usage: python -m bench.worker_throughput [N]
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
+from redis import Redis
 from rq import Queue
 from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
@@ -20,6 +22,7 @@ from bench.harness import ROOT, clvdesk_env, median, requester_of, scratch_redis
 from clvdesk.defaults import WORKER_THREADS
 from clvdesk.events import parse_zendesk_webhook
 from clvdesk.helpdesk.zendesk_events import ticket_created_event
+from clvdesk.helpdesk.zendesk_standin import ZendeskStandin
 from clvdesk.metrics import Metrics
 from workers.queue import EventEnqueuer, event_queue
 
@@ -31,6 +34,15 @@ TEXTS = [
     "Thank you, all sorted now.",
     "I was charged twice for order 4471, please fix this today.",
 ]
+
+
+def enqueue_events(redis: Redis, standin: ZendeskStandin, tickets: list[int]) -> None:
+    """Queue a ticket.created event for each ticket, as the receiver would, with the ticket's state."""
+    enqueuer = EventEnqueuer(redis, Metrics(redis), helpdesk="zendesk")
+    for ticket in tickets:
+        body = ticket_created_event(ticket_id=ticket, requester_id=requester_of(ticket), subject="Order",
+                                    description=TEXTS[ticket % len(TEXTS)], ticket_state=standin.ticket_state(ticket))
+        enqueuer.enqueue(parse_zendesk_webhook(body).model_copy(update={"received_at": datetime.now(timezone.utc)}))
 
 
 def drain(kind: str, url: str, env: dict[str, str], threads: int = 1) -> float:
@@ -52,13 +64,7 @@ def main(count: int) -> None:
             rates["noop"].append(count / drain("noop", url, env))
 
             for threads in THREADS:
-                enqueuer = EventEnqueuer(redis, Metrics(redis), helpdesk="zendesk")
-                for _, ticket in zip(range(count), tickets):
-                    body = ticket_created_event(ticket_id=ticket, requester_id=requester_of(ticket), subject="Order",
-                                                description=TEXTS[ticket % len(TEXTS)],
-                                                ticket_state=standin.ticket_state(ticket))
-                    event = parse_zendesk_webhook(body).model_copy(update={"received_at": datetime.now(timezone.utc)})
-                    enqueuer.enqueue(event)
+                enqueue_events(redis, standin, [ticket for _, ticket in zip(range(count), tickets)])
                 rates[f"clvdesk-{threads}"].append(count / drain("clvdesk", url, env, threads))
         posted, expected = len(standin.notes()), count * ROUNDS * len(THREADS)
         assert posted == expected, f"{posted} notes for {expected} events; queue {event_queue(redis).count}, failed {FailedJobRegistry(queue=event_queue(redis)).count}"
