@@ -1,7 +1,7 @@
 """Receiving a Zendesk webhook: verify, validate, enqueue once, and decide the answer.
 
 Free of any web framework: the webhook is the web process's busiest request, and its adapter
-answers it beneath Flask's request cycle, which cost as much CPU as everything here together.
+answers it in front of Flask, whose request cycle cost as much CPU as everything here together.
 """
 
 from __future__ import annotations

@@ -39,6 +39,8 @@ _SIGNATURE, _TIMESTAMP, _INVOCATION, _REQUEST_ID = map(
 
 
 class _Refused(Exception):
+    """The request is answered before the receiver sees it (a wrong method, a body it must not read)."""
+
     def __init__(self, answer: Answer, *headers: tuple[str, str]):
         self.answer, self.headers = answer, headers
 
@@ -57,6 +59,8 @@ class WebhookEndpoint:
         request = request_id(environ.get(_REQUEST_ID))
         extra: tuple[tuple[str, str], ...] = ()
         try:
+            if environ.get("REQUEST_METHOD") != "POST":
+                raise _Refused(Answer.error(405, "method_not_allowed", f"{PATH} accepts POST only"), ("Allow", "POST"))
             answer = self._receiver.receive(Delivery(
                 body=self._body(environ),
                 signature=environ.get(_SIGNATURE),
@@ -80,13 +84,11 @@ class WebhookEndpoint:
         return [payload]
 
     def _body(self, environ: dict) -> bytes:
-        """The raw body, at most `max_bytes` of it; anything else is refused before it is read."""
-        if environ.get("REQUEST_METHOD") != "POST":
-            raise _Refused(Answer.error(405, "method_not_allowed", f"{PATH} accepts POST only"), ("Allow", "POST"))
+        """The raw body, at most `max_bytes` of it: a longer one is refused, unread if its length is declared."""
         stream, length = environ["wsgi.input"], environ.get("CONTENT_LENGTH")
         if not length:  # chunked: read one byte past the limit to know whether it was passed
             body = stream.read(self._max_bytes + 1) if environ.get("wsgi.input_terminated") else b""
-        elif not length.isdigit():
+        elif not (length.isascii() and length.isdigit()):  # "²".isdigit() too
             raise _Refused(Answer.error(400, "bad_request", f"Content-Length is not a number: {length[:20]!r}"))
         elif int(length) > self._max_bytes:
             raise _Refused(Answer.error(413, *too_large(self._max_bytes)))

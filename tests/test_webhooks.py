@@ -8,6 +8,8 @@ import socket
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
+import pytest
+
 from clvdesk.connection import connect
 from clvdesk.events import parse_zendesk_webhook
 from clvdesk.helpdesk.zendesk_events import comment_added_event, signed_request, ticket_created_event, trigger_body
@@ -166,14 +168,16 @@ def test_a_chunked_body_is_read_up_to_the_limit_over_real_http(live_app, redis):
     assert queued(redis) == 1
 
 
-def test_a_content_length_that_is_not_a_number_is_400(live_app, redis):
+@pytest.mark.parametrize("length", [b"ten", b"\xb2"])  # latin-1 for "²", which str.isdigit() accepts
+def test_a_content_length_that_is_not_a_number_is_400(live_app, redis, length):
     parts = urlsplit(live_app)
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as raw:
-        raw.sendall(b"POST /webhooks/zendesk HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\nConnection: close\r\n\r\n{}")
+        raw.sendall(b"POST /webhooks/zendesk HTTP/1.1\r\nHost: x\r\nContent-Length: %s\r\nConnection: close\r\n\r\n{}" % length)
         answer = b"".join(iter(lambda: raw.recv(65536), b""))
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400")
-    assert json.loads(body) == {"error": "bad_request", "message": "Content-Length is not a number: 'ten'"}
+    assert json.loads(body) == {"error": "bad_request",
+                                "message": f"Content-Length is not a number: {length.decode('latin-1')!r}"}
     assert queued(redis) == 0
 
 
