@@ -105,6 +105,13 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def paired_ratios(rates: list[float], baselines: list[float]) -> tuple[str, str]:
+    """Median and range of rate / baseline, round by round: each round measures both back to back,
+    so a round's ratio is not skewed by how busy the shared machine was during it."""
+    ratios = sorted(rate / base for rate, base in zip(rates, baselines))
+    return f"{median(ratios):.2f}", f"{ratios[0]:.2f}-{ratios[-1]:.2f}"
+
+
 def table(title: str, header: list[str], rows: list[list[object]]) -> str:
     cells = [header, *[[f"{cell:,.1f}" if isinstance(cell, float) else str(cell) for cell in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]

@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 from rq import Worker
 
 from bench.harness import (
-    ROOT, WEBHOOK_SECRET, clvdesk_env, gunicorn, median, percentile, requester_of, scratch_redis, shop, table,
+    ROOT, WEBHOOK_SECRET, clvdesk_env, gunicorn, median, paired_ratios, percentile, requester_of, scratch_redis, shop,
+    table,
 )
 from clvdesk.helpdesk.zendesk_events import signed_request, ticket_created_event
 
@@ -77,15 +78,12 @@ def ingest(count: int) -> None:
                 results["bare"].append(_blast(pool, bare, "/webhooks/bare", requests))
                 results["clvdesk"].append(_blast(pool, ours, "/webhooks/zendesk", requests))
         assert redis.llen("rq:queue:clvdesk") == count * ROUNDS, "every accepted event must be queued once"
+    rates = {name: [rate for rate, _ in results[name]] for name in results}
+    ratios = {"bare": ("1.00", ""), "clvdesk": paired_ratios(rates["clvdesk"], rates["bare"])}
     rows = []
-    # Each round sends to both, one right after the other: the ratio is taken per round, then its median.
-    ratios = {name: sorted(ours / bare for (ours, _), (bare, _) in zip(results[name], results["bare"])) for name in results}
     for name, label in (("bare", "bare endpoint (LPUSH only)"), ("clvdesk", "clvdesk /webhooks/zendesk")):
-        rate = median([rate for rate, _ in results[name]])
         latencies = [latency * 1000 for _, part in results[name] for latency in part]
-        spread = f"{ratios[name][0]:.2f}-{ratios[name][-1]:.2f}" if name != "bare" else ""
-        rows.append([label, rate, f"{median(ratios[name]):.2f}", spread, percentile(latencies, 0.5),
-                     percentile(latencies, 0.99)])
+        rows.append([label, median(rates[name]), *ratios[name], percentile(latencies, 0.5), percentile(latencies, 0.99)])
     print(table(f"Ingest under gunicorn (2 workers), {count} signed webhooks x {ROUNDS} rounds, {CLIENTS} clients",
                 ["endpoint", "req/s", "ratio (median of rounds)", "range", "p50 ms", "p99 ms"], rows))
 

@@ -18,7 +18,7 @@ from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
 
 from bench.drain import NOOP_QUEUE
-from bench.harness import ROOT, clvdesk_env, median, requester_of, scratch_redis, shop, table
+from bench.harness import ROOT, clvdesk_env, median, paired_ratios, requester_of, scratch_redis, shop, table
 from clvdesk.defaults import WORKER_THREADS
 from clvdesk.events import parse_zendesk_webhook
 from clvdesk.helpdesk.zendesk_events import ticket_created_event
@@ -69,12 +69,10 @@ def main(count: int) -> None:
         posted, expected = len(standin.notes()), count * ROUNDS * len(THREADS)
         assert posted == expected, f"{posted} notes for {expected} events; queue {event_queue(redis).count}, failed {FailedJobRegistry(queue=event_queue(redis)).count}"
 
-        # Each round drains the no-op queue and then the events: the ratio is taken per round, then its median.
         rows = [["RQ SimpleWorker, no-op jobs", median(rates["noop"]), "1.00", ""]]
         for threads in THREADS:
-            ratios = sorted(ours / noop for ours, noop in zip(rates[f"clvdesk-{threads}"], rates["noop"]))
             rows.append([f"clvdesk worker, {threads} thread(s), ticket events", median(rates[f"clvdesk-{threads}"]),
-                         f"{median(ratios):.2f}", f"{ratios[0]:.2f}-{ratios[-1]:.2f}"])
+                         *paired_ratios(rates[f"clvdesk-{threads}"], rates["noop"])])
         print(table(f"One worker process draining {count} jobs, median of {ROUNDS} rounds",
                     ["worker", "jobs/s", "ratio (median of rounds)", "range"], rows))
 

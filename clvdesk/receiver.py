@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
 
@@ -33,7 +33,7 @@ class Answer:
     """What to tell the helpdesk: a status and a JSON object."""
 
     status: int
-    body: dict[str, str] = field(default_factory=dict)
+    body: dict[str, str]
 
     @classmethod
     def error(cls, status: int, code: str, message: str) -> Answer:

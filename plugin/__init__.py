@@ -12,8 +12,8 @@ from clvdesk.connection import connect, redis_url
 from clvdesk.defaults import MAX_WEBHOOK_BYTES
 from clvdesk.logs import configure_logging
 from clvdesk.metrics import Metrics
-from clvdesk.settings import Settings, load_settings
 from clvdesk.receiver import HELPDESK, WebhookReceiver
+from clvdesk.settings import Settings, load_settings
 from clvdesk.suggestions import SuggestionStore
 from plugin import admin, admin_page, api, health, report
 from plugin.cors import register_cors

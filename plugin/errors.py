@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from clvdesk.defaults import REDIS_DOWN_RETRY_AFTER_SECONDS
 
-# (code, message) of the answers that the webhook endpoint, beneath Flask, gives as well.
+# (code, message) of the answers that the webhook endpoint, in front of Flask, gives as well.
 STORAGE_UNAVAILABLE = ("storage_unavailable", "the queue is unreachable; nothing was stored, retry later")
 INTERNAL_ERROR = ("internal_error", "clvdesk failed to handle the request; it is logged")
 STORAGE_RETRY = {"Retry-After": str(REDIS_DOWN_RETRY_AFTER_SECONDS)}

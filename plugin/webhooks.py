@@ -86,14 +86,14 @@ class WebhookEndpoint:
     def _body(self, environ: dict) -> bytes:
         """The raw body, at most `max_bytes` of it: a longer one is refused, unread if its length is declared."""
         stream, length = environ["wsgi.input"], environ.get("CONTENT_LENGTH")
+        body = None
         if not length:  # chunked: read one byte past the limit to know whether it was passed
             body = stream.read(self._max_bytes + 1) if environ.get("wsgi.input_terminated") else b""
-        elif not (length.isascii() and length.isdigit()):  # "²".isdigit() too
-            raise _Refused(Answer.error(400, "bad_request", f"Content-Length is not a number: {length[:20]!r}"))
-        elif int(length) > self._max_bytes:
-            raise _Refused(Answer.error(413, *too_large(self._max_bytes)))
+            size = len(body)
+        elif length.isascii() and length.isdigit():  # not only isdigit(): "²".isdigit() too
+            size = int(length)
         else:
-            body = stream.read(int(length))
-        if len(body) > self._max_bytes:
+            raise _Refused(Answer.error(400, "bad_request", f"Content-Length is not a number: {length[:20]!r}"))
+        if size > self._max_bytes:
             raise _Refused(Answer.error(413, *too_large(self._max_bytes)))
-        return body
+        return body if body is not None else stream.read(size)
