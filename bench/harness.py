@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ZENDESK_EMAIL = "bench@example.com"
 ZENDESK_TOKEN = "bench-zendesk-token"
 WEBHOOK_SECRET = "bench-webhook-secret"
-API_TOKEN = "bench-api-token"
+API_TOKEN = "bench-api-token-0123456789abcdefghij"  # at least 32 characters, as clvdesk requires
 REQUESTERS = 2000  # distinct customers behind the tickets
 
 

@@ -125,3 +125,7 @@ ADMIN_SESSION_HOURS = 8  # a sign-in lasts this long
 ADMIN_FORM_MAX_PARTS = 20_000  # inputs in one post of the rules form (about 50 a tier)
 ADMIN_SIGN_IN_FAILURES = 10  # wrong admin tokens one address may send within the window below
 ADMIN_SIGN_IN_WINDOW_SECONDS = 15 * 60  # ... before it must wait for the window to end
+ADMIN_SECRET_KEY_BYTES = 32  # the session-signing key generated when CLVDESK_SECRET_KEY is unset
+# CLVDESK_API_TOKEN, CLVDESK_ADMIN_TOKEN and CLVDESK_SECRET_KEY are at least this long: 32 characters
+# of token_urlsafe carry 192 bits, beyond any guessing; a shorter one stops the command.
+MIN_TOKEN_CHARS = 32

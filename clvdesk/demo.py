@@ -100,7 +100,7 @@ def run_demo(*, once: bool, timeout: float) -> int:
         if len(notes) >= len(SAMPLE_USERS):
             posted.set()
 
-    api_token, zendesk_token, webhook_secret = (secrets.token_urlsafe(24) for _ in range(3))
+    api_token, zendesk_token, webhook_secret = (secrets.token_urlsafe(32) for _ in range(3))
     redis_url = ensure_embedded_redis(scratch)
     standin = ZendeskStandin(email="clvdesk@example.com", api_token=zendesk_token, on_note=on_note).start()
     processes: list[subprocess.Popen] = []

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from clvdesk.defaults import JOB_TIMEOUT_SECONDS, ZENDESK_REQUESTS_PER_MINUTE
+from clvdesk.defaults import JOB_TIMEOUT_SECONDS, MIN_TOKEN_CHARS, ZENDESK_REQUESTS_PER_MINUTE
 from clvdesk.defaults import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_CAC, DEFAULT_MARGIN
 
 ENV_PREFIX = "CLVDESK_"
@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     zendesk_webhook_secret: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     api_token: SecretStr | None = None
     admin_token: SecretStr | None = None  # the admin API's; unset, the admin API answers 503
+    secret_key: SecretStr | None = None  # signs the admin page's sessions; unset, one is generated and kept in Redis
     zendesk_requests_per_minute: Annotated[float, Field(gt=0)] = ZENDESK_REQUESTS_PER_MINUTE
     job_timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = JOB_TIMEOUT_SECONDS
     margin: Annotated[float, Field(gt=0, le=1)] = DEFAULT_MARGIN  # share of spend that is profit
@@ -71,11 +72,19 @@ class Settings(BaseSettings):
             raise ValueError("must be the account's base URL, without a path (https://acme.zendesk.com)")
         return f"{parts.scheme}://{parts.netloc}"
 
-    @field_validator("zendesk_api_token", "zendesk_oauth_token", "api_token", "admin_token", mode="before")
+    @field_validator("zendesk_api_token", "zendesk_oauth_token", "api_token", "admin_token", "secret_key", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         """An empty secret (e.g. `VAR=` in an env file) is no secret: treat it as unset."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("api_token", "admin_token", "secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        """clvdesk's own tokens are compared against guesses: a short one could be guessed."""
+        if value is not None and len(value.get_secret_value()) < MIN_TOKEN_CHARS:
+            raise ValueError(f"must be at least {MIN_TOKEN_CHARS} characters long (openssl rand -hex 32 makes one)")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

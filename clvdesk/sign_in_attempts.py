@@ -1,8 +1,10 @@
-"""Failed sign-ins per client address, kept in Redis, so that guessing the admin token is slow.
+"""Sign-in attempts per client address, kept in Redis, so that guessing the admin token is slow.
 
-After `limit` wrong tokens from one address within `window` seconds, that address may not try again
-until the window (counted from its first failure) has passed; a right token clears its count.
-Counting per address rather than globally keeps one guesser from locking every admin out.
+Each attempt takes one of `limit` tries before the token is even compared, in one atomic script, so
+concurrent guesses cannot all slip past a check made before any of them was counted: at most `limit`
+tokens from one address are compared within `window` seconds (counted from its first attempt). A
+right token gives its try back and clears the count. Counting per address rather than globally keeps
+one guesser from locking every admin out.
 """
 
 from __future__ import annotations
@@ -10,6 +12,14 @@ from __future__ import annotations
 from redis import Redis
 
 from clvdesk.defaults import ADMIN_SIGN_IN_FAILURES, ADMIN_SIGN_IN_WINDOW_SECONDS, KEY_PREFIX
+
+# KEYS: the address's counter. ARGV: limit, window. Returns 0 (compare the token) or seconds to wait.
+_TAKE_TRY = """
+local tries = redis.call('INCR', KEYS[1])
+if tries == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+if tries <= tonumber(ARGV[1]) then return 0 end
+return math.max(redis.call('TTL', KEYS[1]), 1)
+"""
 
 
 class SignInAttempts:
@@ -24,24 +34,15 @@ class SignInAttempts:
         self._redis = redis
         self._limit, self._window = limit, window
         self._prefix = f"{prefix}:sign-in-failures"
+        self._take_try = redis.register_script(_TAKE_TRY)
 
     def _key(self, address: str) -> str:
         return f"{self._prefix}:{address}"
 
-    def locked_for(self, address: str) -> int:
-        """Seconds until `address` may try again; 0 when it may now."""
-        with self._redis.pipeline(transaction=False) as pipe:
-            pipe.get(self._key(address))
-            pipe.ttl(self._key(address))
-            failures, ttl = pipe.execute()
-        return max(ttl, 1) if failures is not None and int(failures) >= self._limit else 0
-
-    def failed(self, address: str) -> None:
-        """Count a wrong token; the window starts at the first failure."""
-        with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(self._key(address), 0, ex=self._window, nx=True)
-            pipe.incr(self._key(address))
-            pipe.execute()
+    def take_try(self, address: str) -> int:
+        """0 when `address` may have its token compared (the try counts as a failure until `succeeded`);
+        else the seconds until it may try again."""
+        return int(self._take_try(keys=[self._key(address)], args=[self._limit, self._window]))
 
     def succeeded(self, address: str) -> None:
         self._redis.delete(self._key(address))

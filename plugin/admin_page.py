@@ -78,6 +78,9 @@ def csrf_token() -> str:
     return admin_session.csrf_token()
 
 
+bp.add_app_template_global(admin_session.signed_in, "signed_in")  # the base template shows the nav to the signed-in
+
+
 @bp.app_template_filter("money")
 def _money(value: float, currency: str) -> str:
     return format_money(value, currency)
@@ -92,7 +95,7 @@ def _when(value: datetime) -> str:
 def login():
     if request.method == "POST":
         attempts, address = SignInAttempts(current_app.extensions["clvdesk"].redis), request.remote_addr or "unknown"
-        wait = attempts.locked_for(address)
+        wait = attempts.take_try(address)
         if wait:
             minutes = -(-wait // 60)
             error = f"Too many wrong tokens from this address. Try again in {minutes} minute{'s' * (minutes != 1)}."
@@ -101,7 +104,6 @@ def login():
             attempts.succeeded(address)
             admin_session.sign_in()
             return redirect(url_for("admin_page.editor_page"))
-        attempts.failed(address)
         return render_template("admin/login.html", error="That is not the admin token. Check CLVDESK_ADMIN_TOKEN."), 401
     if admin_session.signed_in():
         return redirect(url_for("admin_page.editor_page"))

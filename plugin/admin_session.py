@@ -1,15 +1,16 @@
 """The admin page's sign-in: a signed session cookie and a CSRF token per session.
 
-The cookie is Flask's signed session, keyed by a secret derived from CLVDESK_ADMIN_TOKEN, so changing
-the token signs everyone out; it is HttpOnly, SameSite=Strict, limited to /admin and Secure when the
-request came over https. Every POST carries the session's CSRF token in a form field, compared in
-constant time. Written here rather than with Flask-WTF: one token per session and one comparison
-are all the page needs, and a dependency for them would bring form classes the page does not use.
+The cookie is Flask's signed session, keyed by the secret key (clvdesk.admin_sessions), never by the
+admin token, so a cookie cannot be used to test token guesses offline. It holds the id of a session
+kept in Redis, which signing out deletes and a change of admin token invalidates; it is HttpOnly,
+SameSite=Strict, limited to /admin and Secure when the request came over https. Every POST carries
+the session's CSRF token in a form field, compared in constant time. Written here rather than with
+Flask-WTF: one token per session and one comparison are all the page needs, and a dependency for
+them would bring form classes the page does not use.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from datetime import timedelta
@@ -18,11 +19,12 @@ from flask import Flask, current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
+from clvdesk.admin_sessions import AdminSessions
 from clvdesk.defaults import ADMIN_SESSION_HOURS
 
 COOKIE = "clvdesk_admin"
 CSRF_FIELD = "csrf_token"
-_KEY_PURPOSE = b"clvdesk admin page session v1"
+SESSION_ID = "sid"
 
 
 def admin_token(app: Flask | None = None) -> str | None:
@@ -30,16 +32,24 @@ def admin_token(app: Flask | None = None) -> str | None:
     return token.get_secret_value() if token else None
 
 
-class AdminSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, signed with a key derived from the admin token (none without it)."""
+class AdminCookies(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, signed with the secret key (none without an admin token)."""
 
     salt = "clvdesk-admin-session"
 
+    def __init__(self, store: AdminSessions):
+        self.store = store
+
+    def open_session(self, app: Flask, request):
+        """Without a cookie there is nothing to verify: the API's requests never need the key."""
+        if admin_token(app) and not request.cookies.get(COOKIE):
+            return self.session_class()
+        return super().open_session(app, request)
+
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        token = admin_token(app)
-        if not token:
+        if not admin_token(app):
             return None
-        key = hmac.new(token.encode(), _KEY_PURPOSE, hashlib.sha256).hexdigest()
+        key = self.store.secret_key()
         signer = {"key_derivation": self.key_derivation, "digest_method": self.digest_method}
         return URLSafeTimedSerializer(key, salt=self.salt, serializer=self.serializer, signer_kwargs=signer)
 
@@ -60,7 +70,10 @@ class AdminSessions(SecureCookieSessionInterface):
 
 
 def install(app: Flask) -> None:
-    app.session_interface = AdminSessions()
+    state = app.extensions["clvdesk"]
+    secret_key = state.settings.secret_key
+    app.session_interface = AdminCookies(AdminSessions(
+        state.redis, secret_key=secret_key.get_secret_value() if secret_key else None))
     app.permanent_session_lifetime = timedelta(hours=ADMIN_SESSION_HOURS)
 
 
@@ -69,19 +82,27 @@ def token_matches(given: str) -> bool:
     return bool(token) and hmac.compare_digest(given.encode(), token.encode())
 
 
+def _store() -> AdminSessions:
+    return current_app.session_interface.store
+
+
 def sign_in() -> None:
+    """A fresh session (new id and CSRF token), so that nothing from before the sign-in carries over."""
     session.clear()
     session.permanent = True
-    session["admin"] = True
+    session[SESSION_ID] = _store().create(admin_token())
     session[CSRF_FIELD] = secrets.token_urlsafe(32)
 
 
 def sign_out() -> None:
+    if SESSION_ID in session:
+        _store().end(session[SESSION_ID])
     session.clear()
 
 
 def signed_in() -> bool:
-    return session.get("admin") is True
+    token, session_id = admin_token(), session.get(SESSION_ID)
+    return bool(token) and isinstance(session_id, str) and _store().valid(session_id, token)
 
 
 def csrf_token() -> str:

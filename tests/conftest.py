@@ -32,8 +32,8 @@ if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
 WEBHOOK_SECRET = "whsec-test-0123456789"
-API_TOKEN = "api-token-test-0123456789"
-ADMIN_TOKEN = "admin-token-test-0123456789"
+API_TOKEN = "api-token-test-0123456789abcdefghijkl"  # clvdesk's own tokens are at least 32 characters
+ADMIN_TOKEN = "admin-token-test-0123456789abcdefghij"
 ZENDESK_EMAIL = "clvdesk@example.com"
 ZENDESK_TOKEN = "zendesk-token-test"
 

@@ -43,7 +43,7 @@ def test_malformed_values_name_their_variable(monkeypatch, name, value, message)
 
 def test_receiver_needs_its_secrets():
     with pytest.raises(SettingsError, match="CLVDESK_ZENDESK_WEBHOOK_SECRET is not set; the web process needs it"):
-        Settings(api_token="t").require_receiver()
+        Settings(api_token="t" * 32).require_receiver()
     with pytest.raises(SettingsError, match="CLVDESK_API_TOKEN is not set"):
         Settings(zendesk_webhook_secret="s").require_receiver()
 
