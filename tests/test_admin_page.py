@@ -6,18 +6,24 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from html import unescape
 
 import pytest
+import requests
+from itsdangerous import URLSafeTimedSerializer
+from pydantic import SecretStr
 from werkzeug.datastructures import MultiDict
 
 from clvdesk.customers import CustomerStore, CustomerValue
-from clvdesk.defaults import ADMIN_SIGN_IN_FAILURES, ADMIN_SIGN_IN_WINDOW_SECONDS
+from clvdesk.defaults import ADMIN_SIGN_IN_FAILURES, ADMIN_SIGN_IN_WINDOW_SECONDS, MIN_TOKEN_CHARS
 from clvdesk.helpdesk.zendesk_events import ticket_created_event
 from clvdesk.rule_store import RuleStore
 from clvdesk.rules import RuleSet, load_rules
 from plugin import create_app
 from plugin.admin_form import flatten, unflatten
+from plugin.admin_session import COOKIE
 from tests.conftest import ADMIN_TOKEN, API_TOKEN
 
 ANGRY = "My blender arrived broken. This is ridiculous!! Refund me or I will cancel my account."
@@ -94,6 +100,85 @@ def test_guessing_the_token_is_stopped_per_address(app):
     assert 0 < int(locked.headers["Retry-After"]) <= ADMIN_SIGN_IN_WINDOW_SECONDS
     assert "Too many wrong tokens from this address. Try again in 15 minutes." in locked.get_data(as_text=True)
     assert attempt(ADMIN_TOKEN, address="198.51.100.2").status_code == 302  # other addresses are not locked out
+
+
+def test_concurrent_wrong_guesses_get_no_more_answers_than_the_limit(live_app):
+    """Each try is taken before the token is compared, in one script: no check-then-count race."""
+    guesses = 100
+    start = requests.get(f"{live_app}/admin/login", timeout=5)
+    csrf, cookies = csrf_of(start.text), start.cookies
+    together = threading.Barrier(guesses)
+
+    def guess(number: int) -> int:
+        together.wait()
+        data = {"csrf_token": csrf, "token": f"wrong-guess-{number:04d}-{'x' * 24}"}
+        return requests.post(f"{live_app}/admin/login", data=data, cookies=cookies, timeout=60).status_code
+
+    with ThreadPoolExecutor(guesses) as pool:
+        statuses = list(pool.map(guess, range(guesses)))
+    assert statuses.count(401) == ADMIN_SIGN_IN_FAILURES
+    assert statuses.count(429) == guesses - ADMIN_SIGN_IN_FAILURES
+
+
+def admin_cookie(client) -> str:
+    return client.get_cookie(COOKIE, path="/admin").value
+
+
+def with_cookie(app, cookie: str):
+    """Another browser presenting `cookie`, as whoever copied it would."""
+    other = app.test_client()
+    other.set_cookie(COOKIE, cookie, path="/admin")
+    return other
+
+
+def test_signing_out_ends_the_session_for_good(app):
+    browser = app.test_client()
+    csrf = sign_in(browser)
+    copied = admin_cookie(browser)
+    assert with_cookie(app, copied).get("/admin").status_code == 200  # the cookie alone is the sign-in ...
+    browser.post("/admin/logout", data={"csrf_token": csrf})
+    assert with_cookie(app, copied).get("/admin").headers["Location"] == "/admin/login"  # ... until signing out
+
+
+def test_a_tampered_or_forged_cookie_is_refused(app):
+    browser = app.test_client()
+    sign_in(browser)
+    cookie = admin_cookie(browser)
+    assert with_cookie(app, cookie).get("/admin").status_code == 200
+    signed, signature = cookie.rsplit(".", 1)
+    tampered = f"{signed}.{'B' if signature[0] != 'B' else 'C'}{signature[1:]}"  # the first character: all its bits count
+    assert with_cookie(app, tampered).get("/admin").headers["Location"] == "/admin/login"
+    cookies = app.session_interface
+    session = cookies.get_signing_serializer(app).loads(cookie)
+    forged = URLSafeTimedSerializer("not-the-secret-key-" + "x" * 20, salt=cookies.salt, signer_kwargs={
+        "key_derivation": cookies.key_derivation, "digest_method": cookies.digest_method}).dumps(session)
+    assert with_cookie(app, forged).get("/admin").headers["Location"] == "/admin/login"
+
+
+def test_the_cookie_key_does_not_depend_on_the_admin_token(settings, redis):
+    """A cookie gives nothing to test token guesses against: its signature verifies under any admin token."""
+    first, second = (create_app(settings.model_copy(update={"admin_token": SecretStr(token)}), redis=redis)
+                     for token in (ADMIN_TOKEN, "another-admin-token-" + "y" * 20))
+    key = first.session_interface.store.secret_key()
+    assert second.session_interface.store.secret_key() == key  # made once, kept in Redis, shared by every process
+    assert len(key) >= MIN_TOKEN_CHARS and ADMIN_TOKEN not in key
+    browser = first.test_client()
+    sign_in(browser)
+    assert second.session_interface.get_signing_serializer(second).loads(admin_cookie(browser))["sid"]
+
+    configured = create_app(settings.model_copy(update={"secret_key": SecretStr("k" * MIN_TOKEN_CHARS)}), redis=redis)
+    assert configured.session_interface.store.secret_key() == "k" * MIN_TOKEN_CHARS  # CLVDESK_SECRET_KEY wins
+
+
+def test_changing_the_admin_token_ends_every_session(settings, redis):
+    before = create_app(settings, redis=redis)
+    browser = before.test_client()
+    sign_in(browser)
+    cookie = admin_cookie(browser)
+    after = create_app(settings.model_copy(update={"admin_token": SecretStr("the-new-admin-token-" + "z" * 20)}), redis=redis)
+    assert after.session_interface.get_signing_serializer(after).loads(cookie)  # the cookie itself is still good ...
+    assert with_cookie(after, cookie).get("/admin").headers["Location"] == "/admin/login"  # ... its session is not
+    assert with_cookie(before, cookie).get("/admin").status_code == 200
 
 
 def test_the_cookie_is_secure_over_https(client):

@@ -55,6 +55,10 @@ def test_bad_import_is_one_line_exit_2_and_changes_nothing(env, redis, tmp_path)
         ({}, "clvdesk: CLVDESK_ZENDESK_WEBHOOK_SECRET is not set; the web process needs it"),
         ({"CLVDESK_ZENDESK_WEBHOOK_SECRET": "s", "CLVDESK_API_TOKEN": "t", "CLVDESK_REDIS_URL": "http://x"},
          "clvdesk: CLVDESK_REDIS_URL: must be a redis://, rediss:// or unix:// URL"),
+        ({"CLVDESK_ZENDESK_WEBHOOK_SECRET": "s", "CLVDESK_API_TOKEN": API_TOKEN, "CLVDESK_ADMIN_TOKEN": "8chars!!"},
+         "clvdesk: CLVDESK_ADMIN_TOKEN: must be at least 32 characters long (openssl rand -hex 32 makes one)"),
+        ({"CLVDESK_ZENDESK_WEBHOOK_SECRET": "s", "CLVDESK_API_TOKEN": "x" * 31},
+         "clvdesk: CLVDESK_API_TOKEN: must be at least 32 characters long (openssl rand -hex 32 makes one)"),
     ],
 )
 def test_web_settings_errors(env, extra, message):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from clvdesk.defaults import MIN_TOKEN_CHARS
 from clvdesk.settings import Settings, SettingsError, load_settings
 
 
@@ -65,3 +66,12 @@ def test_an_empty_secret_is_unset(monkeypatch):
     monkeypatch.setenv("CLVDESK_API_TOKEN", "  ")
     settings = load_settings()
     assert settings.admin_token is None and settings.api_token is None
+
+
+@pytest.mark.parametrize("name", ["CLVDESK_API_TOKEN", "CLVDESK_ADMIN_TOKEN", "CLVDESK_SECRET_KEY"])
+def test_clvdesks_own_tokens_are_long_enough_to_resist_guessing(monkeypatch, name):
+    monkeypatch.setenv(name, "x" * (MIN_TOKEN_CHARS - 1))
+    with pytest.raises(SettingsError, match=f"^{name}: must be at least {MIN_TOKEN_CHARS} characters long"):
+        load_settings()
+    monkeypatch.setenv(name, "x" * MIN_TOKEN_CHARS)
+    assert getattr(load_settings(), name.removeprefix("CLVDESK_").lower()).get_secret_value() == "x" * MIN_TOKEN_CHARS
