@@ -18,12 +18,13 @@ from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
 
 from bench.drain import NOOP_QUEUE
-from bench.harness import ROOT, clvdesk_env, median, paired_ratios, requester_of, scratch_redis, shop, table
+from bench.harness import ROOT, WEBHOOK_SECRET, clvdesk_env, median, paired_ratios, requester_of, scratch_redis, shop, table
 from clvdesk.defaults import WORKER_THREADS
 from clvdesk.events import parse_zendesk_webhook
-from clvdesk.helpdesk.zendesk_events import ticket_created_event
+from clvdesk.helpdesk.zendesk_events import signed_request, ticket_created_event
 from clvdesk.helpdesk.zendesk_standin import ZendeskStandin
 from clvdesk.metrics import Metrics
+from clvdesk.signature import TIMESTAMP_HEADER, signed_digest
 from workers.queue import EventEnqueuer, event_queue
 
 ROUNDS = 8
@@ -42,7 +43,9 @@ def enqueue_events(redis: Redis, standin: ZendeskStandin, tickets: list[int]) ->
     for ticket in tickets:
         body = ticket_created_event(ticket_id=ticket, requester_id=requester_of(ticket), subject="Order",
                                     description=TEXTS[ticket % len(TEXTS)], ticket_state=standin.ticket_state(ticket))
-        enqueuer.enqueue(parse_zendesk_webhook(body).model_copy(update={"received_at": datetime.now(timezone.utc)}))
+        payload, headers = signed_request(WEBHOOK_SECRET, body)
+        event = parse_zendesk_webhook(body).model_copy(update={"received_at": datetime.now(timezone.utc)})
+        enqueuer.enqueue(event, signed=signed_digest(headers[TIMESTAMP_HEADER], payload))
 
 
 def drain(kind: str, url: str, env: dict[str, str], threads: int = 1) -> float:

@@ -32,13 +32,15 @@ class AdminSessions:
     def secret_key(self) -> str:
         """CLVDESK_SECRET_KEY, else the one in Redis, made by whichever process asked first (read once)."""
         if self._secret_key is None:
-            made = secrets.token_urlsafe(ADMIN_SECRET_KEY_BYTES)
-            stored = self._redis.set(self._key_key, made, nx=True, get=True)  # the key already there, or None
-            self._secret_key = made if stored is None else _text(stored)
+            with self._redis.pipeline(transaction=True) as pipe:  # SET NX GET in one: Redis 6.2 has no NX with GET
+                pipe.set(self._key_key, secrets.token_urlsafe(ADMIN_SECRET_KEY_BYTES), nx=True)
+                pipe.get(self._key_key)
+                _, stored = pipe.execute()
+            self._secret_key = stored.decode()
         return self._secret_key
 
     def _fingerprint(self, admin_token: str) -> str:
-        """Keyed, so that Redis never holds anything a token guess could be checked against."""
+        """Keyed: with CLVDESK_SECRET_KEY set, Redis holds nothing a token guess could be checked against."""
         return hmac.new(self.secret_key().encode(), _FINGERPRINT_PURPOSE + admin_token.encode(), hashlib.sha256).hexdigest()
 
     def _key(self, session_id: str) -> str:
@@ -53,11 +55,7 @@ class AdminSessions:
     def valid(self, session_id: str, admin_token: str) -> bool:
         """Whether the session exists, has not expired, and began with the admin token now configured."""
         stored = self._redis.get(self._key(session_id))
-        return stored is not None and hmac.compare_digest(_text(stored), self._fingerprint(admin_token))
+        return stored is not None and hmac.compare_digest(stored, self._fingerprint(admin_token).encode())
 
     def end(self, session_id: str) -> None:
         self._redis.delete(self._key(session_id))
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -2,6 +2,10 @@
 
 # Webhook intake
 WEBHOOK_TOLERANCE_SECONDS = 300  # Zendesk signs with a timestamp; accept ±5 minutes of clock skew
+# A signed body passes the check from the tolerance before its timestamp to the tolerance after, so its
+# digest is remembered this long from first receipt: a replay within the window, under any invocation
+# id, finds it; after the window the signature check refuses the replay itself.
+WEBHOOK_REPLAY_SECONDS = 2 * WEBHOOK_TOLERANCE_SECONDS
 MAX_WEBHOOK_BYTES = 1024 * 1024  # bodies above 1 MiB get 413
 MAX_TICKET_TAGS = 1000  # tags a webhook may report on its ticket (clvdesk's own bound; Zendesk states none)
 MAX_TAG_CHARS = 255  # characters in one of those tags

@@ -17,15 +17,16 @@ from redis.exceptions import RedisError
 from clvdesk.events import Ignored, TicketEvent, WebhookPayloadError, parse_zendesk_webhook
 from clvdesk.logs import event_context
 from clvdesk.metrics import Metrics
-from clvdesk.signature import SignatureVerificationError, verify_signature
+from clvdesk.signature import SignatureVerificationError, signed_digest, verify_signature
 
 logger = logging.getLogger(__name__)
 HELPDESK = "zendesk"
 
 
 class Enqueuer(Protocol):
-    def enqueue(self, event: TicketEvent) -> tuple[str, bool]:
-        """(job id, True) for a new event stored and queued, (job id, False) for one already there."""
+    def enqueue(self, event: TicketEvent, *, signed: str) -> tuple[str, bool]:
+        """(job id, True) for a new event stored and queued, (job id, False) for one already there or
+        for a replay of a request already received (`signed`: the digest its signature covers)."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,8 @@ class WebhookReceiver:
             return Answer(200, {"status": "ignored", "reason": event.reason})
 
         event = event.model_copy(update={"received_at": datetime.now(timezone.utc)})
-        job_id, created = self._enqueuer.enqueue(event)  # counts the delivery as it stores the job
+        signed = signed_digest(delivery.timestamp, delivery.body)  # verified above, so both are there
+        job_id, created = self._enqueuer.enqueue(event, signed=signed)  # counts the delivery as it stores the job
         status = "queued" if created else "duplicate"
         self._outcome(delivery, status, event.event_id, f"job {job_id}", counted=True)
         return Answer(202 if created else 200, {"status": status, "job_id": job_id})

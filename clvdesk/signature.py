@@ -30,6 +30,12 @@ def compute_signature(secret: str, timestamp: str, payload: bytes) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
+def signed_digest(timestamp: str, payload: bytes) -> str:
+    """A digest of exactly what the signature covers: the same for every replay of one signed request,
+    whatever else (the invocation id, the signature's spelling in base64) a replayer changes."""
+    return hashlib.sha256(timestamp.encode() + payload).hexdigest()
+
+
 def parse_timestamp(timestamp: str) -> datetime:
     """Zendesk's timestamps are ISO-8601 in UTC, e.g. 2026-11-23T17:02:52Z."""
     try:

@@ -11,12 +11,16 @@ from urllib.parse import urlsplit
 import pytest
 
 from clvdesk.connection import connect
-from clvdesk.events import parse_zendesk_webhook
+from clvdesk.defaults import WEBHOOK_REPLAY_SECONDS, WEBHOOK_TOLERANCE_SECONDS
+from clvdesk.events import INVOCATION_HEADER, parse_zendesk_webhook
 from clvdesk.helpdesk.zendesk_events import comment_added_event, signed_request, ticket_created_event, trigger_body
 from clvdesk.redis_server import ensure_embedded_redis, stop_embedded_redis
+from clvdesk.signature import SIGNATURE_HEADER
 from plugin import create_app
 from tests.conftest import WEBHOOK_SECRET
 from workers.queue import event_queue
+
+BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
 def created(ticket_id=5158, event_id=None):
@@ -48,12 +52,71 @@ def test_distinct_events_are_distinct_jobs(deliver, redis):
     assert queued(redis) == 2
 
 
-def test_trigger_body_is_identified_by_invocation_id(deliver, redis):
+def post(client, payload: bytes, headers: dict[str, str], **changed: str):
+    return client.post("/webhooks/zendesk", data=payload, headers={**headers, **changed})
+
+
+def test_trigger_body_is_identified_by_invocation_id(deliver, client, redis):
     body = trigger_body(ticket_id=42, subject="Late", latest_comment="Where is it?", requester_email="a@example.com")
     assert deliver(body, invocation_id="inv-9").status_code == 202
     assert deliver(body, invocation_id="inv-9").status_code == 200
-    assert deliver(body, invocation_id="inv-10").status_code == 202
+    # The trigger fires again on the same ticket: a new invocation, signed when Zendesk sends it.
+    later = datetime.now(timezone.utc) + timedelta(seconds=2)
+    assert post(client, *signed_request(WEBHOOK_SECRET, body, timestamp=later, invocation_id="inv-10")).status_code == 202
     assert queued(redis) == 2
+
+
+def test_a_replayed_trigger_request_is_queued_once_whatever_its_invocation_id(standin, client, redis, work):
+    """The invocation id is not signed: a replayer can mint fresh ones, but not a fresh signature."""
+    standin.add_user(903, "c@example.com")
+    standin.add_ticket(43, requester_id=903)
+    body = trigger_body(ticket_id=43, subject="Late", latest_comment="Still nothing, unacceptable.", requester_email="c@example.com")
+    payload, headers = signed_request(WEBHOOK_SECRET, body, invocation_id="inv-20")
+    first = post(client, payload, headers)
+    assert first.status_code == 202
+    replays = [post(client, payload, headers, **{INVOCATION_HEADER: f"inv-replay-{n}"}) for n in range(4)]
+    signature = headers[SIGNATURE_HEADER]  # the same bytes, spelt otherwise: base64's last character has spare bits
+    respelt = signature[:-2] + BASE64[BASE64.index(signature[-2]) ^ 1] + signature[-1]
+    replays.append(post(client, payload, headers, **{SIGNATURE_HEADER: respelt, INVOCATION_HEADER: "inv-replay-x"}))
+    assert [answer.status_code for answer in replays] == [200] * 5
+    assert all(answer.json == {"status": "duplicate", "job_id": first.json["job_id"]} for answer in replays)
+    assert queued(redis) == 1
+    work()
+    assert len(standin.notes(43)) == 1
+
+
+def test_a_signed_request_is_remembered_as_long_as_it_could_pass_the_signature_check(client, redis):
+    """Signed up to the tolerance ahead of this clock, a request passes until twice the tolerance from now."""
+    ahead = datetime.now(timezone.utc) + timedelta(seconds=WEBHOOK_TOLERANCE_SECONDS - 5)
+    body = trigger_body(ticket_id=44, subject="", latest_comment="hi", requester_email="a@example.com")
+    payload, headers = signed_request(WEBHOOK_SECRET, body, timestamp=ahead)
+    assert post(client, payload, headers).status_code == 202
+    [key] = redis.keys("clvdesk:zendesk:signed:*")
+    assert 2 * WEBHOOK_TOLERANCE_SECONDS - 5 < redis.ttl(key) <= WEBHOOK_REPLAY_SECONDS
+
+
+def test_what_the_signature_covers_tells_a_replay_from_a_new_request(client, redis):
+    """A different body or a different signing time is a different request; only a copy is a replay."""
+    body = trigger_body(ticket_id=45, subject="", latest_comment="hi", requester_email="a@example.com")
+    now = datetime.now(timezone.utc)
+    answers = [
+        post(client, *signed_request(WEBHOOK_SECRET, body, timestamp=now)),
+        post(client, *signed_request(WEBHOOK_SECRET, {**body, "latest_comment": "hi again"}, timestamp=now)),
+        post(client, *signed_request(WEBHOOK_SECRET, body, timestamp=now + timedelta(seconds=1))),
+    ]
+    assert [answer.status_code for answer in answers] == [202, 202, 202]
+    assert queued(redis) == 3
+
+
+def test_zendesks_retry_of_an_event_is_a_duplicate_however_it_is_signed(client, redis):
+    """A retry carries the first attempt's invocation id; signed anew or not, its event is not queued twice."""
+    body = trigger_body(ticket_id=46, subject="", latest_comment="hi", requester_email="a@example.com")
+    now = datetime.now(timezone.utc)
+    assert post(client, *signed_request(WEBHOOK_SECRET, body, timestamp=now, invocation_id="inv-46")).status_code == 202
+    for signed_at in (now, now + timedelta(seconds=30)):
+        retry = post(client, *signed_request(WEBHOOK_SECRET, body, timestamp=signed_at, invocation_id="inv-46"))
+        assert retry.status_code == 200 and retry.json["status"] == "duplicate"
+    assert queued(redis) == 1
 
 
 def test_trigger_body_without_invocation_id_is_rejected(client, redis):

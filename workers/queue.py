@@ -1,7 +1,10 @@
 """The queue web and worker share, and enqueueing a ticket event exactly once.
 
-The job id is the event's identity, so a redelivered event finds its job already there. One Lua
-script stores the job, queues it and counts the delivery (queued or duplicate) in one round trip:
+The job id is the event's identity, so a redelivered event finds its job already there. A replayed
+request finds the digest of what its signature covers, kept for the replay window: the invocation id
+that names a trigger's event is not signed, so a replayer could otherwise mint new events from one
+signed body. One Lua script checks both, stores the job, queues it and counts the delivery (queued or
+duplicate) in one round trip:
 the webhook's answer waits on nothing else. The job's hash is the one RQ's own unique enqueue
 writes (its constant fields come from RQ's `Job.to_dict()`), so RQ workers, registries and
 `clvdesk jobs` treat it like any other job.
@@ -22,7 +25,9 @@ from clvdesk.defaults import (
     FAILED_JOB_TTL_SECONDS,
     JOB_RETRY_INTERVALS_SECONDS,
     JOB_TIMEOUT_SECONDS,
+    KEY_PREFIX,
     QUEUE_NAME,
+    WEBHOOK_REPLAY_SECONDS,
 )
 from clvdesk.events import TicketEvent
 from clvdesk.metrics import Metrics
@@ -30,14 +35,21 @@ from clvdesk.metrics import Metrics
 JOB_FUNCTION = "workers.jobs.handle_ticket_event"
 _VARYING = ("created_at", "enqueued_at", "data", "description")  # per event; every other field is constant
 
-# KEYS: job hash, queue list, set of queues, metrics hash. ARGV: job id, time, description, data.
-# The job's constant fields and the two counters' names are written into the script's text, so a
-# delivery sends and Redis parses only what varies. Returns 1 (queued) or 0 (duplicate).
+# KEYS: job hash, queue list, set of queues, metrics hash, signed digest. ARGV: job id, time,
+# description, data. The job's constant fields, the two counters' names and the replay window are
+# written into the script's text, so a delivery sends and Redis parses only what varies. Returns 1
+# (queued), 0 (duplicate of this event) or the id of the job a replayed request was first queued as.
 _ENQUEUE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HINCRBYFLOAT', KEYS[4], {duplicate}, 1)
   return 0
 end
+local first = redis.call('GET', KEYS[5])
+if first then
+  redis.call('HINCRBYFLOAT', KEYS[4], {duplicate}, 1)
+  return first
+end
+redis.call('SET', KEYS[5], ARGV[1], 'EX', {replay_seconds})
 redis.call('HSET', KEYS[1], 'created_at', ARGV[2], 'enqueued_at', ARGV[2], 'description', ARGV[3], 'data', ARGV[4],
            {constant})
 redis.call('RPUSH', KEYS[2], ARGV[1])
@@ -82,20 +94,26 @@ class EventEnqueuer:
             constant=", ".join(map(_lua_string, texts)),
             queued=_lua_string(metrics.field("clvdesk_webhooks_total", helpdesk=helpdesk, outcome="queued")),
             duplicate=_lua_string(metrics.field("clvdesk_webhooks_total", helpdesk=helpdesk, outcome="duplicate")),
+            replay_seconds=int(WEBHOOK_REPLAY_SECONDS),
         ))
         self._keys_of = template.__class__.key_for
         self._metrics_key = metrics.key
+        self._signed_prefix = f"{KEY_PREFIX}:{helpdesk}:signed"
 
-    def enqueue(self, event: TicketEvent) -> tuple[str, bool]:
-        """(job id, True) for a new event, (job id, False) for one already accepted."""
+    def enqueue(self, event: TicketEvent, *, signed: str) -> tuple[str, bool]:
+        """(job id, True) for a new event; (job id, False) for one already accepted, or for a replay
+        of a request already received (`signed`: the digest its signature covers), with that job's id."""
         job_id = event.key
         data = zlib.compress(b'["%s", null, [%s], {}]' % (JOB_FUNCTION.encode(), event.model_dump_json().encode()))
         queue = self._queue
-        created = self._script(
-            keys=[self._keys_of(job_id), queue.key, queue.redis_queues_keys, self._metrics_key],
+        result = self._script(
+            keys=[self._keys_of(job_id), queue.key, queue.redis_queues_keys, self._metrics_key,
+                  f"{self._signed_prefix}:{signed}"],
             args=[job_id, utcformat(now()), description(event), data],
         )
-        return job_id, bool(created)
+        if isinstance(result, bytes):
+            return result.decode(), False
+        return job_id, bool(result)
 
 
 def description(event: TicketEvent) -> str:
