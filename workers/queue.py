@@ -4,10 +4,9 @@ The job id is the event's identity, so a redelivered event finds its job already
 request finds the digest of what its signature covers, kept for the replay window: the invocation id
 that names a trigger's event is not signed, so a replayer could otherwise mint new events from one
 signed body. One Lua script checks both, stores the job, queues it and counts the delivery (queued or
-duplicate) in one round trip:
-the webhook's answer waits on nothing else. The job's hash is the one RQ's own unique enqueue
-writes (its constant fields come from RQ's `Job.to_dict()`), so RQ workers, registries and
-`clvdesk jobs` treat it like any other job.
+duplicate) in one round trip: the webhook's answer waits on nothing else. The job's hash is the one
+RQ's own unique enqueue writes (its constant fields come from RQ's `Job.to_dict()`), so RQ workers,
+registries and `clvdesk jobs` treat it like any other job.
 """
 
 from __future__ import annotations
