@@ -8,7 +8,8 @@ import requests
 from clvdesk.defaults import HTTP_BACKOFF_BASE_SECONDS, HTTP_RETRY_AFTER_MAX_SECONDS
 from clvdesk.helpdesk import HelpdeskRequestError, HelpdeskUnavailable, UpdateConflict, ZendeskClient
 from clvdesk.helpdesk.zendesk_standin import AGENT_ID, ZendeskStandin
-from tests.zendesk_contract import contract_validator
+from tests.shared_files import shared_file
+from tests.zendesk_contract import OAS, contract_validator
 
 EMAIL = "agent@example.com"
 API_TOKEN = "api-token-0123"
@@ -209,6 +210,7 @@ def test_get_user(standin, zendesk):
 
 
 def test_a_request_zendesk_does_not_document_is_recorded_as_a_violation(standin, zendesk):
+    shared_file(OAS)
     answer = requests.put(
         f"{standin.url}/api/v2/tickets/{TICKET_ID}",
         json={"ticket": {"priority": "nonsense"}},
