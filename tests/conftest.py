@@ -1,5 +1,6 @@
 """Fixtures: a real Redis (CLVDESK_REDIS_URL, else the embedded server), a stand-in Zendesk that
-checks every request against Zendesk's OpenAPI description, the app, and a burst RQ worker.
+checks every request against Zendesk's OpenAPI description (when ../shared has it: see
+tests/zendesk_contract.py), the app, and a burst RQ worker.
 
 The tests flush the Redis database they are given: point CLVDESK_REDIS_URL at a scratch database.
 """
