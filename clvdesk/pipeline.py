@@ -1,10 +1,10 @@
 """One ticket event, end to end: who the customer is, how they feel, what to offer, and the note.
 
 Framework-free: the worker passes in the stores and the helpdesk client. A note is posted at most
-once per event: a marker is claimed in Redis before posting and confirmed after; a job that finds
-the marker claimed but unconfirmed (its previous run stopped mid-way, or lost the answer to its
-note) looks for the note's reference on the ticket before posting again, and so does a run whose
-note update may have been applied without an answer saying so (AmbiguousWrite).
+once per event: a marker is claimed in Redis before posting and confirmed after. Whenever the note
+may be on the ticket without clvdesk knowing it (a job finds the marker claimed but unconfirmed
+because its previous run stopped mid-way, or a note update may have been applied without an answer
+saying so: AmbiguousWrite), the job looks for the note's reference on the ticket before posting.
 """
 
 from __future__ import annotations

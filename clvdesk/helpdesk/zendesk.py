@@ -40,9 +40,8 @@ from clvdesk.ratelimit import RateLimiter, RateLimitWaitTooLong
 log = logging.getLogger("clvdesk.helpdesk")
 
 _RETRIED_EXCEPTIONS = (TransportError, OSError)  # refused, reset, timed out, TLS or proxy failures
-# No connection was made (refused, unresolvable, connect timeout, NewConnectionError among them): the
-# request never left, so even a write may be sent again. Any other failure may come after the helpdesk
-# read the request.
+# No connection was made (refused, unresolvable or timed out: NewConnectionError is one): the request
+# never left, so even a write may be sent again. Any other failure may come after the helpdesk read it.
 _UNSENT_EXCEPTIONS = (ConnectTimeoutError,)
 
 

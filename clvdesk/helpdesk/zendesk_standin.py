@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from clvdesk.defaults import ZENDESK_MAX_PAGE_SIZE
@@ -99,7 +99,10 @@ class _Loss:
     hold_seconds: float
 
 
-def _take(pending: list, method: str):
+_Pending = TypeVar("_Pending", _Fault, _Loss)
+
+
+def _take(pending: list[_Pending], method: str) -> _Pending | None:
     """The first of `pending` (faults or losses) that applies to `method`, counted down; callers hold the lock."""
     item = next((p for p in pending if p.method in (None, method)), None)
     if item is not None:
