@@ -22,6 +22,7 @@ from clvdesk.ratelimit import RateLimiter, RateLimitWaitTooLong
 from plugin import create_app
 from tests.conftest import WEBHOOK_SECRET, ZENDESK_EMAIL, ZENDESK_TOKEN
 from workers.queue import event_queue
+from workers.worker import run_worker
 
 CLVDESK = [sys.executable, "-m", "clvdesk"]
 
@@ -295,3 +296,22 @@ def test_a_job_that_could_not_look_after_a_lost_answer_looks_when_rerun(shop, de
     assert [r.status for r in comment_reads(shop)] == [503] * HTTP_MAX_ATTEMPTS + [200]
     assert event_queue(redis).fetch_job(job_id).get_status() == "finished"
     assert redis.get(f"clvdesk:note:{job_id}") == b"posted"
+
+
+def test_sixty_events_with_a_fifth_of_updates_losing_their_answer_get_one_note_each(shop, deliver, settings, redis):
+    """The issue's measurement (60 events, 20% of updates applied and then answered 502 or cut off gave
+    22 duplicated notes), half of the events carrying the ticket's tags for a safe update."""
+    tickets = range(301, 361)
+    for ticket in tickets:
+        shop.add_ticket(ticket, requester_id=901)
+    for ticket in tickets:
+        state = {"ticket_state": shop.ticket_state(ticket)} if ticket % 2 else {}
+        deliver(ticket_created_event(ticket_id=ticket, requester_id=901, subject="Broken",
+                                     description=f"Order {ticket} arrived broken!", event_id=f"evt-{ticket}", **state))
+    shop.lose_answers_randomly({502: 0.1, "cut": 0.1}, method="PUT", seed=3)
+    run_worker(settings.model_copy(update={"zendesk_requests_per_minute": 6000}), redis, burst=True)  # unpaced
+    assert sum(shop.lost.values()) >= 12  # the faults did happen
+    for ticket in tickets:
+        [note] = shop.notes(ticket)
+        assert note["body"].rstrip().endswith(f"clvdesk-ref:evt-{ticket}")
+        assert "clvdesk" in shop.tags(ticket)
