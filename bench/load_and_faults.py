@@ -2,10 +2,12 @@
 
 Sends N signed Zendesk events to the receiver under gunicorn, 10% of them delivered twice, while
 two worker processes post notes to a stand-in Zendesk that answers 429 or 503 to a share of calls
-and enforces a per-minute rate limit. Midway it kills one worker with SIGKILL (a supervisor starts
+(before serving them), applies a share of its updates and then loses the answer (a proxy's 502 or
+504, the connection cut, or the answer held past the client's read timeout), and enforces a
+per-minute rate limit. Midway it kills one worker with SIGKILL (a supervisor starts
 another, as docker's restart policy would) and kills and restarts Redis (AOF on). The sender
 behaves like Zendesk: it retries a delivery that got no 2xx. Then it counts, from the stand-in's
-own records: webhooks acknowledged, notes posted, lost, duplicated, 429s. Loopback only; it stops
+own records: webhooks acknowledged, notes posted, lost, duplicated, 429s, answers lost. Loopback only; it stops
 by itself after --minutes. Usage: python -m bench.load_and_faults [--events N] [--minutes M]
 """
 
@@ -27,11 +29,15 @@ from urllib.parse import urlsplit
 from bench.harness import (
     ROOT, WEBHOOK_SECRET, clvdesk_env, gunicorn, requester_of, scratch_redis, shop, table,
 )
+from clvdesk.defaults import HTTP_READ_TIMEOUT_SECONDS
 from clvdesk.helpdesk.zendesk_events import signed_request, ticket_created_event
 from clvdesk.redis_server import ensure_embedded_redis
 
 DUPLICATE_SHARE = 0.10
 FAULT_SHARES = {503: 0.09, 429: 0.01}  # 10% of helpdesk calls fail; every 429 pauses all workers
+# Of the updates served (notes, tags), this share is applied and its answer lost: 5% in all. Each slow
+# one holds a worker thread for the client's whole read timeout, so they are few.
+LOST_ANSWER_SHARES = {502: 0.02, 504: 0.01, "cut": 0.019, "slow": 0.001}
 STANDIN_LIMIT_PER_MINUTE = 30_000
 CLVDESK_LIMIT_PER_MINUTE = 24_000  # with the burst, under the stand-in's limit
 WORKERS = 2
@@ -90,6 +96,7 @@ def main(events: int, minutes: float) -> None:
         deliveries = bodies + rng.sample(bodies, int(events * DUPLICATE_SHARE))  # 10% delivered twice
         rng.shuffle(deliveries)
         standin.fail_randomly(FAULT_SHARES, retry_after=1, seed=11)
+        standin.lose_answers_randomly(LOST_ANSWER_SHARES, method="PUT", hold_seconds=HTTP_READ_TIMEOUT_SECONDS + 1, seed=13)
         env = clvdesk_env(url, standin.url, CLVDESK_ZENDESK_REQUESTS_PER_MINUTE=str(CLVDESK_LIMIT_PER_MINUTE))
         workers: list[subprocess.Popen] = []
         stop = threading.Event()
@@ -164,6 +171,7 @@ def main(events: int, minutes: float) -> None:
             ["429 injected by the stand-in", standin.injected[429]],
             ["503 injected by the stand-in", standin.injected[503]],
             ["429 from exceeding the rate limit", standin.rate_limited],
+            *[[f"updates applied, answer lost: {how}", standin.lost[str(how)]] for how in LOST_ANSWER_SHARES],
         ],
     ))
     if lost or duplicated or standin.rate_limited:

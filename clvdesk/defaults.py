@@ -37,6 +37,9 @@ FAILED_JOB_TTL_SECONDS = 30 * 24 * 3600
 NOTE_MARKER_TTL_SECONDS = 30 * 24 * 3600
 NOTE_REFERENCE_PREFIX = "clvdesk-ref:"
 SAME_TEXT_WINDOW_SECONDS = 3600  # one customer message announced by two events gets one note  # ends every note; how clvdesk recognises its own comments
+# A note update whose answer was lost (AmbiguousWrite) is followed by a look at the ticket, and sent
+# again only if the note is absent: at most this many sends in one job, then the job is retried later.
+NOTE_SENDS_PER_JOB = 3
 
 # Helpdesk HTTP
 HTTP_CONNECT_TIMEOUT_SECONDS = 3.05

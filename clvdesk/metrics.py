@@ -22,6 +22,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "clvdesk_notes_posted_total": ("counter", "Internal notes posted to the helpdesk"),
     "clvdesk_helpdesk_requests_total": ("counter", "Helpdesk API responses by status (0: no response)"),
     "clvdesk_helpdesk_retries_total": ("counter", "Helpdesk API calls retried within a job"),
+    "clvdesk_helpdesk_ambiguous_writes_total": ("counter", "Helpdesk writes not resent because they may have been applied"),
     "clvdesk_job_retries_total": ("counter", "Jobs scheduled for another run after a transient failure"),
     "clvdesk_job_duration_seconds": ("histogram", "Time a worker spends on one event"),
     "clvdesk_event_latency_seconds": ("histogram", "Time from accepting a webhook to posting its note"),

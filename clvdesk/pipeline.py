@@ -1,9 +1,10 @@
 """One ticket event, end to end: who the customer is, how they feel, what to offer, and the note.
 
 Framework-free: the worker passes in the stores and the helpdesk client. A note is posted at most
-once per event: a marker is claimed in Redis before posting and confirmed after; a job that finds
-the marker claimed but unconfirmed (its previous run stopped mid-way) looks for the note's reference
-on the ticket before posting again.
+once per event: a marker is claimed in Redis before posting and confirmed after. Whenever the note
+may be on the ticket without clvdesk knowing it (a job finds the marker claimed but unconfirmed
+because its previous run stopped mid-way, or a note update may have been applied without an answer
+saying so: AmbiguousWrite), the job looks for the note's reference on the ticket before posting.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from redis.client import Pipeline as RedisPipeline
 
 from clvdesk.analysis import Sentiment, analyse
 from clvdesk.customers import CustomerStore, CustomerValue
-from clvdesk.defaults import KEY_PREFIX, NOTE_MARKER_TTL_SECONDS, SAME_TEXT_WINDOW_SECONDS, SUGGESTION_TTL_SECONDS
+from clvdesk.defaults import (
+    KEY_PREFIX, NOTE_MARKER_TTL_SECONDS, NOTE_SENDS_PER_JOB, SAME_TEXT_WINDOW_SECONDS, SUGGESTION_TTL_SECONDS,
+)
 from clvdesk.events import TicketEvent
-from clvdesk.helpdesk.zendesk import UpdateConflict
+from clvdesk.helpdesk.zendesk import AmbiguousWrite, UpdateConflict
 from clvdesk.logs import email_digest
 from clvdesk.metrics import Metrics
 from clvdesk.note import note_reference, note_tags, render_note
@@ -36,7 +39,8 @@ log = logging.getLogger("clvdesk.pipeline")
 class Helpdesk(Protocol):
     def get_user(self, user_id: int | str) -> dict: ...
     def list_comments(self, ticket_id: int | str, *, newest_first: bool = True, limit: int = 100) -> list[dict]: ...
-    def add_private_note(  # answers {"ticket": {..., "tags"}, ...}; a refused safe update raises UpdateConflict
+    def add_private_note(  # answers {"ticket": {..., "tags"}, ...}; a refused safe update raises UpdateConflict,
+        # one that may have been applied without an answer saying so raises AmbiguousWrite
         self, ticket_id: int | str, body: str, *, tags: list[str] | None = None, updated_stamp: str | None = None
     ) -> dict: ...
     def add_tags(self, ticket_id: int | str, tags: list[str]) -> list[str]: ...
@@ -177,7 +181,7 @@ class Pipeline:
         self, event: TicketEvent, suggestion: Suggestion, tags: list[str], closing: RedisPipeline | None
     ) -> tuple[bool, list[str]]:
         """Store the suggestion and post its note unless it is there: (posted now, the ticket's tags
-        as the note's answer gave them; none known when nothing was posted)."""
+        as the note's answer gave them; none known when nothing was posted or the answer was lost)."""
         outcome, detail = self.ledger.claim(event, suggestion, self.suggestions.key_of(suggestion))
         if outcome == "repeat":
             log.info("ticket=%s repeats the message of event %s: no second note", event.ticket_id, detail)
@@ -194,10 +198,29 @@ class Pipeline:
         return True, list((answer.get("ticket") or {}).get("tags") or [])
 
     def _post_note(self, event: TicketEvent, note: str, tags: list[str]) -> dict:
+        """Send the note until it is known to be on the ticket: after each send whose answer was lost
+        (AmbiguousWrite), look for its reference first and send again only if it is absent, at most
+        NOTE_SENDS_PER_JOB sends; then the job fails and its rerun looks first too. Returns the
+        update's answer, or {} when the note was found by looking."""
+        sent = 1
+        while True:
+            try:
+                return self._send_note(event, note, tags)
+            except AmbiguousWrite:
+                if self._note_is_on_ticket(event):
+                    log.info("ticket=%s the note's answer was lost but the note is there", event.ticket_id)
+                    return {}
+                if sent == NOTE_SENDS_PER_JOB:
+                    raise
+            sent += 1
+            log.info("ticket=%s the note's answer was lost and the note is not there: sending it again", event.ticket_id)
+
+    def _send_note(self, event: TicketEvent, note: str, tags: list[str]) -> dict:
         """Post the note, with clvdesk's tags in the same update when the event told the ticket's tags
         and when they were read (one helpdesk call instead of two). That update replaces the tag list,
-        so it is a safe update: if the ticket changed since, Zendesk refuses it (409) and the note goes
-        alone, Add Tags following."""
+        so it is a safe update: if the ticket changed since, Zendesk refuses it (409, nothing written)
+        and the note goes alone, Add Tags following. A safe update whose answer is lost is not followed
+        by the note alone: AmbiguousWrite goes to the caller, which looks first."""
         known = event.ticket_tags
         if known is not None and event.ticket_updated_at and not set(tags) <= set(known):
             try:

@@ -14,14 +14,15 @@ import pytest
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
 from clvdesk.customers import CustomerStore, CustomerValue
-from clvdesk.defaults import HTTP_MAX_ATTEMPTS, JOB_RETRY_INTERVALS_SECONDS
+from clvdesk.defaults import HTTP_MAX_ATTEMPTS, HTTP_READ_TIMEOUT_SECONDS, JOB_RETRY_INTERVALS_SECONDS, NOTE_SENDS_PER_JOB
 from clvdesk.helpdesk.zendesk import HelpdeskUnavailable, ZendeskClient
-from clvdesk.helpdesk.zendesk_events import signed_request, ticket_created_event
+from clvdesk.helpdesk.zendesk_events import signed_request, ticket_created_event, trigger_body
 from clvdesk.helpdesk.zendesk_standin import ZendeskStandin
 from clvdesk.ratelimit import RateLimiter, RateLimitWaitTooLong
 from plugin import create_app
 from tests.conftest import WEBHOOK_SECRET, ZENDESK_EMAIL, ZENDESK_TOKEN
 from workers.queue import event_queue
+from workers.worker import run_worker
 
 CLVDESK = [sys.executable, "-m", "clvdesk"]
 
@@ -119,7 +120,8 @@ def test_refused_request_goes_to_dead_letters_and_is_retried_by_command(shop, de
 
 
 def test_helpdesk_down_schedules_a_retry_instead_of_failing(shop, deliver, work, redis):
-    shop.fail_next(503, times=2 * HTTP_MAX_ATTEMPTS, method="PUT")  # every attempt of two runs fails
+    # Zendesk says it is busy (503 with Retry-After: nothing applied) to every attempt of two runs
+    shop.fail_next(503, times=2 * HTTP_MAX_ATTEMPTS, retry_after=1, method="PUT")
     job_id = deliver(angry()).json["job_id"]
     work()  # the job runs, is rerun at once, fails again and is scheduled for later
     queue = event_queue(redis)
@@ -218,3 +220,98 @@ def test_lean_worker_keeps_rqs_records_of_each_job(shop, deliver, work, redis):
     assert set(ids) <= set(FinishedJobRegistry(queue=queue).get_job_ids())
     assert StartedJobRegistry(queue=queue).count == 0
     assert not list(redis.scan_iter("rq:execution:*"))
+
+
+def note_puts(shop, ticket_id=101):
+    return [r for r in shop.requests if r.method == "PUT" and r.path == f"/api/v2/tickets/{ticket_id}"]
+
+
+def comment_reads(shop, ticket_id=101):
+    return [r for r in shop.requests if r.method == "GET" and r.path == f"/api/v2/tickets/{ticket_id}/comments"]
+
+
+@pytest.mark.parametrize("with_tags", [False, True], ids=["note-alone", "note-with-tags"])
+@pytest.mark.parametrize("how", [502, 504, "cut"])
+def test_a_note_applied_then_its_answer_lost_is_posted_once(shop, deliver, work, redis, how, with_tags):
+    """Zendesk applies the note, then the answer is lost. The job looks on the ticket, finds its
+    clvdesk-ref and posts nothing more; with tags, no 409 from a resent safe update either."""
+    state = {"ticket_state": shop.ticket_state(101)} if with_tags else {}
+    job_id = deliver(ticket_created_event(ticket_id=101, requester_id=901, subject="Broken",
+                                          description="It arrived broken!", event_id="evt-lost", **state)).json["job_id"]
+    shop.lose_answer_next(how, method="PUT")
+    work()
+    [note] = shop.notes(101)
+    assert note["body"].rstrip().endswith("clvdesk-ref:evt-lost")
+    assert len(note_puts(shop)) == 1 and len(comment_reads(shop)) == 1
+    assert 409 not in [r.status for r in shop.requests]
+    assert {"clvdesk", "clvdesk_tier_champions"} <= set(shop.tags(101))
+    assert event_queue(redis).fetch_job(job_id).get_status() == "finished"
+    assert redis.get(f"clvdesk:note:{job_id}") == b"posted"
+
+
+def test_a_note_answered_later_than_the_read_timeout_is_posted_once(shop, deliver, work):
+    shop.lose_answer_next("slow", method="PUT", hold_seconds=HTTP_READ_TIMEOUT_SECONDS + 3)
+    deliver(angry(event_id="evt-slow"))
+    started = time.monotonic()
+    work()
+    assert time.monotonic() - started < HTTP_READ_TIMEOUT_SECONDS + 3  # gave up waiting, did not wait it out
+    assert len(shop.notes(101)) == 1 and len(note_puts(shop)) == 1
+    assert shop.lost == {"slow": 1}
+
+
+def test_a_note_lost_before_applying_is_sent_again_after_looking(shop, deliver, work):
+    """A 502 with nothing applied looks the same to the client: the job looks, finds no note, sends again."""
+    shop.fail_next(502, method="PUT")
+    deliver(ticket_created_event(ticket_id=101, requester_id=901, subject="Broken", description="It arrived broken!",
+                                 event_id="evt-unapplied", ticket_state=shop.ticket_state(101)))
+    work()
+    assert len(shop.notes(101)) == 1
+    assert [r.status for r in note_puts(shop)] == [502, 200]
+    assert all(r.json["ticket"]["safe_update"] for r in note_puts(shop))  # the resend still carries the tags
+    assert len(comment_reads(shop)) == 1
+
+
+def test_a_job_that_ran_out_of_sends_is_rerun_and_looks_first(shop, deliver, work, redis):
+    """Every send of the first run meets a 502 and every look finds no note: the job fails with
+    AmbiguousWrite and is rerun at once; the rerun looks first, then sends the one note."""
+    shop.fail_next(502, times=NOTE_SENDS_PER_JOB, method="PUT")
+    job_id = deliver(angry(event_id="evt-out-of-sends")).json["job_id"]
+    work()
+    assert len(shop.notes(101)) == 1
+    assert [r.status for r in note_puts(shop)] == [502] * NOTE_SENDS_PER_JOB + [200]
+    assert len(comment_reads(shop)) == NOTE_SENDS_PER_JOB + 1
+    job = event_queue(redis).fetch_job(job_id)
+    assert job.get_status() == "finished" and job.retries_left == len(JOB_RETRY_INTERVALS_SECONDS) - 1
+
+
+def test_a_job_that_could_not_look_after_a_lost_answer_looks_when_rerun(shop, deliver, work, redis):
+    """The note is applied and its answer cut; the look after it fails too (Zendesk down for reads).
+    The job fails, and its rerun finds the note on the ticket instead of posting a second one."""
+    shop.lose_answer_next("cut", method="PUT")
+    body = trigger_body(ticket_id=101, subject="Broken", latest_comment="It arrived broken!", requester_email="ana@example.com")
+    job_id = deliver(body, invocation_id="inv-look-fails").json["job_id"]  # no user lookup: the only reads are looks
+    shop.fail_next(503, times=HTTP_MAX_ATTEMPTS, method="GET")
+    work()
+    assert len(shop.notes(101)) == 1 and len(note_puts(shop)) == 1
+    assert [r.status for r in comment_reads(shop)] == [503] * HTTP_MAX_ATTEMPTS + [200]
+    assert event_queue(redis).fetch_job(job_id).get_status() == "finished"
+    assert redis.get(f"clvdesk:note:{job_id}") == b"posted"
+
+
+def test_sixty_events_with_a_fifth_of_updates_losing_their_answer_get_one_note_each(shop, deliver, settings, redis):
+    """The issue's measurement (60 events, 20% of updates applied and then answered 502 or cut off gave
+    22 duplicated notes), half of the events carrying the ticket's tags for a safe update."""
+    tickets = range(301, 361)
+    for ticket in tickets:
+        shop.add_ticket(ticket, requester_id=901)
+    for ticket in tickets:
+        state = {"ticket_state": shop.ticket_state(ticket)} if ticket % 2 else {}
+        deliver(ticket_created_event(ticket_id=ticket, requester_id=901, subject="Broken",
+                                     description=f"Order {ticket} arrived broken!", event_id=f"evt-{ticket}", **state))
+    shop.lose_answers_randomly({502: 0.1, "cut": 0.1}, method="PUT", seed=3)
+    run_worker(settings.model_copy(update={"zendesk_requests_per_minute": 6000}), redis, burst=True)  # unpaced
+    assert sum(shop.lost.values()) >= 12  # the faults did happen
+    for ticket in tickets:
+        [note] = shop.notes(ticket)
+        assert note["body"].rstrip().endswith(f"clvdesk-ref:evt-{ticket}")
+        assert "clvdesk" in shop.tags(ticket)

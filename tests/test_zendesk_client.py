@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from clvdesk.defaults import HTTP_BACKOFF_BASE_SECONDS, HTTP_RETRY_AFTER_MAX_SECONDS
-from clvdesk.helpdesk import HelpdeskRequestError, HelpdeskUnavailable, UpdateConflict, ZendeskClient
+from clvdesk.helpdesk import AmbiguousWrite, HelpdeskRequestError, HelpdeskUnavailable, UpdateConflict, ZendeskClient
 from clvdesk.helpdesk.zendesk_standin import AGENT_ID, ZendeskStandin
 from tests.shared_files import needs_shared
 from tests.zendesk_contract import OAS, contract_validator
@@ -234,3 +234,67 @@ def test_calls_go_through_the_environments_proxy(standin, monkeypatch):
     with ZendeskClient("http://zendesk.invalid", email=EMAIL, api_token=API_TOKEN) as proxied:
         assert proxied.get_ticket(TICKET_ID)["id"] == TICKET_ID
     assert standin.requests[-1].path == f"/api/v2/tickets/{TICKET_ID}"
+
+
+@pytest.mark.parametrize("how", [502, 504, "cut"])
+def test_a_note_whose_answer_is_lost_is_not_sent_again(standin, zendesk, sleeps, how):
+    standin.lose_answer_next(how, method="PUT")  # Zendesk applies the update; its answer never arrives
+
+    with pytest.raises(AmbiguousWrite) as lost:
+        zendesk.add_private_note(TICKET_ID, "Offer a 10% credit")
+
+    assert lost.value.status == (how if isinstance(how, int) else None)
+    assert (lost.value.method, lost.value.path) == ("PUT", f"/api/v2/tickets/{TICKET_ID}")
+    assert len(standin.notes(TICKET_ID)) == 1 and standin.lost == {str(how): 1}
+    assert len(standin.requests) == 1 and sleeps == []  # one send, no retry
+    assert standin.violations == []
+
+
+def test_a_5xx_that_may_follow_applying_is_not_retried_on_a_note(standin, zendesk, sleeps):
+    """A 500, 502, 504 or a 503 without Retry-After may come from a proxy after Zendesk applied the
+    update: even when nothing was written (as here), the client cannot tell, so it does not resend."""
+    for status in (500, 502, 503, 504):
+        standin.fail_next(status, method="PUT")
+        with pytest.raises(AmbiguousWrite, match=f"answered {status}"):
+            zendesk.add_private_note(TICKET_ID, "Offer a 10% credit")
+    assert statuses(standin) == [500, 502, 503, 504] and sleeps == []
+    assert standin.notes(TICKET_ID) == []
+
+
+def test_a_note_refused_before_applying_is_sent_again(standin, zendesk, sleeps):
+    """429, and 503 with Retry-After (Zendesk saying it is busy), mean nothing was written."""
+    standin.fail_next(429, retry_after=3, method="PUT")
+    standin.fail_next(503, retry_after=3, method="PUT")
+    zendesk.add_private_note(TICKET_ID, "Offer a 10% credit")
+    assert statuses(standin) == [429, 503, 200]
+    assert sleeps == [3, 2 * HTTP_BACKOFF_BASE_SECONDS]
+    assert len(standin.notes(TICKET_ID)) == 1
+
+
+def test_a_note_whose_connection_was_refused_is_sent_again(sleeps):
+    with socket.socket() as bound_not_listening:
+        bound_not_listening.bind(("127.0.0.1", 0))
+        port = bound_not_listening.getsockname()[1]
+        with ZendeskClient(
+            f"http://127.0.0.1:{port}", email=EMAIL, api_token=API_TOKEN, max_attempts=3, sleep=sleeps.append
+        ) as zendesk:
+            with pytest.raises(HelpdeskUnavailable) as unavailable:  # not AmbiguousWrite: nothing was sent
+                zendesk.add_private_note(TICKET_ID, "Offer a 10% credit")
+    assert unavailable.value.attempts == 3 and len(sleeps) == 2
+
+
+@pytest.mark.parametrize("how", [502, "cut"])
+def test_reads_and_add_tags_are_retried_after_a_lost_answer(standin, zendesk, sleeps, how):
+    """Reading twice or adding a tag twice changes nothing: a lost answer is retried like a 5xx."""
+    standin.lose_answer_next(how, times=2)
+    assert zendesk.add_tags(TICKET_ID, ["clvdesk"]) == ["vip", "shipping", "clvdesk"]
+    assert zendesk.get_ticket(TICKET_ID)["tags"] == ["vip", "shipping", "clvdesk"]
+    assert len(standin.requests) == 4 and len(sleeps) == 2
+    assert standin.violations == []
+
+
+def test_lost_answer_faults_check_their_arguments(standin):
+    with pytest.raises(ValueError, match="one of"):
+        standin.lose_answer_next(500)
+    with pytest.raises(ValueError, match="hold_seconds"):
+        standin.lose_answers_randomly({"slow": 0.1})

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 import certifi
 import urllib3
 from requests.utils import get_environ_proxies, select_proxy
+from urllib3.exceptions import ConnectTimeoutError
 from urllib3.exceptions import HTTPError as TransportError
 
 from clvdesk.defaults import (
@@ -39,6 +40,9 @@ from clvdesk.ratelimit import RateLimiter, RateLimitWaitTooLong
 log = logging.getLogger("clvdesk.helpdesk")
 
 _RETRIED_EXCEPTIONS = (TransportError, OSError)  # refused, reset, timed out, TLS or proxy failures
+# No connection was made (refused, unresolvable or timed out: NewConnectionError is one): the request
+# never left, so even a write may be sent again. Any other failure may come after the helpdesk read it.
+_UNSENT_EXCEPTIONS = (ConnectTimeoutError,)
 
 
 class HelpdeskError(Exception):
@@ -56,6 +60,16 @@ class HelpdeskRequestError(HelpdeskError):
 
 class UpdateConflict(HelpdeskRequestError):
     """A safe update found the ticket changed since the `updated_stamp` it was given (409): nothing was written."""
+
+
+class AmbiguousWrite(HelpdeskError):
+    """A write that is not safe to repeat failed after it was sent (its answer was lost, cut, late, or
+    a 5xx that may come after the helpdesk applied it): it may have been applied. Not retried; the
+    caller looks for its effect before writing again."""
+
+    def __init__(self, method: str, path: str, status: int | None, reason: str):
+        self.method, self.path, self.status = method, path, status
+        super().__init__(f"{method} {path} may have been applied: {reason}")
 
 
 class HelpdeskUnavailable(HelpdeskError):
@@ -80,6 +94,13 @@ def _retry_after_seconds(response: urllib3.BaseHTTPResponse) -> float | None:
         return max(0.0, float(response.headers["Retry-After"]))
     except (KeyError, ValueError):
         return None
+
+
+def _refused_unapplied(status: int, response: urllib3.BaseHTTPResponse) -> bool:
+    """A busy answer that says the helpdesk took nothing: 429, or a 503 carrying Retry-After (Zendesk's
+    own "come back later"). A 500, 502, 504 or a bare 503, possibly from a proxy after the upstream
+    applied the write, says nothing of the sort."""
+    return status == 429 or (status == 503 and "Retry-After" in response.headers)
 
 
 def _json_body(method: str, path: str, response: urllib3.BaseHTTPResponse) -> dict:
@@ -184,18 +205,25 @@ class ZendeskClient:
             if not updated_stamp:
                 raise ValueError("replacing a ticket's tags needs the updated_stamp they were read at")
             update.update(tags=list(tags), safe_update=True, updated_stamp=updated_stamp)
-        return self._call("PUT", f"/api/v2/tickets/{_record_id(ticket_id)}", json={"ticket": update})
+        return self._call("PUT", f"/api/v2/tickets/{_record_id(ticket_id)}", json={"ticket": update}, repeatable=False)
 
     def add_tags(self, ticket_id: int | str, tags: Sequence[str]) -> list[str]:
         """Add tags, keeping the ticket's others; returns the ticket's tags.
 
-        Not "tags" on Update Ticket, which replaces the whole list:
+        Adding a tag twice leaves one, so a lost answer is retried like a read's. Not "tags" on Update
+        Ticket, which replaces the whole list:
         https://developer.zendesk.com/documentation/ticketing/managing-tickets/adding-tags-to-tickets-without-overwriting-existing-tags
         """
         return self._call("PUT", f"/api/v2/tickets/{_record_id(ticket_id)}/tags", json={"tags": list(tags)})["tags"]
 
-    def _call(self, method: str, path: str, *, params: dict | None = None, json: dict | None = None) -> dict:
+    def _call(
+        self, method: str, path: str, *, params: dict | None = None, json: dict | None = None, repeatable: bool = True
+    ) -> dict:
         """One API call with Zendesk's retry rules: 429 waits Retry-After, 5xx and network errors back off.
+
+        A call that is not `repeatable` (it would write twice) is retried only after a failure known to
+        come before the helpdesk applied it: no connection made, 429, or 503 with Retry-After. Any other
+        failure raises AmbiguousWrite at once.
 
         With a shared limiter every attempt first takes a slot from the account's budget, and a 429
         pauses the whole account (every worker) instead of only this caller.
@@ -213,6 +241,7 @@ class ZendeskClient:
                 response = self._http.request(method, url, body=body, headers=self._headers, redirect=False)
             except _RETRIED_EXCEPTIONS as exc:
                 cause, status, reason, wait = exc, None, type(exc).__name__, self._backoff(attempt)
+                unapplied = isinstance(exc, _UNSENT_EXCEPTIONS)
             else:
                 cause, status = None, response.status
             self._count("clvdesk_helpdesk_requests_total", status=str(status or 0))
@@ -223,6 +252,7 @@ class ZendeskClient:
                     refused = UpdateConflict if status == 409 else HelpdeskRequestError
                     raise refused(method, path, status, response.data.decode("utf-8", "replace"))
                 reason, wait = f"answered {status}", self._backoff(attempt)
+                unapplied = _refused_unapplied(status, response)
                 retry_after = _retry_after_seconds(response) if status == 429 else None
                 if retry_after is not None:
                     if retry_after > HTTP_RETRY_AFTER_MAX_SECONDS:
@@ -232,6 +262,10 @@ class ZendeskClient:
                     if self._limiter is not None:
                         self._limiter.pause(retry_after)
                         wait = 0  # the next acquire() waits out the pause with everyone else
+            if not (repeatable or unapplied):
+                log.warning("%s %s %s after it was sent: not repeated blindly", method, path, reason)
+                self._count("clvdesk_helpdesk_ambiguous_writes_total")
+                raise AmbiguousWrite(method, path, status, reason) from cause
             if attempt < self._max_attempts:
                 log.warning(
                     "%s %s %s (attempt %d of %d); retrying in %.1fs",

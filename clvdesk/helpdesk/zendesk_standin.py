@@ -2,7 +2,9 @@
 
 It serves the Support API calls clvdesk makes, with Zendesk's paths, credentials check, error bodies and
 cursor pagination. It can enforce a per-minute rate limit as Zendesk does (429 with Retry-After), fail
-the next requests or a random share of them (429, 5xx), and hold an answer back to simulate a slow API.
+the next requests or a random share of them (429, 5xx) before serving them, hold an answer back to
+simulate a slow API, and serve a request (what it writes is written) and then lose the answer: a
+proxy's 502 or 504 in its place, the connection cut, or the answer held past the caller's patience.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from clvdesk.defaults import ZENDESK_MAX_PAGE_SIZE
@@ -41,6 +43,9 @@ SHUTDOWN_POLL_SECONDS = 0.05  # how often the serving loop looks for stop(); bou
 USER_ROLES = ("end-user", "agent", "admin")
 UPDATABLE_FIELDS = ("subject", "status", "priority", "type", "assignee_id", "group_id", "external_id")
 REDACTED = "<redacted>"
+# How a served request's answer can be lost: a proxy's 502 or 504 instead, the connection closed with no
+# answer, or the answer held back (past the caller's read timeout)
+LOST_ANSWERS = (502, 504, "cut", "slow")
 
 # Zendesk's own answers, as its API sends them
 UNAUTHENTICATED = {"error": "Couldn't authenticate you"}
@@ -71,10 +76,11 @@ class StandinRequest:
 
 @dataclass
 class _Answer:
-    status: int
+    status: int  # 0: none (the connection is cut)
     body: bytes
     content_type: str
     headers: dict[str, str] = field(default_factory=dict)
+    hold_seconds: float = 0.0  # sent only after this long
 
 
 @dataclass
@@ -83,6 +89,44 @@ class _Fault:
     remaining: int
     retry_after: int | None
     method: str | None
+
+
+@dataclass
+class _Loss:
+    how: int | str  # one of LOST_ANSWERS
+    remaining: int
+    method: str | None
+    hold_seconds: float
+
+
+_Pending = TypeVar("_Pending", _Fault, _Loss)
+
+
+def _take(pending: list[_Pending], method: str) -> _Pending | None:
+    """The first of `pending` (faults or losses) that applies to `method`, counted down; callers hold the lock."""
+    item = next((p for p in pending if p.method in (None, method)), None)
+    if item is not None:
+        item.remaining -= 1
+        if item.remaining <= 0:
+            pending.remove(item)
+    return item
+
+
+def _draw(rng: random.Random, shares: dict) -> object | None:
+    """The key drawn with probability shares[key], or None with what probability is left."""
+    draw = rng.random()
+    for key, share in shares.items():
+        if draw < share:
+            return key
+        draw -= share
+    return None
+
+
+def _check_loss(how: int | str, hold_seconds: float) -> None:
+    if how not in LOST_ANSWERS:
+        raise ValueError(f"an answer is lost as one of {LOST_ANSWERS}, not {how!r}")
+    if how == "slow" and not hold_seconds > 0:
+        raise ValueError('a "slow" answer needs hold_seconds')
 
 
 def _json_answer(status: int, payload: object, headers: dict[str, str] | None = None) -> _Answer:
@@ -118,6 +162,13 @@ def _fault_answer(status: int, retry_after: int | None) -> _Answer:
         return _text_answer(429, RATE_LIMITED_TEXT, headers)
     phrase = HTTPStatus(status).phrase
     return _json_answer(status, {"error": phrase.replace(" ", ""), "description": phrase}, headers)
+
+
+def _proxy_answer(status: int) -> _Answer:
+    """What a reverse proxy sends when the upstream's answer did not reach it: its own HTML page."""
+    phrase = HTTPStatus(status).phrase
+    page = f"<html><head><title>{status} {phrase}</title></head><body><h1>{status} {phrase}</h1></body></html>"
+    return _Answer(status, page.encode(), "text/html")
 
 
 def _tag_list(value: object) -> list[str]:
@@ -171,9 +222,12 @@ class ZendeskStandin:
         self._served_at: deque[float] = deque()  # authenticated requests within the window
         self.rate_limited = 0  # 429s answered because the rate limit was exceeded (not injected)
         self.injected: Counter[int] = Counter()  # statuses answered by fail_randomly()
-        self._random_faults: tuple[float, tuple[float, ...], tuple[int, ...], int, random.Random] | None = None
+        self._random_faults: tuple[dict[int, float], int, random.Random] | None = None
+        self._losses: list[_Loss] = []
+        self._random_losses: tuple[dict[int | str, float], str | None, float, random.Random] | None = None
+        self.lost: Counter[str] = Counter()  # answers lost after serving, by how (as text: "502", "cut" ...)
         self._delays: list[tuple[float, str | None]] = []
-        self.holding = threading.Event()  # set while an answer is held back by delay_next()
+        self.holding = threading.Event()  # set while an answer is held back (delay_next, a "slow" lost answer)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.add_user(AGENT_ID, email, name="clvdesk", role="agent")
@@ -265,7 +319,26 @@ class ZendeskStandin:
     def fail_randomly(self, shares: dict[int, float], *, retry_after: int = 1, seed: int = 0) -> None:
         """From now on, answer each request with status s (instead of serving it) with probability shares[s]."""
         with self._lock:
-            self._random_faults = (tuple(shares.values()), tuple(shares), retry_after, random.Random(seed))
+            self._random_faults = (dict(shares), retry_after, random.Random(seed))
+
+    def lose_answer_next(
+        self, how: int | str, *, times: int = 1, method: str | None = None, hold_seconds: float = 0.0
+    ) -> None:
+        """Serve the next `times` requests (of `method`, if given), so that what they write is written,
+        then lose the answer `how` (one of LOST_ANSWERS; "slow" holds it back `hold_seconds`)."""
+        _check_loss(how, hold_seconds)
+        with self._lock:
+            self._losses.append(_Loss(how, times, method.upper() if method else None, hold_seconds))
+
+    def lose_answers_randomly(
+        self, shares: dict[int | str, float], *, method: str | None = None, hold_seconds: float = 0.0, seed: int = 0
+    ) -> None:
+        """From now on, serve each request (of `method`, if given), then lose its answer in the way
+        `how` with probability shares[how]."""
+        for how in shares:
+            _check_loss(how, hold_seconds)
+        with self._lock:
+            self._random_losses = (dict(shares), method.upper() if method else None, hold_seconds, random.Random(seed))
 
     def delay_next(self, seconds: float, *, method: str | None = None) -> None:
         """Serve the next request (of `method`, if given) but hold its answer back for `seconds`."""
@@ -332,7 +405,24 @@ class ZendeskStandin:
         limited = self._over_limit()
         if limited is not None:
             return limited
-        return serve(self, request, record_id)
+        return self._lose(request.method, serve(self, request, record_id))
+
+    def _lose(self, method: str, served: _Answer) -> _Answer:
+        """The served answer, or what the caller gets in its place when a lost-answer fault is due."""
+        with self._lock:
+            loss = _take(self._losses, method)
+            how, hold = (loss.how, loss.hold_seconds) if loss else (None, 0.0)
+            if how is None and self._random_losses is not None:
+                shares, only, hold, rng = self._random_losses
+                how = _draw(rng, shares) if only in (None, method) else None
+            if how is None:
+                return served
+            self.lost[str(how)] += 1
+        if how == "cut":
+            return _Answer(0, b"", "")
+        if how == "slow":
+            return replace(served, hold_seconds=hold)
+        return _proxy_answer(how)
 
     def _over_limit(self) -> _Answer | None:
         """Zendesk's per-minute budget: past it, 429 with the seconds until a request may go again."""
@@ -353,14 +443,12 @@ class ZendeskStandin:
         with self._lock:
             if self._random_faults is None:
                 return None
-            shares, statuses, retry_after, rng = self._random_faults
-            draw = rng.random()
-            for share, status in zip(shares, statuses):
-                if draw < share:
-                    self.injected[status] += 1
-                    return _fault_answer(status, retry_after)
-                draw -= share
-        return None
+            shares, retry_after, rng = self._random_faults
+            status = _draw(rng, shares)
+            if status is None:
+                return None
+            self.injected[status] += 1
+        return _fault_answer(status, retry_after)
 
     def _take_delay(self, method: str) -> float:
         with self._lock:
@@ -372,13 +460,8 @@ class ZendeskStandin:
 
     def _take_fault(self, method: str) -> _Answer | None:
         with self._lock:
-            fault = next((f for f in self._faults if f.method in (None, method)), None)
-            if fault is None:
-                return None
-            fault.remaining -= 1
-            if fault.remaining <= 0:
-                self._faults.remove(fault)
-        return _fault_answer(fault.status, fault.retry_after)
+            fault = _take(self._faults, method)
+        return None if fault is None else _fault_answer(fault.status, fault.retry_after)
 
     def _authenticated(self, authorization: str) -> bool:
         scheme, _, value = authorization.partition(" ")
@@ -625,18 +708,24 @@ class _Handler(BaseHTTPRequestHandler):
         request.status = answer.status
         with standin._lock:
             standin.requests.append(request)
-        delay = standin._take_delay(request.method)
+        delay = max(standin._take_delay(request.method), answer.hold_seconds)
         if delay:
             standin.holding.set()
             time.sleep(delay)
             standin.holding.clear()
-        self.send_response(answer.status)
-        for name, value in answer.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Type", answer.content_type)
-        self.send_header("Content-Length", str(len(answer.body)))
-        self.end_headers()
-        self.wfile.write(answer.body)
+        if not answer.status:  # the connection is cut: closed without a byte of answer
+            self.close_connection = True
+            return
+        try:
+            self.send_response(answer.status)
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", answer.content_type)
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.end_headers()
+            self.wfile.write(answer.body)
+        except OSError:  # the caller stopped waiting for a held answer and closed the connection
+            self.close_connection = True
 
     do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = _serve
 
