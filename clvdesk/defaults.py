@@ -93,6 +93,9 @@ CLV_QUADRATURE_NODES = 32  # Gauss–Legendre nodes for discounted purchase stre
 CLV_DISCOUNT_TAIL = 40.0  # stop a lifetime integral where the discount factor is below e^-40
 CLV_PARETO_NODES = 48  # Gauss–Legendre nodes for Pareto/NBD's drop-out integral (tested to 1e-9 relative)
 CLV_PARETO_TAIL_STEPS = 6  # Newton steps locating where that integrand has fallen by e^-40
+CLV_BETA_MIXTURE_PANELS = 24  # panels of BG/NBD's drop-out mixture integral, where scipy's hyp2f1 overflows
+CLV_BETA_MIXTURE_NODES = 16  # Gauss–Legendre nodes per panel (tested to 1e-10 against hyp2f1 where it is finite)
+CLV_BETA_MIXTURE_BISECTIONS = 60  # halvings locating where the drop-out density has fallen by e^-40
 # CLV engine: segments and value tiers (rules in clvdesk/clv/segments.py)
 CLV_ACTIVE_P_ALIVE = 0.5  # at least this likely to be alive: active
 CLV_LOST_P_ALIVE = 0.2  # below this: lost
