@@ -167,7 +167,7 @@ class CustomerStore:
         if not wanted:
             return None
         raw = self._find(keys=[self._current_key], args=[f"{self._base}:", *wanted])
-        return parse_record(raw, email or customer_id) if raw else None
+        return parse_record(raw, " or ".join(wanted[1::2])) if raw else None
 
     def find_many(self, keys: Sequence[str]) -> dict[str, CustomerValue]:
         """Each key (an email or a customer id) that is in the store, looked up in batches: for the

@@ -19,6 +19,7 @@ from clvdesk.clv.rows import compress
 from clvdesk.defaults import CLV_EXPECTED_PURCHASES_DAYS, CLV_TIME_UNIT_DAYS
 
 SCORE_COLUMNS = ("p_alive", "expected_purchases_1y", "expected_spend", "residual_purchases", "residual_clv", "total_clv")
+MODEL_SCORES = tuple(name for name in SCORE_COLUMNS if name != "total_clv")  # total_clv also holds the historical spend
 NON_NEGATIVE = ("expected_purchases_1y", "expected_spend", "residual_purchases", "residual_clv")
 
 
@@ -81,10 +82,14 @@ def check_scores(scores: pd.DataFrame, model: ClvModel) -> None:
     rows = bad.any(axis=1)
     if rows.any():
         named = ", ".join(bad.columns[bad.any(axis=0)])
-        other = next(name for name in PURCHASE_MODELS if name != model.purchases.model)
+        if bad[list(MODEL_SCORES)].to_numpy().any():
+            other = next(name for name in PURCHASE_MODELS if name != model.purchases.model)
+            advice = f"try --model {other} or a longer calibration period"
+        else:
+            advice = "their historical spend does not add up to a finite amount: check their order amounts"
         raise ScoreError(
-            f"{model.purchase_model.TITLE} gave {int(rows.sum()):,} of {len(scores):,} customers no valid score ({named} not finite or out of range); "
-            f"nothing stored: try --model {other} or a longer calibration period"
+            f"{model.purchase_model.TITLE} gave {int(rows.sum()):,} of {len(scores):,} customers no valid score "
+            f"({named} not finite or out of range); nothing stored: {advice}"
         )
 
 
