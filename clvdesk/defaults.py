@@ -87,6 +87,7 @@ CLV_FIT_LINE_SEARCH_HALVINGS = 10  # halvings of a Newton step that would lower 
 CLV_HESSIAN_STEP = 1e-5  # central-difference step on log-parameters for the observed information
 CLV_PARAMETER_LIMIT = 1e6  # a parameter beyond 1e6 (or below 1e-6) has run off: the fit fails with the reason
 CLV_STALLED_PARAMETER_LIMIT = 1e3  # where the search stalls with a parameter beyond this, it was running off
+CLV_NO_DROP_OUT_SHARE = 1e-3  # BG/NBD stalling with a/(a+b) below this: almost no drop-out, a and b not identified
 CLV_SPEND_CORRELATION_WARNING = 0.3  # |corr(frequency, spend)| above this breaks Gamma-Gamma's assumption
 # CLV engine: scoring
 CLV_QUADRATURE_NODES = 32  # Gauss–Legendre nodes for discounted purchase streams (tested to 1e-9 relative)

@@ -225,6 +225,14 @@ def test_a_likelihood_without_interior_maximum_is_explained(rows):
         bgnbd.fit(compress(x, t_x, T))
 
 
+def test_a_flat_ridge_at_no_drop_out_is_explained():
+    """Almost no one drops out: the likelihood only pins a/(a+b), and the search stalls along the ridge."""
+    shop = simulate_summary(200_000, BOUNDARY_BGNBD, TRUE_SPEND, seed=1)
+    with pytest.raises(FitError, match=r"^BG/NBD did not converge from 4 starting points: the data show almost no drop-out "
+                                       r"\([0-9.e-]+ a purchase\), so a and b cannot be told apart; try --model pareto or a longer calibration period$"):
+        bgnbd.fit(compress(shop["frequency"], shop["recency"], shop["T"]))
+
+
 def test_identical_spend_is_explained():
     with pytest.raises(FitError, match="every repeat buyer spends the same 20"):
         gamma_gamma.fit(np.ones(50), np.full(50, 20.0))

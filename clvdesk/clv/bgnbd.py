@@ -14,7 +14,13 @@ from scipy.special import betaln, digamma, gammaln, hyp2f1
 from clvdesk.clv.discount import discounted_purchases, legendre_nodes
 from clvdesk.clv.fitting import Fit, maximise_likelihood, require_repeat_buyers
 from clvdesk.clv.rows import Rows, weighted_sum
-from clvdesk.defaults import CLV_BETA_MIXTURE_BISECTIONS, CLV_BETA_MIXTURE_NODES, CLV_BETA_MIXTURE_PANELS, CLV_DISCOUNT_TAIL
+from clvdesk.defaults import (
+    CLV_BETA_MIXTURE_BISECTIONS,
+    CLV_BETA_MIXTURE_NODES,
+    CLV_BETA_MIXTURE_PANELS,
+    CLV_DISCOUNT_TAIL,
+    CLV_NO_DROP_OUT_SHARE,
+)
 
 MODEL = "bgnbd"
 TITLE = "BG/NBD"
@@ -90,7 +96,17 @@ def fit(rows: Rows) -> Fit:
     rate = rows.purchase_rate
     starts = [(r, r / rate * scale, a, b) for r, scale, a, b in ((1, 1, 1, 1), (0.5, 1, 0.5, 2), (2, 3, 2, 5), (0.1, 0.3, 1, 10))]
     return maximise_likelihood(MODEL, TITLE, NAMES, _objective(rows), starts, rows.customers,
-                               runaway=lambda name: f"{name} grew without bound: {_RUNAWAY[name]}")
+                               runaway=lambda name: f"{name} grew without bound: {_RUNAWAY[name]}", stalled=_stalled)
+
+
+def _stalled(params: dict[str, float]) -> str | None:
+    """Where drop-out is almost nil, the likelihood is a flat ridge along a/(a+b) (the mean drop-out chance
+    per purchase): a and b cannot be told apart, and the search stalls on the ridge."""
+    share = params["a"] / (params["a"] + params["b"])
+    if share >= CLV_NO_DROP_OUT_SHARE:
+        return None
+    return (f"the data show almost no drop-out ({share:.2g} a purchase), so a and b cannot be told apart; "
+            "try --model pareto or a longer calibration period")
 
 
 def params_of(fitted: Fit) -> BgNbdParams:
