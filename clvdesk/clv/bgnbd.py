@@ -133,8 +133,7 @@ def purchases_if_alive(params: BgNbdParams, x, T, *, delta: float = 0.0, horizon
 
     def decay(tau):
         u = tau / scale[:, None]
-        with np.errstate(all="ignore"):
-            value = (1 + u) ** -a * hyp2f1(a, a + b - r - 1, a + b + x[:, None], u / (1 + u))
+        value = (1 + u) ** -a * hyp2f1(a, a + b - r - 1, a + b + x[:, None], u / (1 + u))
         failed = ~np.isfinite(value)
         if failed.any():
             value[failed] = _mixture_decay(np.broadcast_to(k[:, None], u.shape)[failed], a,
