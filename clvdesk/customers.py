@@ -6,6 +6,7 @@ lookup sees either the old store or the new one, never half of each.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import uuid
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from redis import Redis
 
 from clvdesk.defaults import CUSTOMER_IMPORT_BATCH, KEY_PREFIX
@@ -22,6 +23,7 @@ REQUIRED_COLUMNS = ("email", "residual_clv", "historical_spend")
 OPTIONAL_COLUMNS = ("tier", "customer_id")
 MAX_REPORTED_ERRORS = 10
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+log = logging.getLogger("clvdesk.customers")
 
 
 def normalise_email(email: str) -> str:
@@ -31,7 +33,7 @@ def normalise_email(email: str) -> str:
 class CustomerValue(BaseModel):
     """What clvdesk knows of a customer's worth. residual_clv is future margin still to come."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)  # a NaN is refused on the way in and on the way out
 
     email: str | None = None
     customer_id: str | None = None
@@ -50,6 +52,21 @@ class CustomerValue(BaseModel):
     @classmethod
     def _email(cls, value: str | None) -> str | None:
         return normalise_email(value) if value else None
+
+
+class CorruptCustomerRecord(ValueError):
+    """A record in the store is not a valid CustomerValue (not JSON, a field missing, a number not finite)."""
+
+
+def parse_record(raw: bytes, key: str) -> CustomerValue:
+    """The stored record found for `key`, or CorruptCustomerRecord saying what is wrong with it."""
+    try:
+        return CustomerValue.model_validate_json(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, error['loc'])) or 'record'}: {error['msg']}" for error in exc.errors()[:3])
+        raise CorruptCustomerRecord(
+            f"the stored record for {key!r} is corrupt ({problems}); reload the store with `clvdesk clv fit` or `clvdesk customers import`"
+        ) from None
 
 
 class CustomerImportError(ValueError):
@@ -143,17 +160,19 @@ class CustomerStore:
         return f"{self._base}:{version}:{index}"
 
     def find(self, *, email: str | None = None, customer_id: str | None = None) -> CustomerValue | None:
-        """Look a customer up by email first, then by id (one round trip); None when the store has neither."""
+        """Look a customer up by email first, then by id (one round trip); None when the store has neither,
+        CorruptCustomerRecord when the record found is not a valid one."""
         wanted = [part for index, value in (("email", email and normalise_email(email)), ("id", customer_id))
                   if value for part in (index, value)]
         if not wanted:
             return None
         raw = self._find(keys=[self._current_key], args=[f"{self._base}:", *wanted])
-        return CustomerValue.model_validate_json(raw) if raw else None
+        return parse_record(raw, " or ".join(wanted[1::2])) if raw else None
 
     def find_many(self, keys: Sequence[str]) -> dict[str, CustomerValue]:
         """Each key (an email or a customer id) that is in the store, looked up in batches: for the
-        simulation, which reads thousands at once. An import finishing meanwhile may hide some."""
+        simulation, which reads thousands at once. An import finishing meanwhile may hide some; a corrupt
+        record is left out (the customer counts as unknown) with a warning."""
         version = self._redis.get(self._current_key)
         if not version or not keys:
             return {}
@@ -163,7 +182,12 @@ class CustomerStore:
             for start in range(0, len(missing), CUSTOMER_IMPORT_BATCH):
                 batch = missing[start : start + CUSTOMER_IMPORT_BATCH]
                 raws = self._redis.hmget(self._hash(version.decode(), index), [lookup(key) for key in batch])
-                found.update((key, CustomerValue.model_validate_json(raw)) for key, raw in zip(batch, raws) if raw)
+                for key, raw in zip(batch, raws):
+                    if raw:
+                        try:
+                            found[key] = parse_record(raw, key)
+                        except CorruptCustomerRecord as exc:
+                            log.warning("%s: counted as an unknown customer", exc)
         return found
 
     def count(self) -> int:

@@ -94,12 +94,16 @@ CLV_FIT_LINE_SEARCH_HALVINGS = 10  # halvings of a Newton step that would lower 
 CLV_HESSIAN_STEP = 1e-5  # central-difference step on log-parameters for the observed information
 CLV_PARAMETER_LIMIT = 1e6  # a parameter beyond 1e6 (or below 1e-6) has run off: the fit fails with the reason
 CLV_STALLED_PARAMETER_LIMIT = 1e3  # where the search stalls with a parameter beyond this, it was running off
+CLV_NO_DROP_OUT_SHARE = 1e-3  # BG/NBD stalling with a/(a+b) below this: almost no drop-out, a and b not identified
 CLV_SPEND_CORRELATION_WARNING = 0.3  # |corr(frequency, spend)| above this breaks Gamma-Gamma's assumption
 # CLV engine: scoring
 CLV_QUADRATURE_NODES = 32  # Gauss–Legendre nodes for discounted purchase streams (tested to 1e-9 relative)
 CLV_DISCOUNT_TAIL = 40.0  # stop a lifetime integral where the discount factor is below e^-40
 CLV_PARETO_NODES = 48  # Gauss–Legendre nodes for Pareto/NBD's drop-out integral (tested to 1e-9 relative)
 CLV_PARETO_TAIL_STEPS = 6  # Newton steps locating where that integrand has fallen by e^-40
+CLV_BETA_MIXTURE_PANELS = 24  # panels of BG/NBD's drop-out mixture integral, where scipy's hyp2f1 overflows
+CLV_BETA_MIXTURE_NODES = 16  # Gauss–Legendre nodes per panel (tested to 1e-10 against hyp2f1 where it is finite)
+CLV_BETA_MIXTURE_BISECTIONS = 60  # halvings locating where the drop-out density has fallen by e^-40
 # CLV engine: segments and value tiers (rules in clvdesk/clv/segments.py)
 CLV_ACTIVE_P_ALIVE = 0.5  # at least this likely to be alive: active
 CLV_LOST_P_ALIVE = 0.2  # below this: lost

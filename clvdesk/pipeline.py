@@ -19,7 +19,7 @@ from redis import Redis
 from redis.client import Pipeline as RedisPipeline
 
 from clvdesk.analysis import Sentiment, analyse
-from clvdesk.customers import CustomerStore, CustomerValue
+from clvdesk.customers import CorruptCustomerRecord, CustomerStore, CustomerValue
 from clvdesk.defaults import (
     KEY_PREFIX, NOTE_MARKER_TTL_SECONDS, NOTE_SENDS_PER_JOB, SAME_TEXT_WINDOW_SECONDS, SUGGESTION_TTL_SECONDS,
 )
@@ -30,6 +30,7 @@ from clvdesk.metrics import Metrics
 from clvdesk.note import note_reference, note_tags, render_note
 from clvdesk.requesters import RequesterCache
 from clvdesk.rule_store import RuleStore
+from clvdesk.rules import Reason
 from clvdesk.spending import SpendingLedger
 from clvdesk.suggestions import CustomerView, Suggestion, SuggestionStore
 
@@ -127,7 +128,7 @@ class Pipeline:
         now = now or datetime.now(timezone.utc)
         requester_keys = [self.requesters.key_of(event.helpdesk, event.requester_id)] if event.requester_id else []
         rules, cached = self.rules.current_and(*requester_keys)  # one round trip for both
-        email, customer = self._find_customer(event, cached[0] if cached else None, closing)
+        email, customer, corrupt = self._find_customer(event, cached[0] if cached else None, closing)
         sentiment = self.analyse_text("\n".join(part for part in (event.subject, event.text) if part))
         identity = (customer.email or customer.customer_id) if customer else email
         ticket = f"{event.helpdesk}:{event.ticket_id}"
@@ -153,7 +154,7 @@ class Pipeline:
             ),
             sentiment=sentiment,
             offer=decision.offer,
-            reasons=decision.reasons,
+            reasons=[*corrupt, *decision.reasons],
         )
         tags = note_tags(suggestion)
         posted, ticket_tags = self._post_once(event, suggestion, tags, closing)
@@ -168,14 +169,20 @@ class Pipeline:
 
     def _find_customer(
         self, event: TicketEvent, cached_requester: bytes | None, closing: RedisPipeline | None
-    ) -> tuple[str | None, CustomerValue | None]:
+    ) -> tuple[str | None, CustomerValue | None, list[Reason]]:
+        """(email, the customer's value or None, a reason when their stored record is corrupt): a corrupt
+        record makes the customer unknown, never a failed job."""
         email, external_id = event.requester_email, event.requester_external_id
         if not email and event.requester_id:
             email, found_id = self.requesters.lookup(
                 event.helpdesk, event.requester_id, self.helpdesk.get_user, cached=cached_requester, pipe=closing
             )
             external_id = external_id or found_id
-        return email, self.customers.find(email=email, customer_id=external_id)
+        try:
+            return email, self.customers.find(email=email, customer_id=external_id), []
+        except CorruptCustomerRecord as exc:
+            log.warning("ticket=%s %s: treated as an unknown customer", event.ticket_id, exc)
+            return email, None, [Reason(rule="customer_store", text="The customer's stored value is corrupt: treated as not in the store")]
 
     def _post_once(
         self, event: TicketEvent, suggestion: Suggestion, tags: list[str], closing: RedisPipeline | None

@@ -17,6 +17,7 @@ from clvdesk.clv.gamma_gamma import GammaGammaParams
 from clvdesk.customers import CustomerStore, CustomerValue
 from tests.test_cli import env, run  # noqa: F401  (env is a fixture)
 from tests.test_clv_reference import PUBLISHED_LOGLIK, read_cdnow
+from tests.test_customers import write_record
 
 CALIBRATION = ["--calibration-end", "1997-09-30"]
 HOLDOUT = ["--holdout-end", "1998-06-30"]  # CDNOW's last day: 39 weeks after the calibration end
@@ -151,3 +152,47 @@ def test_show_an_unknown_customer(env, redis):
     result = run(env, "clv", "show", "nobody@example.com")
     assert result.returncode == 2
     assert result.stderr.strip() == "clvdesk: no customer 'nobody@example.com' in the store"
+
+
+def test_a_fit_at_the_no_drop_out_boundary_stores_only_finite_values(env, redis, tmp_path):
+    """Issue #13: BG/NBD near a = 0, b ≈ 480 used to store NaN residual CLV for a third of the customers."""
+    path = tmp_path / "summary.csv"
+    simulate_summary(20_000, BgNbdParams(0.5, 5.0, 5e-5, 480.0), GammaGammaParams(6.25, 3.74, 15.44), seed=1).to_csv(path)
+    result = run(env, "clv", "fit", "--summary", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["bgnbd"]["a"] < 1e-3 and report["bgnbd"]["b"] > 171 and report["stored"] == 20_000
+    version = redis.get("clvdesk:customers:current").decode()
+    records = [CustomerValue.model_validate_json(raw) for raw in redis.hvals(f"clvdesk:customers:{version}:id")]
+    assert len(records) == 20_000  # each one parsed: NaN or Infinity in any field is refused
+    assert all(0 <= record.p_alive <= 1 and record.residual_clv >= 0 for record in records)
+    shown = run(env, "clv", "show", "17")
+    assert shown.returncode == 0 and "residual_clv: " in shown.stdout and "nan" not in shown.stdout
+
+
+def test_scores_that_cannot_be_stored_are_refused_and_the_store_kept(env, redis, tmp_path):
+    """A customer whose orders add up past what a float holds: one line, exit 2, nothing replaced."""
+    store = CustomerStore(redis)
+    store.replace_all([CustomerValue(email="kept@example.com", residual_clv=1, historical_spend=1)])
+    path = tmp_path / "orders.csv"
+    frame = synthetic_orders()
+    frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)
+    path.write_text(path.read_text() + "huge,1997-01-01,1e308\nhuge,1997-01-01,1e308\n")
+    result = run(env, "clv", "fit", str(path), *CALIBRATION)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "clvdesk: BG/NBD gave 1 of 1,001 customers no valid score (total_clv, historical_spend not finite or out of range); "
+        "nothing stored: their historical spend does not add up to a finite amount: check their order amounts"
+    ]
+    assert store.count() == 1 and store.find(email="kept@example.com").residual_clv == 1
+
+
+def test_show_a_corrupt_record(env, redis):
+    CustomerStore(redis).replace_all([CustomerValue(email="ana@example.com", residual_clv=1, historical_spend=1)])
+    write_record(redis, "email", "ana@example.com", '{"email": "ana@example.com", "residual_clv": NaN, "historical_spend": 1}')
+    result = run(env, "clv", "show", "ana@example.com")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "clvdesk: the stored record for 'ana@example.com' is corrupt (residual_clv: Input should be a finite number); "
+        "reload the store with `clvdesk clv fit` or `clvdesk customers import`"
+    )

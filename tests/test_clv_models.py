@@ -17,7 +17,9 @@ from clvdesk.clv.simulate import simulate_summary
 TRUE_BGNBD = bgnbd.BgNbdParams(0.243, 4.414, 0.793, 2.426)
 TRUE_SPEND = gamma_gamma.GammaGammaParams(6.25, 3.74, 15.44)
 PARETO = pareto.ParetoParams(0.55, 10.58, 0.61, 11.67)
+BOUNDARY_BGNBD = bgnbd.BgNbdParams(0.5, 5.0, 5e-5, 480.0)  # a shop with almost no drop-out (issue #13)
 WEEKLY_10_PERCENT = np.log(1.1) / 52
+DAILY_10_PERCENT = np.log(1.1) / 365.25
 
 
 @pytest.fixture(scope="module")
@@ -85,16 +87,50 @@ def test_bgnbd_expected_purchases_match_the_closed_form():
         np.testing.assert_allclose(bgnbd.expected_purchases(TRUE_BGNBD, t, x, t_x, T), fhl_expected_purchases(TRUE_BGNBD, t, x, t_x, T), rtol=1e-9)
 
 
-@pytest.mark.parametrize("x, T", [(0, 38.86), (5, 20.0), (200, 300.0)])
-def test_bgnbd_lifetime_purchases_match_monte_carlo(x, T):
+@pytest.mark.parametrize("params, delta, x, T", [
+    (TRUE_BGNBD, WEEKLY_10_PERCENT, 0, 38.86), (TRUE_BGNBD, WEEKLY_10_PERCENT, 5, 20.0), (TRUE_BGNBD, WEEKLY_10_PERCENT, 200, 300.0),
+    (BOUNDARY_BGNBD, DAILY_10_PERCENT, 0, 3.0), (BOUNDARY_BGNBD, DAILY_10_PERCENT, 12, 300.0),
+    (bgnbd.BgNbdParams(0.243, 4.414, 0.793, 480.0), DAILY_10_PERCENT, 3, 30.0),
+])
+def test_bgnbd_lifetime_purchases_match_monte_carlo(params, delta, x, T):
     """Given alive, a customer with rate λ and drop-out p makes λ/(δ + pλ) discounted purchases."""
-    r, alpha, a, b = TRUE_BGNBD
+    r, alpha, a, b = params
     rng = np.random.default_rng(1)
     rate = rng.gamma(r + x, 1 / (alpha + T), 2_000_000)
     dropout = rng.beta(a, b + x, 2_000_000)
-    draws = rate / (WEEKLY_10_PERCENT + dropout * rate)
-    value = bgnbd.purchases_if_alive(TRUE_BGNBD, np.array([x], dtype=float), np.array([T]), delta=WEEKLY_10_PERCENT)[0]
+    draws = rate / (delta + dropout * rate)
+    value = bgnbd.purchases_if_alive(params, np.array([x], dtype=float), np.array([T]), delta=delta)[0]
     assert abs(value - draws.mean()) < 4 * draws.std() / np.sqrt(draws.size)
+
+
+@pytest.mark.parametrize("params", [TRUE_BGNBD, BOUNDARY_BGNBD, bgnbd.BgNbdParams(0.243, 4.414, 0.793, 480.0),
+                                    bgnbd.BgNbdParams(0.5, 0.7, 0.004, 354.0), bgnbd.BgNbdParams(0.5, 5.0, 6e-5, 5441.0)])
+def test_bgnbd_drop_out_mixture_equals_hyp2f1_wherever_scipy_is_finite(params):
+    """The mixture integral that stands in for scipy's hyp2f1 where it overflows gives the same values
+    where it does not, from 1e-3 to 1e6 times α+T, for few and many repeat purchases."""
+    r, alpha, a, b = params
+    u = np.logspace(-3, 6, 60)
+    for x in (0.0, 1.0, 3.0, 30.0, 200.0):
+        k, c = r + x, a + b + x
+        with np.errstate(all="ignore"):
+            closed = (1 + u) ** -a * hyp2f1(a, c - k - 1, c, u / (1 + u))
+        finite = np.isfinite(closed)
+        mixture = bgnbd._mixture_decay(np.full(u.size, k), a, np.full(u.size, b + x), u)
+        np.testing.assert_allclose(mixture[finite], closed[finite], rtol=0, atol=1e-10)
+        assert np.all((0 <= mixture) & (mixture <= 1))
+        if c > 180 and x < 30:
+            assert not finite.all()  # the case this is for: Γ(a+b+x) overflows inside hyp2f1 near z = 1
+
+
+def test_scores_at_the_no_drop_out_boundary_are_finite():
+    """The issue's fit (a ≈ 5e-5, b ≈ 480), with the day as unit: every lifetime value is finite and
+    the lifetime exceeds the next year, which exceeds the next week."""
+    x = np.array([0.0, 1, 2, 5, 30, 100])
+    T = np.array([0.5, 3.0, 30.0, 200.0, 364.0, 365.0])
+    lifetime = bgnbd.purchases_if_alive(BOUNDARY_BGNBD, x, T, delta=DAILY_10_PERCENT)
+    year = bgnbd.purchases_if_alive(BOUNDARY_BGNBD, x, T, horizon=365.0)
+    week = bgnbd.purchases_if_alive(BOUNDARY_BGNBD, x, T, horizon=7.0)
+    assert np.all(np.isfinite(lifetime)) and np.all(lifetime > year) and np.all(year > week) and np.all(week > 0)
 
 
 def test_discounting_and_horizons_order_the_values():
@@ -187,6 +223,14 @@ def test_a_likelihood_without_interior_maximum_is_explained(rows):
     t_x = np.where(x > 0, T * rng.beta(np.maximum(x, 1), 1), 0)
     with pytest.raises(FitError, match="grew without bound"):
         bgnbd.fit(compress(x, t_x, T))
+
+
+def test_a_flat_ridge_at_no_drop_out_is_explained():
+    """Almost no one drops out: the likelihood only pins a/(a+b), and the search stalls along the ridge."""
+    shop = simulate_summary(200_000, BOUNDARY_BGNBD, TRUE_SPEND, seed=1)
+    with pytest.raises(FitError, match=r"^BG/NBD did not converge from 4 starting points: the data show almost no drop-out "
+                                       r"\([0-9.e-]+ a purchase\), so a and b cannot be told apart; try --model pareto or a longer calibration period$"):
+        bgnbd.fit(compress(shop["frequency"], shop["recency"], shop["T"]))
 
 
 def test_identical_spend_is_explained():

@@ -10,7 +10,7 @@ from clvdesk.clv import bgnbd, gamma_gamma
 from clvdesk.clv.model import fit_model
 from clvdesk.clv.records import customer_records
 from clvdesk.clv.report import top_share_of_revenue
-from clvdesk.clv.scoring import Money, customer_equity, score
+from clvdesk.clv.scoring import SCORE_COLUMNS, Money, ScoreError, check_scores, customer_equity, score
 from clvdesk.clv.segments import SEGMENTS, segment, value_tier
 from clvdesk.clv.simulate import simulate_summary
 from clvdesk.customers import CustomerStore
@@ -123,3 +123,39 @@ def test_customers_known_by_email_alone_get_no_id(redis):
                           "value_tier": ["low"]}, index=pd.Index(["a@x.com"], name="customer_id"))
     [(email, customer_id, _)] = list(customer_records(frame))
     assert (email, customer_id) == ("a@x.com", None)
+
+
+@pytest.fixture(scope="module")
+def no_drop_out():
+    """A shop whose customers almost never drop out: BG/NBD lands near a = 0 with a large b."""
+    return simulate_summary(20_000, bgnbd.BgNbdParams(0.5, 5.0, 5e-5, 480.0), gamma_gamma.GammaGammaParams(6.25, 3.74, 15.44), seed=1)
+
+
+def test_a_fit_at_the_no_drop_out_boundary_scores_every_customer(no_drop_out):
+    model = fit_model(no_drop_out, purchase_model="bgnbd", time_unit="week")
+    assert model.purchases.params["a"] < 1e-3 and model.purchases.params["b"] > 171  # where hyp2f1 overflowed
+    scores = score(model, no_drop_out, Money(margin=0.3, annual_discount_rate=0.1))
+    check_scores(scores, model)
+    assert np.isfinite(scores[list(SCORE_COLUMNS)].to_numpy()).all()
+    assert (scores["residual_purchases"] > scores["expected_purchases_1y"]).all()
+    # almost nobody drops out: a customer's lifetime is long, each one worth many years of purchases
+    assert (scores["p_alive"] > 0.5).mean() > 0.95
+
+
+def test_scores_that_are_not_finite_or_out_of_range_are_refused(model, scores):
+    check_scores(scores, model)
+    broken = scores.copy()
+    broken.iloc[[3, 8], broken.columns.get_loc("residual_clv")] = np.nan
+    broken.iloc[5, broken.columns.get_loc("p_alive")] = 1.5
+    broken.iloc[9, broken.columns.get_loc("expected_spend")] = -1.0
+    with pytest.raises(ScoreError) as info:
+        check_scores(broken, model)
+    assert str(info.value) == (
+        f"BG/NBD gave 4 of {len(scores):,} customers no valid score (p_alive, expected_spend, residual_clv not finite or "
+        "out of range); nothing stored: try --model pareto or a longer calibration period"
+    )
+    spend = scores.copy()
+    spend.iloc[0, spend.columns.get_loc("historical_spend")] = np.inf
+    with pytest.raises(ScoreError, match="1 of .* customers no valid score \\(historical_spend not finite or out of range\\); "
+                                         "nothing stored: their historical spend does not add up"):
+        check_scores(spend, model)

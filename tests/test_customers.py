@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clvdesk.customers import CustomerImportError, CustomerStore, CustomerValue, read_customer_csv
+from clvdesk.customers import CorruptCustomerRecord, CustomerImportError, CustomerStore, CustomerValue, read_customer_csv
 
 
 def write(tmp_path, text):
@@ -74,3 +74,47 @@ def test_failed_load_keeps_the_previous_version(redis):
 def test_empty_store_finds_nobody(redis):
     assert CustomerStore(redis).find(email="a@x.com") is None
     assert CustomerStore(redis).count() == 0
+
+
+def write_record(redis, index: str, key: str, text: str) -> None:
+    """Put a record into the current version by hand, as a broken writer or a damaged Redis would."""
+    version = redis.get("clvdesk:customers:current").decode()
+    redis.hset(f"clvdesk:customers:{version}:{index}", key, text)
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ('{"email": "ana@x.com", "residual_clv": NaN, "historical_spend": 1}', "residual_clv: Input should be a finite number"),
+        ('{"email": "ana@x.com", "residual_clv": 1, "historical_spend": 1, "p_alive": Infinity}', "p_alive: Input should be a finite number"),
+        ('{"email": "ana@x.com", "residual_clv": nan, "historical_spend": 1}', "record: Invalid JSON"),
+        ("not json at all", "record: Invalid JSON"),
+        ('{"email": "ana@x.com", "residual_clv": 1}', "historical_spend: Field required"),
+    ],
+)
+def test_a_corrupt_record_is_a_clear_error(redis, caplog, text, problem):
+    store = CustomerStore(redis)
+    store.replace_all([CustomerValue(email="ana@x.com", customer_id="C-1", residual_clv=1, historical_spend=1),
+                       CustomerValue(email="ben@x.com", residual_clv=2, historical_spend=2)])
+    write_record(redis, "email", "ana@x.com", text)
+    with pytest.raises(CorruptCustomerRecord) as info:
+        store.find(email="Ana@x.com")
+    assert str(info.value).startswith("the stored record for 'ana@x.com' is corrupt (")
+    assert problem in str(info.value) and "reload the store with `clvdesk clv fit` or `clvdesk customers import`" in str(info.value)
+    assert store.find(customer_id="C-1").residual_clv == 1  # the id index still has the good record
+
+    found = store.find_many(["ana@x.com", "ben@x.com"])  # the simulation: the corrupt one counts as unknown
+    assert list(found) == ["ben@x.com"]
+    assert any("counted as an unknown customer" in record.getMessage() for record in caplog.records)
+
+
+def test_nothing_non_finite_is_stored():
+    with pytest.raises(ValueError, match="finite number"):
+        CustomerValue(email="a@x.com", residual_clv=float("nan"), historical_spend=1)
+
+
+@pytest.mark.parametrize("text", ["inf", "-Infinity", "NaN"])
+def test_import_refuses_non_finite_amounts_by_line(tmp_path, text):
+    path = write(tmp_path, f"email,residual_clv,historical_spend\na@x.com,1,2\nb@x.com,3,{text}\n")
+    with pytest.raises(CustomerImportError, match=f"line 3: historical_spend '{text}' is not a finite number"):
+        read_customer_csv(path)

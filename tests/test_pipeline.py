@@ -13,6 +13,7 @@ from clvdesk.helpdesk.zendesk_events import comment_added_event, ticket_created_
 from clvdesk.pipeline import NoteLedger
 from clvdesk.suggestions import SuggestionStore
 from tests.conftest import API_TOKEN
+from tests.test_customers import write_record
 from workers.context import current_pipeline
 from workers.queue import event_queue
 
@@ -239,3 +240,17 @@ def test_each_customer_message_is_logged_once_for_the_report(shop, deliver, work
     logged = SuggestionStore(redis).log.records(today, today)
     assert sorted(record["event_id"] for record in logged) == ["evt-ben", "evt-created"]
     assert suggestion_for(client, 101).json["event_id"] == "evt-created"
+
+
+def test_a_corrupt_customer_record_makes_the_customer_unknown_not_a_failed_job(shop, deliver, work, redis, client, caplog):
+    write_record(redis, "email", "ana@example.com", '{"email": "ana@example.com", "residual_clv": NaN, "historical_spend": 2300}')
+    response = deliver(ana_event())
+    work()
+    assert FailedJobRegistry(queue=event_queue(redis)).get_job_ids() == []
+    [note] = shop.notes(101)
+    assert "The customer's stored value is corrupt: treated as not in the store [customer_store]" in note["body"]
+    assert "not in the customer store" in note["body"]
+    suggestion = suggestion_for(client, 101).json
+    assert suggestion["customer"]["known"] is False and suggestion["reasons"][0]["rule"] == "customer_store"
+    assert response.status_code == 202
+    assert any("is corrupt" in record.getMessage() and "treated as an unknown customer" in record.getMessage() for record in caplog.records)

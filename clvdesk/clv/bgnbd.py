@@ -11,9 +11,16 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from clvdesk.clv.discount import discounted_purchases
+from clvdesk.clv.discount import discounted_purchases, legendre_nodes
 from clvdesk.clv.fitting import Fit, maximise_likelihood, require_repeat_buyers
 from clvdesk.clv.rows import Rows, weighted_sum
+from clvdesk.defaults import (
+    CLV_BETA_MIXTURE_BISECTIONS,
+    CLV_BETA_MIXTURE_NODES,
+    CLV_BETA_MIXTURE_PANELS,
+    CLV_DISCOUNT_TAIL,
+    CLV_NO_DROP_OUT_SHARE,
+)
 
 MODEL = "bgnbd"
 TITLE = "BG/NBD"
@@ -89,7 +96,17 @@ def fit(rows: Rows) -> Fit:
     rate = rows.purchase_rate
     starts = [(r, r / rate * scale, a, b) for r, scale, a, b in ((1, 1, 1, 1), (0.5, 1, 0.5, 2), (2, 3, 2, 5), (0.1, 0.3, 1, 10))]
     return maximise_likelihood(MODEL, TITLE, NAMES, _objective(rows), starts, rows.customers,
-                               runaway=lambda name: f"{name} grew without bound: {_RUNAWAY[name]}")
+                               runaway=lambda name: f"{name} grew without bound: {_RUNAWAY[name]}", stalled=_stalled)
+
+
+def _stalled(params: dict[str, float]) -> str | None:
+    """Where drop-out is almost nil, the likelihood is a flat ridge along a/(a+b) (the mean drop-out chance
+    per purchase): a and b cannot be told apart, and the search stalls on the ridge."""
+    share = params["a"] / (params["a"] + params["b"])
+    if share >= CLV_NO_DROP_OUT_SHARE:
+        return None
+    return (f"the data show almost no drop-out ({share:.2g} a purchase), so a and b cannot be told apart; "
+            "try --model pareto or a longer calibration period")
 
 
 def params_of(fitted: Fit) -> BgNbdParams:
@@ -105,8 +122,10 @@ def p_alive(params: BgNbdParams, x, t_x, T) -> np.ndarray:
 def purchases_if_alive(params: BgNbdParams, x, T, *, delta: float = 0.0, horizon: float = np.inf) -> np.ndarray:
     """Expected purchases after T, discounted at continuous rate delta per unit, up to `horizon` units
     after T, for a customer still alive at T. Given alive, λ ~ Gamma(r+x, α+T) and p ~ Beta(a, b+x);
-    the rate τ later is E[λ e^(−pλτ)] = (r+x)/(α+T) · ₂F₁(r+x+1, a; a+b+x; −u), u = τ/(α+T), computed
-    after Pfaff's transformation as (1+u)^(−a) ₂F₁(a, a+b−r−1; a+b+x; u/(1+u)), which stays finite for any x."""
+    the rate τ later is E[λ e^(−pλτ)] = (r+x)/(α+T) · E[(1+pu)^−(r+x+1)], u = τ/(α+T), which is
+    ₂F₁(r+x+1, a; a+b+x; −u), computed after Pfaff's transformation as (1+u)^(−a) ₂F₁(a, a+b−r−1; a+b+x;
+    u/(1+u)). Near u/(1+u) = 1 scipy's hyp2f1 overflows once a+b+x passes ~171 (Γ of it does): there
+    the expectation over p is integrated directly (`_mixture_decay`)."""
     r, alpha, a, b = params
     x = np.asarray(x, dtype="float64")
     scale = alpha + np.asarray(T, dtype="float64")
@@ -114,9 +133,53 @@ def purchases_if_alive(params: BgNbdParams, x, T, *, delta: float = 0.0, horizon
 
     def decay(tau):
         u = tau / scale[:, None]
-        return (1 + u) ** -a * hyp2f1(a, a + b - r - 1, a + b + x[:, None], u / (1 + u))
+        value = (1 + u) ** -a * hyp2f1(a, a + b - r - 1, a + b + x[:, None], u / (1 + u))
+        failed = ~np.isfinite(value)
+        if failed.any():
+            value[failed] = _mixture_decay(np.broadcast_to(k[:, None], u.shape)[failed], a,
+                                           np.broadcast_to(b + x[:, None], u.shape)[failed], u[failed])
+        return value
 
     return discounted_purchases(k / scale, decay, scale, delta, horizon)
+
+
+def _mixture_decay(k, a, b, u):
+    """E[(1+pu)^−(k+1)] for p ~ Beta(a, b), per entry, written 1 − E[h(p)], h = 1 − (1+pu)^−(k+1), so that a
+    tiny a (almost no drop-out: nearly all the mass at p ≈ 0, where h ≈ 0) costs no accuracy. Composite
+    Gauss–Legendre in y = log(p/(1−p)), where the density is q^a (1+q)^−(a+b) / B(a, b), q = e^y, over the
+    stretch where that density is within e^−40 of its peak and h is not below e^−40 (h ≤ (k+1)·q·(1+u))."""
+    def softplus(y):
+        return np.logaddexp(0.0, y)
+
+    def log_density(y):
+        return a * y - (a + b[:, None]) * softplus(y)
+
+    peak = np.log(a / b)[:, None]
+    target = log_density(peak) - CLV_DISCOUNT_TAIL
+    left = _concave_root(log_density, peak, target, -1.0)
+    right = _concave_root(log_density, peak, target, 1.0)
+    left = np.maximum(left, -(np.log1p(u) + np.log(k + 1) + CLV_DISCOUNT_TAIL)[:, None])
+    right = np.maximum(right, left)
+    nodes, weights = legendre_nodes(CLV_BETA_MIXTURE_NODES)
+    panels = np.arange(CLV_BETA_MIXTURE_PANELS)[:, None]
+    width = (right - left) / CLV_BETA_MIXTURE_PANELS
+    y = left + width * (panels + nodes).ravel()
+    log_ratio = softplus(y + np.log1p(u)[:, None]) - softplus(y)  # log(1 + pu)
+    h = -np.expm1(-(k + 1)[:, None] * log_ratio)
+    mass = h * np.exp(log_density(y) - betaln(a, b)[:, None])
+    return np.clip(1 - width[:, 0] * (mass @ np.tile(weights, CLV_BETA_MIXTURE_PANELS)), 0.0, 1.0)
+
+
+def _concave_root(f, peak, target, direction: float):
+    """Where the concave f (per row, largest at `peak`) falls to `target` on the `direction` side of the peak."""
+    near, far = peak, peak + direction
+    while np.any(above := f(far) > target):
+        far = np.where(above, peak + 2 * (far - peak), far)
+    for _ in range(CLV_BETA_MIXTURE_BISECTIONS):
+        middle = (near + far) / 2
+        above = f(middle) > target
+        near, far = np.where(above, middle, near), np.where(above, far, middle)
+    return far
 
 
 def expected_purchases(params: BgNbdParams, t: float, x, t_x, T) -> np.ndarray:

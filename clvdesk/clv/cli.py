@@ -14,7 +14,7 @@ from clvdesk.clv.model import PURCHASE_MODELS, ClvModel, fit_model
 from clvdesk.clv.orders import OrderColumns, OrdersError, read_orders
 from clvdesk.clv.records import customer_records
 from clvdesk.clv.report import MODEL_TITLES, fit_report, fit_text, validate_text
-from clvdesk.clv.scoring import Money, score
+from clvdesk.clv.scoring import Money, ScoreError, check_scores, score
 from clvdesk.clv.segments import segment, value_tier
 from clvdesk.clv.summary import SummaryError, read_summary, summarize
 from clvdesk.defaults import CLV_DEFAULT_TIME_UNIT, CLV_STORE_PROGRESS_ROWS, CLV_TIME_UNIT_DAYS, KEY_PREFIX
@@ -130,6 +130,10 @@ def fit_command(orders, summary_path, calibration_end, time_unit, purchase_model
         cli.fail(str(exc))
     _progress("scoring …")
     scores = score(model, summary, money, horizon_days=horizon_days)
+    try:
+        check_scores(scores, model)
+    except ScoreError as exc:
+        cli.fail(str(exc))
     scores = scores.assign(segment=segment(scores, unit_days=CLV_TIME_UNIT_DAYS[time_unit]),
                            value_tier=value_tier(scores["residual_clv"], amounts=amounts))
     stored = None if no_store else _store(cli, scores, model)
@@ -192,12 +196,15 @@ def validate_command(orders, calibration_end, holdout_end, time_unit, purchase_m
 @click.argument("who")
 def show_command(who: str) -> None:
     """Print one customer's scores (WHO: an email or a customer id)."""
-    from clvdesk.customers import CustomerStore
+    from clvdesk.customers import CorruptCustomerRecord, CustomerStore
 
     cli = _cli()
     redis = cli.redis_or_exit(cli.settings_or_exit())
     store = CustomerStore(redis)
-    customer = store.find(email=who) if "@" in who else store.find(customer_id=who)
+    try:
+        customer = store.find(email=who) if "@" in who else store.find(customer_id=who)
+    except CorruptCustomerRecord as exc:
+        cli.fail(str(exc))
     if customer is None:
         cli.fail(f"no customer {who!r} in the store")
     for name, value in customer.model_dump(exclude_none=True).items():

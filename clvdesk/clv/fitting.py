@@ -75,14 +75,18 @@ def maximise_likelihood(
     customers: int,
     *,
     runaway: Callable[[str], str],
+    stalled: Callable[[dict[str, float]], str | None] = lambda params: None,
 ) -> Fit:
-    """Try each start until one converges; `runaway(name)` explains a parameter that grows without bound."""
+    """Try each start until one converges; `runaway(name)` explains a parameter that grows without bound,
+    `stalled(params)` (where it can) why the search stopped short at those parameters."""
     reasons: list[str] = []
     for tried, start in enumerate(starts, start=1):
         theta, hessian, reason = _converge(objective, np.log(np.asarray(start, dtype="float64")))
         far = np.log(CLV_PARAMETER_LIMIT) if reason is None else np.log(CLV_STALLED_PARAMETER_LIMIT)
         if np.max(theta) > far:
             reason = runaway(names[int(np.argmax(theta))])
+        elif reason is not None:
+            reason = stalled(dict(zip(names, map(float, np.exp(theta))))) or reason
         if reason is None and np.min(theta) < -np.log(CLV_PARAMETER_LIMIT):
             reason = f"{names[int(np.argmin(theta))]} shrank towards 0 (the likelihood has no interior maximum)"
         if reason is None:

@@ -14,11 +14,17 @@ import pandas as pd
 
 from clvdesk.clv import gamma_gamma
 from clvdesk.clv.discount import continuous_rate
-from clvdesk.clv.model import ClvModel
+from clvdesk.clv.model import PURCHASE_MODELS, ClvModel
 from clvdesk.clv.rows import compress
 from clvdesk.defaults import CLV_EXPECTED_PURCHASES_DAYS, CLV_TIME_UNIT_DAYS
 
 SCORE_COLUMNS = ("p_alive", "expected_purchases_1y", "expected_spend", "residual_purchases", "residual_clv", "total_clv")
+MODEL_SCORES = tuple(name for name in SCORE_COLUMNS if name != "total_clv")  # total_clv also holds the historical spend
+NON_NEGATIVE = ("expected_purchases_1y", "expected_spend", "residual_purchases", "residual_clv")
+
+
+class ScoreError(ValueError):
+    """Scores that must not be stored or served: the message says how many customers and what to try."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,27 @@ def score(model: ClvModel, summary: pd.DataFrame, money: Money, *, horizon_days:
         residual_clv=residual_clv,
         total_clv=money.margin * summary["historical_spend"].to_numpy() + residual_clv,
     )
+
+
+def check_scores(scores: pd.DataFrame, model: ClvModel) -> None:
+    """ScoreError unless every score (and the historical spend stored beside them) is finite, p_alive is
+    in [0, 1] and no expected count or amount is negative: run before anything is stored or reported."""
+    values = scores[[*SCORE_COLUMNS, "historical_spend"]].astype("float64")
+    bad = ~np.isfinite(values)
+    bad["p_alive"] |= ~values["p_alive"].between(0, 1)
+    bad[list(NON_NEGATIVE)] |= values[list(NON_NEGATIVE)] < 0
+    rows = bad.any(axis=1)
+    if rows.any():
+        named = ", ".join(bad.columns[bad.any(axis=0)])
+        if bad[list(MODEL_SCORES)].to_numpy().any():
+            other = next(name for name in PURCHASE_MODELS if name != model.purchases.model)
+            advice = f"try --model {other} or a longer calibration period"
+        else:
+            advice = "their historical spend does not add up to a finite amount: check their order amounts"
+        raise ScoreError(
+            f"{model.purchase_model.TITLE} gave {int(rows.sum()):,} of {len(scores):,} customers no valid score "
+            f"({named} not finite or out of range); nothing stored: {advice}"
+        )
 
 
 def customer_equity(scores: pd.DataFrame, money: Money) -> float:

@@ -29,8 +29,9 @@ def simulate_summary(
     T_days = observed_days - first_day
     T = T_days / unit_days
     rate = rng.gamma(r, 1 / alpha, count)
-    dropout = rng.beta(a, b, count)
-    lifetime_purchases = rng.geometric(dropout)  # the repeat purchase after which the customer drops out
+    dropout = rng.beta(a, b, count)  # may underflow to 0 for a tiny a: that customer never drops out
+    never = np.iinfo("int64").max
+    lifetime_purchases = np.where(dropout > 0, rng.geometric(np.maximum(dropout, 1e-300)), never)  # the repeat purchase after which the customer drops out
     in_window = rng.poisson(rate * T)
     x = np.minimum(in_window, lifetime_purchases)
     repeat = x > 0

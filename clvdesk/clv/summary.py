@@ -50,6 +50,13 @@ def summarize(
     calibration period are left out.
     """
     unit = CLV_TIME_UNIT_DAYS[time_unit]
+    with np.errstate(over="ignore"):  # a sum past a float's range is inf, which the score check refuses in one line
+        return _summarize(orders, unit, calibration_end, holdout_end)
+
+
+def _summarize(
+    orders: pd.DataFrame, unit: float, calibration_end: pd.Timestamp | None, holdout_end: pd.Timestamp | None
+) -> pd.DataFrame:
     days = purchase_days(orders)
     end = pd.Timestamp(calibration_end) if calibration_end is not None else days["date"].max()
     calibration = days[days["date"] <= end]
