@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from clvdesk.analysis import analyse
 from clvdesk.customers import CustomerStore
 from clvdesk.defaults import SIMULATION_MAX_UPLOAD_BYTES, SIMULATION_TICKETS_SHOWN
+from clvdesk.json_body import JsonBodyError, read_json
 from clvdesk.rule_errors import admin_errors
 from clvdesk.rule_store import RuleStore, RuleVersion, UnknownVersion, diff
 from clvdesk.rules import RuleSet
@@ -139,9 +140,9 @@ def simulate():
     """multipart/form-data: `draft` (the rules as JSON) and `tickets` (a CSV file; absent: the
     tickets clvdesk has already handled)."""
     try:
-        draft = RuleSet.model_validate(json.loads(request.form.get("draft", "")))
-    except json.JSONDecodeError:
-        return error(400, "invalid_draft", "send the draft rules as JSON in the form field `draft`")
+        draft = RuleSet.model_validate(read_json(request.form.get("draft", "")))
+    except JsonBodyError as exc:
+        return error(400, "invalid_draft", f"send the draft rules as JSON in the form field `draft`: {exc}")
     except ValidationError as exc:
         return _invalid(exc)
     upload = request.files.get("tickets")

@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from pydantic import ValidationError
 
 from clvdesk.defaults import ADMIN_FORM_MAX_PARTS, SIMULATION_MAX_UPLOAD_BYTES
+from clvdesk.json_body import JsonBodyError, MalformedJson, read_json
 from clvdesk.money import format_money
 from clvdesk.rule_errors import admin_errors
 from clvdesk.rule_store import UnknownVersion, diff
@@ -150,9 +151,9 @@ def editor():
     text = request.form.get("rules_json", "")
     if mode == "json":
         try:
-            draft = json.loads(text)
-        except json.JSONDecodeError as exc:
-            problem = {"path": "rules_json", "message": f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"}
+            draft = read_json(text)
+        except JsonBodyError as exc:
+            problem = {"path": "rules_json", "message": f"is {exc}" if isinstance(exc, MalformedJson) else str(exc)}
             return _editor(400, values={}, draft={}, text=text, errors=[problem], mode=mode)
         values = flatten(draft) if isinstance(draft, dict) else {}
     else:
