@@ -132,7 +132,9 @@ CORS_MAX_AGE_SECONDS = 600  # how long a browser may reuse a preflight's answer
 # The admin page (plugin/admin_page.py)
 ADMIN_SESSION_HOURS = 8  # a sign-in lasts this long
 ADMIN_FORM_MAX_PARTS = 20_000  # inputs in one post of the rules form (about 50 a tier)
-ADMIN_FORM_MAX_NAME_CHARS = 200  # an input's name is its JSON path: tiers[0].category_instruments.x[1] is 45
-ADMIN_FORM_MAX_NAME_PARTS = 8  # ... and nests at most 4 deep
+# An input's name is its setting's JSON path; the longest, tiers[0].category_instruments.<category>[1],
+# has 46 characters in 5 parts. Longer or deeper names are refused before the form is built from them.
+ADMIN_FORM_MAX_NAME_CHARS = 200
+ADMIN_FORM_MAX_NAME_PARTS = 8
 ADMIN_SIGN_IN_FAILURES = 10  # wrong admin tokens one address may send within the window below
 ADMIN_SIGN_IN_WINDOW_SECONDS = 15 * 60  # ... before it must wait for the window to end

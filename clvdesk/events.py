@@ -27,7 +27,7 @@ ZENDESK_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # Zendesk's timestamps: UTC, whole s
 _ID_DIGITS = re.compile(r"[1-9][0-9]{0,18}")
 
 
-def _zendesk_id(text: str) -> str:
+def zendesk_id(text: str) -> str:
     """Zendesk's ids are positive 64-bit integers: "0", "-1" or 2**63 name no ticket or user, and asking
     Zendesk for one would fail on every retry."""
     if not (_ID_DIGITS.fullmatch(text) and int(text) <= MAX_ID):
@@ -36,10 +36,10 @@ def _zendesk_id(text: str) -> str:
 
 
 def _zendesk_id_or_empty(text: str) -> str:
-    return text and _zendesk_id(text)  # the trigger's placeholder is empty for a ticket without a requester
+    return text and zendesk_id(text)  # the trigger's placeholder is empty for a ticket without a requester
 
 
-ZendeskId = Annotated[str, AfterValidator(_zendesk_id)]
+ZendeskId = Annotated[str, AfterValidator(zendesk_id)]
 UserId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")]  # a comment's author: -1 is Zendesk's system
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 ShortText = Annotated[str, StringConstraints(max_length=1024)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from pydantic import ValidationError
 
+from clvdesk.events import zendesk_id
 from clvdesk.outcomes import CurrencyMismatch, OutcomeBody, StaleSuggestion
 from clvdesk.replies import suggested_reply
 from clvdesk.suggestions import Suggestion
@@ -21,8 +22,10 @@ require_token = require_bearer("api_token", "api")
 
 def _latest(ticket_id: str) -> tuple[Suggestion | None, object]:
     """The ticket's latest suggestion, or the 4xx answer to send instead."""
-    if not ticket_id.isdigit():
-        return None, error(400, "invalid_ticket_id", f"ticket id must be digits, got {ticket_id[:40]!r}")
+    try:
+        zendesk_id(ticket_id)
+    except ValueError as exc:
+        return None, error(400, "invalid_ticket_id", f"ticket id {exc}")
     found = current_app.extensions["clvdesk"].suggestions.latest(HELPDESK, ticket_id)
     if found is None:
         return None, error(404, "not_found", f"no suggestion for ticket {ticket_id} yet")
