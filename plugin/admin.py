@@ -19,7 +19,7 @@ from clvdesk.rule_store import RuleStore, RuleVersion, UnknownVersion, diff
 from clvdesk.rules import RuleSet
 from clvdesk.simulation import SimulationError, compare, read_tickets, seen_tickets, totals
 from plugin.auth import require_bearer
-from plugin.errors import error, json_object
+from plugin.errors import error, invalid, json_object
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
@@ -64,9 +64,7 @@ def _published(version: RuleVersion, status: int = 200):
 
 
 def _invalid(exc: ValidationError):
-    response = jsonify(error="invalid_rules", errors=admin_errors(exc))
-    response.status_code = 422
-    return response
+    return invalid("invalid_rules", admin_errors(exc))
 
 
 def _body(model: type[BaseModel]):

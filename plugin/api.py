@@ -11,7 +11,7 @@ from clvdesk.outcomes import CurrencyMismatch, OutcomeBody, StaleSuggestion
 from clvdesk.replies import suggested_reply
 from clvdesk.suggestions import Suggestion
 from plugin.auth import require_bearer
-from plugin.errors import error, json_object
+from plugin.errors import error, invalid, json_object
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 HELPDESK = "zendesk"  # the one helpdesk the sidebar app runs in
@@ -59,9 +59,9 @@ def outcome(ticket_id: str):
         body = OutcomeBody.model_validate(data)
         recorded = current_app.extensions["clvdesk"].suggestions.log.record(found, body)
     except ValidationError as exc:
-        return _invalid([_message(item) for item in exc.errors()])
+        return invalid("invalid_outcome", [_message(item) for item in exc.errors()])
     except CurrencyMismatch as exc:
-        return _invalid([{"path": "currency", "message": str(exc)}])
+        return invalid("invalid_outcome", [{"path": "currency", "message": str(exc)}])
     except StaleSuggestion as exc:
         return error(409, "stale_suggestion", str(exc))
     return jsonify(ticket_id=ticket_id, event_id=found.event_id, **recorded.model_dump(mode="json"))
@@ -74,10 +74,3 @@ def _message(item: dict) -> dict:
         text = "is not a field of an outcome"
     return {"path": path, "message": text}
 
-
-def _invalid(errors: list[dict]):
-    response = jsonify(error="invalid_outcome", message="; ".join(
-        f"{item['path']}: {item['message']}" if item["path"] else item["message"] for item in errors
-    ), errors=errors)
-    response.status_code = 422
-    return response

@@ -27,6 +27,15 @@ def error(status: int, code: str, message: str, **headers: str):
     return response
 
 
+def invalid(code: str, errors: list[dict]):
+    """422: each problem at its path in `errors`, and all of them in the one message."""
+    response = jsonify(error=code, message="; ".join(
+        f"{item['path']}: {item['message']}" if item["path"] else item["message"] for item in errors
+    ), errors=errors)
+    response.status_code = 422
+    return response
+
+
 def json_object() -> tuple[dict | None, object]:
     """The request's JSON object, read within clvdesk's bounds, or None and the 400 answer to send instead."""
     if not request.is_json:
