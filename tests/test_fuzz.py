@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +12,7 @@ from clvdesk.defaults import MAX_JSON_DEPTH, MAX_JSON_INTEGER_DIGITS
 from clvdesk.helpdesk.zendesk_events import comment_added_event, signed_request, ticket_created_event, trigger_body
 from clvdesk.rules import load_rules
 from tests.conftest import ADMIN_TOKEN, API_TOKEN, WEBHOOK_SECRET
+from tests.test_outcomes_api import ticket  # noqa: F401  (a fixture: ticket 101 with its suggestion)
 
 ALLOWED = {200, 202, 400, 401, 413}
 json_values = st.recursive(
@@ -109,22 +109,12 @@ def test_hostile_numbers_and_depth_at_the_webhook(client, redis, data, request_i
     assert_deliberate(answer)
 
 
-@pytest.fixture
-def suggested(redis, standin, deliver, work):
-    """Ticket 101 with a suggestion, so that its outcome endpoint reads the body."""
-    standin.add_user(901, "ana@example.com")
-    standin.add_ticket(101, requester_id=901)
-    deliver(ticket_created_event(ticket_id=101, requester_id=901, subject="Broken", description="It broke."))
-    work()
-    return "101"
-
-
 @fuzz
 @given(data=st.data(), request_id=request_ids)
-def test_hostile_numbers_and_depth_at_the_json_apis(client, suggested, data, request_id):
+def test_hostile_numbers_and_depth_at_the_json_apis(client, ticket, data, request_id):
     rules = load_rules().model_dump(mode="json", exclude={"version"})
     bodies = {
-        ("POST", f"/api/v1/tickets/{suggested}/outcome", API_TOKEN): {"outcome": "changed", "agent_id": 1, "amount": 5, "currency": "USD"},
+        ("POST", f"/api/v1/tickets/{ticket}/outcome", API_TOKEN): {"outcome": "changed", "agent_id": 1, "amount": 5, "currency": "USD"},
         ("PUT", "/api/v1/admin/rules", ADMIN_TOKEN): {"author": "Mia", "comment": "", "rules": rules},
         ("POST", "/api/v1/admin/rules/rollback", ADMIN_TOKEN): {"author": "Mia", "version": 1},
     }

@@ -9,20 +9,17 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from clvdesk.customers import CustomerStore, CustomerValue
 from clvdesk.defaults import MAX_JSON_DEPTH, MAX_JSON_INTEGER_DIGITS, NOTE_REFERENCE_PREFIX
 from clvdesk.helpdesk.zendesk_events import signed_request, ticket_created_event, trigger_body
 from clvdesk.json_body import JsonTooDeep, MalformedJson, NumberOutOfRange, read_json
 from clvdesk.logs import JsonFormatter
 from clvdesk.rule_store import RuleStore
 from clvdesk.rules import load_rules
-from tests.conftest import ADMIN_TOKEN, API_TOKEN, WEBHOOK_SECRET
+from tests.conftest import WEBHOOK_SECRET
 from tests.test_admin_page import SHIPPED, form_of, sign_in
+from tests.test_outcomes_api import ADMIN, AGENT, ANGRY, ticket  # noqa: F401  (ticket: a fixture, ticket 101 with its suggestion)
 from workers.queue import event_queue
 
-AGENT = {"Authorization": f"Bearer {API_TOKEN}"}
-ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-ANGRY = "My blender arrived broken. This is ridiculous!! Refund me or I will cancel my account."
 DEEP_ARRAYS = "[" * 100_000 + "]" * 100_000
 DEEP_OBJECTS = '{"a":' * 100_000 + "1" + "}" * 100_000
 LONG_INTEGER = "9" * 4_301
@@ -75,17 +72,6 @@ def test_the_json_apis_refuse_unbounded_json(client, redis, text, words):
     assert simulated.status_code == 400 and simulated.json["error"] == "invalid_draft"
     assert words in simulated.json["message"]
     assert RuleStore(redis).current_number() is None
-
-
-@pytest.fixture
-def ticket(redis, standin, deliver, work):
-    """Ticket 101 of a champion with its suggestion, a $100.00 partial refund."""
-    CustomerStore(redis).replace_all([CustomerValue(email="ana@example.com", residual_clv=500, historical_spend=2300)])
-    standin.add_user(901, "ana@example.com")
-    standin.add_ticket(101, requester_id=901)
-    deliver(ticket_created_event(ticket_id=101, requester_id=901, subject="Broken", description=ANGRY, event_id="evt-1"))
-    work()
-    return "101"
 
 
 @pytest.mark.parametrize("text, words", TOO_MUCH.values(), ids=TOO_MUCH)
