@@ -10,6 +10,13 @@ MAX_WEBHOOK_BYTES = 1024 * 1024  # bodies above 1 MiB get 413
 MAX_TICKET_TAGS = 1000  # tags a webhook may report on its ticket (clvdesk's own bound; Zendesk states none)
 MAX_TAG_CHARS = 255  # characters in one of those tags
 REDIS_DOWN_RETRY_AFTER_SECONDS = 30  # told to the helpdesk with 503 when Redis is unreachable
+# Every JSON body (webhook, sidebar and admin APIs, the admin page's JSON view) is read by
+# clvdesk/json_body.py within these bounds: Python's parser recurses per level (RecursionError near
+# 1,000) and refuses integers past 4,300 digits; clvdesk's own bodies nest 5 deep, its ids have 20 digits.
+MAX_JSON_DEPTH = 64  # nested arrays and objects
+MAX_JSON_INTEGER_DIGITS = 100
+MAX_ID = 2**63 - 1  # Zendesk's ticket and user ids are positive 64-bit integers
+MAX_REQUEST_ID_CHARS = 64  # a caller's X-Request-Id longer than this (or not [A-Za-z0-9._-]) is replaced
 
 # Queue
 QUEUE_NAME = "clvdesk"
@@ -124,6 +131,8 @@ SIMULATION_MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # a CSV of past tickets; ~1M row
 SIMULATION_TICKETS_SHOWN = 200  # tickets whose suggestion changes, listed in the API's answer
 
 # Sidebar app: outcomes and their report (clvdesk/outcomes.py, GET /api/v1/admin/report)
+MAX_AMOUNT = 1e9  # any money amount a rule or an outcome may state: sums of them stay finite
+REPORT_MIN_YEAR, REPORT_MAX_YEAR = 2000, 9998  # report dates outside these years are refused
 OUTCOME_RETENTION_DAYS = 400  # each suggestion's record, with its outcome, for a year's report and a margin
 REPORT_DEFAULT_DAYS = 30  # a report without `from` covers the last 30 days
 REPORT_MAX_DAYS = 366  # the longest range one report may cover
@@ -134,6 +143,10 @@ CORS_MAX_AGE_SECONDS = 600  # how long a browser may reuse a preflight's answer
 # The admin page (plugin/admin_page.py)
 ADMIN_SESSION_HOURS = 8  # a sign-in lasts this long
 ADMIN_FORM_MAX_PARTS = 20_000  # inputs in one post of the rules form (about 50 a tier)
+# An input's name is its setting's JSON path; the longest, tiers[0].category_instruments.<category>[1],
+# has 46 characters in 5 parts. Longer or deeper names are refused before the form is built from them.
+ADMIN_FORM_MAX_NAME_CHARS = 200
+ADMIN_FORM_MAX_NAME_PARTS = 8
 ADMIN_SIGN_IN_FAILURES = 10  # wrong admin tokens one address may send within the window below
 ADMIN_SIGN_IN_WINDOW_SECONDS = 15 * 60  # ... before it must wait for the window to end
 ADMIN_SECRET_KEY_BYTES = 32  # the session-signing key generated when CLVDESK_SECRET_KEY is unset

@@ -9,13 +9,14 @@ Both become a TicketEvent, or an Ignored with the reason, so that clvdesk never 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from clvdesk.defaults import MAX_TAG_CHARS, MAX_TICKET_TAGS, NOTE_REFERENCE_PREFIX
+from clvdesk.defaults import MAX_ID, MAX_TAG_CHARS, MAX_TICKET_TAGS, NOTE_REFERENCE_PREFIX
 
 TICKET_CREATED = "zen:event-type:ticket.created"
 COMMENT_ADDED = "zen:event-type:ticket.comment_added"
@@ -23,8 +24,23 @@ INVOCATION_HEADER = "X-Zendesk-Webhook-Invocation-Id"
 
 MAX_TEXT = 65_536  # Zendesk's own limit on a comment body
 ZENDESK_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # Zendesk's timestamps: UTC, whole seconds
-TicketId = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,19}$")]
-UserId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")]
+_ID_DIGITS = re.compile(r"[1-9][0-9]{0,18}")
+
+
+def zendesk_id(text: str) -> str:
+    """Zendesk's ids are positive 64-bit integers: "0", "-1" or 2**63 name no ticket or user, and asking
+    Zendesk for one would fail on every retry."""
+    if not (_ID_DIGITS.fullmatch(text) and int(text) <= MAX_ID):
+        raise ValueError(f"must be a Zendesk id, a whole number from 1 to {MAX_ID}, got {text[:30]!r}")
+    return text
+
+
+def _zendesk_id_or_empty(text: str) -> str:
+    return text and zendesk_id(text)  # the trigger's placeholder is empty for a ticket without a requester
+
+
+ZendeskId = Annotated[str, AfterValidator(zendesk_id)]
+UserId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")]  # a comment's author: -1 is Zendesk's system
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 ShortText = Annotated[str, StringConstraints(max_length=1024)]
 
@@ -41,7 +57,7 @@ class TicketEvent(BaseModel):
     helpdesk: Literal["zendesk"] = "zendesk"
     event_id: str
     kind: Literal["ticket.created", "ticket.comment_added", "trigger"]
-    ticket_id: TicketId
+    ticket_id: ZendeskId
     subject: str = ""
     text: str = ""
     requester_email: str | None = None
@@ -94,10 +110,10 @@ class _CommentEvent(_Vendor):
 
 
 class _TicketDetail(_Vendor):
-    id: TicketId
+    id: ZendeskId
     subject: ShortText | None = None
     description: Text | None = None
-    requester_id: UserId | None = None
+    requester_id: ZendeskId | None = None
     external_id: ShortText | None = None
     tags: list[Annotated[str, StringConstraints(max_length=MAX_TAG_CHARS)]] | None = Field(None, max_length=MAX_TICKET_TAGS)
     updated_at: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")] | None = None
@@ -115,18 +131,18 @@ class _EventSubscription(_Vendor):
 
 
 class _TriggerBody(_Vendor):
-    ticket_id: TicketId
+    ticket_id: ZendeskId
     subject: ShortText = ""
     latest_comment: Text = ""
     requester_email: ShortText = ""
-    requester_id: Annotated[str, StringConstraints(pattern=r"^[0-9]{0,20}$")] = ""
+    requester_id: Annotated[str, AfterValidator(_zendesk_id_or_empty)] = ""
     requester_external_id: ShortText = ""
 
 
 def _field_error(exc: ValidationError, root: str = "") -> WebhookPayloadError:
     first = exc.errors()[0]
     path = ".".join(str(part) for part in (*([root] if root else []), *first["loc"]))
-    return WebhookPayloadError(f"{path or 'body'}: {first['msg']}")
+    return WebhookPayloadError(f"{path or 'body'}: {first['msg'].removeprefix('Value error, ')}")
 
 
 def _mentions_clvdesk(text: str | None) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from clvdesk.analysis import Sentiment
 from clvdesk.defaults import NOTE_REFERENCE_PREFIX
 from clvdesk.money import format_money
@@ -9,6 +11,8 @@ from clvdesk.suggestions import Suggestion
 
 TAG_PREFIX = "clvdesk"
 EVIDENCE_SHOWN = 3  # words quoted per signal or category: enough to see why, short enough to read
+_LINE_WRITERS = {"Cc", "Cf", "Zl", "Zp"}  # controls, invisible formatting (bidi overrides), line and paragraph separators
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def note_reference(event_id: str) -> str:
@@ -16,8 +20,19 @@ def note_reference(event_id: str) -> str:
     return f"{NOTE_REFERENCE_PREFIX}{event_id}"
 
 
+def one_line(text: str) -> str:
+    """Text from a customer (or anyone but clvdesk) as it may appear in the note: its line breaks and
+    control characters escaped, so it cannot start a line of its own (a fake "clvdesk-ref:" or "Approved")."""
+    if text.isprintable():
+        return text
+    return "".join(
+        _NAMED_ESCAPES.get(char) or (f"\\u{ord(char):04x}" if unicodedata.category(char) in _LINE_WRITERS else char)
+        for char in text
+    )
+
+
 def _quoted(words: list[str]) -> str:
-    return ", ".join(f'"{word}"' for word in words[:EVIDENCE_SHOWN])
+    return ", ".join(f'"{one_line(word)}"' for word in words[:EVIDENCE_SHOWN])
 
 
 def _analysis_lines(sentiment: Sentiment) -> list[str]:
@@ -39,7 +54,7 @@ def render_note(suggestion: Suggestion) -> str:
     customer, offer = suggestion.customer, suggestion.offer
     money = customer.currency
 
-    who = customer.email or "unknown requester"
+    who = one_line(customer.email) if customer.email else "unknown requester"
     if customer.known:
         value = (
             f"residual CLV {format_money(customer.residual_clv, money)} · "
@@ -63,12 +78,12 @@ def render_note(suggestion: Suggestion) -> str:
     lines = [
         f"clvdesk suggestion: {offer_line}",
         "",
-        f"Customer: {who} · tier {customer.tier_label} · {value}",
+        f"Customer: {who} · tier {one_line(customer.tier_label)} · {value}",
         *_analysis_lines(suggestion.sentiment),
         budget_line,
         "",
         "Why:",
-        *(f"- {reason.text} [{reason.rule}]" for reason in suggestion.reasons),
+        *(f"- {one_line(reason.text)} [{reason.rule}]" for reason in suggestion.reasons),
         "",
         f"Rules {suggestion.rules_version} · {note_reference(suggestion.event_id)}",
     ]

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from redis import Redis
 from redis.client import Pipeline
 
-from clvdesk.defaults import KEY_PREFIX, OUTCOME_RETENTION_DAYS, SCAN_BATCH
+from clvdesk.defaults import KEY_PREFIX, MAX_AMOUNT, MAX_ID, OUTCOME_RETENTION_DAYS, SCAN_BATCH
 
 if TYPE_CHECKING:
     from clvdesk.suggestions import Suggestion
@@ -34,8 +34,8 @@ class OutcomeBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: OutcomeName
-    agent_id: AgentId | int  # ZAF's currentUser.id
-    amount: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    agent_id: AgentId | Annotated[int, Field(ge=1, le=MAX_ID)]  # ZAF's currentUser.id
+    amount: float | None = Field(default=None, ge=0, le=MAX_AMOUNT, allow_inf_nan=False)
     currency: Currency | None = None
     reason: Reason | None = None
     event_id: str | None = None  # the suggestion the agent saw; a newer one makes the outcome stale
@@ -174,8 +174,10 @@ def _frame(records: Iterable[dict[str, str]]) -> pd.DataFrame:
     frame = pd.DataFrame(list(records), columns=[
         "tier", "instrument", "currency", "suggested_amount", "outcome", "given_amount",
     ])
-    frame["suggested_amount"] = pd.to_numeric(frame["suggested_amount"])
-    frame["given_amount"] = pd.to_numeric(frame["given_amount"]).fillna(0.0)
+    # Amounts are bounded where they enter (rules and outcomes); one stored before that was is counted
+    # at the bound, so that no sum of them can overflow to infinity.
+    for amount in ("suggested_amount", "given_amount"):
+        frame[amount] = pd.to_numeric(frame[amount]).clip(0.0, MAX_AMOUNT).fillna(0.0)
     decided = frame["outcome"].notna()
     frame["suggestions"] = 1
     frame["outcomes"] = decided.astype(int)

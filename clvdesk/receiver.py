@@ -6,7 +6,6 @@ answers it in front of Flask, whose request cycle cost as much CPU as everything
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -15,6 +14,7 @@ from typing import Protocol
 from redis.exceptions import RedisError
 
 from clvdesk.events import Ignored, TicketEvent, WebhookPayloadError, parse_zendesk_webhook
+from clvdesk.json_body import JsonBodyError, read_json
 from clvdesk.logs import event_context
 from clvdesk.metrics import Metrics
 from clvdesk.signature import SignatureVerificationError, signed_digest, verify_signature
@@ -77,9 +77,9 @@ class WebhookReceiver:
         except SignatureVerificationError as exc:
             return self._refuse(delivery, "unauthorized", 401, "invalid_signature", str(exc))
         try:
-            body = json.loads(delivery.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return self._refuse(delivery, "invalid", 400, "malformed_json", f"body is not JSON: {exc}")
+            body = read_json(delivery.body)
+        except JsonBodyError as exc:
+            return self._refuse(delivery, "invalid", 400, "malformed_json", f"body: {exc}")
         try:
             event = parse_zendesk_webhook(body, delivery.invocation_id)
         except WebhookPayloadError as exc:

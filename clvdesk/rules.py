@@ -22,7 +22,7 @@ from clvdesk.analysis import LABELS, Label, Sentiment
 from clvdesk.analysis.model import CATEGORY_LABELS, SIGNAL_LABELS
 from clvdesk.clv.segments import SEGMENTS
 from clvdesk.customers import CustomerValue
-from clvdesk.defaults import RULES_MAX_ADJUSTMENT, RULES_MAX_WINDOW_DAYS
+from clvdesk.defaults import MAX_AMOUNT, RULES_MAX_ADJUSTMENT, RULES_MAX_WINDOW_DAYS
 from clvdesk.money import format_money
 
 Instrument = Literal[
@@ -47,7 +47,7 @@ Segment = Literal[SEGMENTS]  # type: ignore[valid-type]
 ValueTier = Literal["top", "high", "medium", "low"]  # clvdesk.clv.segments: by residual CLV percentile
 SignalName = Literal[tuple(SIGNAL_LABELS)]  # type: ignore[valid-type]
 CategoryName = Literal[tuple(CATEGORY_LABELS)]  # type: ignore[valid-type]
-Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Amount = Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Days = Annotated[int, Field(ge=1, le=RULES_MAX_WINDOW_DAYS)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]

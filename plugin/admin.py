@@ -13,12 +13,13 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from clvdesk.analysis import analyse
 from clvdesk.customers import CustomerStore
 from clvdesk.defaults import SIMULATION_MAX_UPLOAD_BYTES, SIMULATION_TICKETS_SHOWN
+from clvdesk.json_body import JsonBodyError, read_json
 from clvdesk.rule_errors import admin_errors
 from clvdesk.rule_store import RuleStore, RuleVersion, UnknownVersion, diff
 from clvdesk.rules import RuleSet
 from clvdesk.simulation import SimulationError, compare, read_tickets, seen_tickets, totals
 from plugin.auth import require_bearer
-from plugin.errors import error, json_object
+from plugin.errors import error, invalid, json_object
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
@@ -63,9 +64,7 @@ def _published(version: RuleVersion, status: int = 200):
 
 
 def _invalid(exc: ValidationError):
-    response = jsonify(error="invalid_rules", errors=admin_errors(exc))
-    response.status_code = 422
-    return response
+    return invalid("invalid_rules", admin_errors(exc))
 
 
 def _body(model: type[BaseModel]):
@@ -139,9 +138,9 @@ def simulate():
     """multipart/form-data: `draft` (the rules as JSON) and `tickets` (a CSV file; absent: the
     tickets clvdesk has already handled)."""
     try:
-        draft = RuleSet.model_validate(json.loads(request.form.get("draft", "")))
-    except json.JSONDecodeError:
-        return error(400, "invalid_draft", "send the draft rules as JSON in the form field `draft`")
+        draft = RuleSet.model_validate(read_json(request.form.get("draft", "")))
+    except JsonBodyError as exc:
+        return error(400, "invalid_draft", f"send the draft rules as JSON in the form field `draft`: {exc}")
     except ValidationError as exc:
         return _invalid(exc)
     upload = request.files.get("tickets")

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from clvdesk.analysis.model import CATEGORY_LABELS, LABELS, SIGNAL_LABELS
 from clvdesk.clv.segments import SEGMENTS
+from clvdesk.defaults import ADMIN_FORM_MAX_NAME_CHARS, ADMIN_FORM_MAX_NAME_PARTS
 from clvdesk.rules import INSTRUMENT_LABELS
 
 PERCENT = re.compile(r"(budget_share|rolling_budget\.share|instrument_costs\.\w+|p_alive|sentiment_multipliers\.\w+)$")
@@ -24,6 +25,10 @@ INSTRUMENT_SLOTS = 3  # first, second and third choice of a tier's instruments
 CATEGORY_SLOTS = 2  # first and second choice per complaint category
 VALUE_TIERS = {"top": "Top (95th percentile)", "high": "High (80th)", "medium": "Medium (50th)", "low": "Low"}
 FORM_KEYS = ("csrf_token", "action", "mode", "author", "comment", "rules_json")  # not rule settings
+
+
+class FormNameError(ValueError):
+    """An input's name is no path into the rules: too long or nested too deep to be one."""
 
 
 def field_id(path: str) -> str:
@@ -60,11 +65,13 @@ def flatten(rules: dict) -> dict[str, str | list[str]]:
 
 def unflatten(form) -> dict:
     """Form values (a MultiDict) back into the rules' shape. Empty inputs are left out, so an
-    optional setting left empty is unset and a required one is reported missing at its path."""
+    optional setting left empty is unset and a required one is reported missing at its path.
+    Raises FormNameError for a name no rule setting has, before building anything from it."""
     root: dict = {}
     for path in form:
         if path in FORM_KEYS:
             continue
+        _check_name(path)
         if CHOICES.search(path):
             value: object = [item for item in form.getlist(path) if item]
         else:
@@ -84,6 +91,16 @@ def unflatten(form) -> dict:
         else:
             node[tokens[-1]] = value
     return _lists(root)
+
+
+def _check_name(path: str) -> None:
+    if len(path) > ADMIN_FORM_MAX_NAME_CHARS:
+        raise FormNameError(f"An input's name is {len(path)} characters long; a setting's name has at most "
+                            f"{ADMIN_FORM_MAX_NAME_CHARS}. Reload the page and submit its own form.")
+    parts = path.count(".") + path.count("[") + 1
+    if parts > ADMIN_FORM_MAX_NAME_PARTS:
+        raise FormNameError(f"An input's name nests {parts} levels deep; a setting's name has at most "
+                            f"{ADMIN_FORM_MAX_NAME_PARTS}. Reload the page and submit its own form.")
 
 
 def form_values(form) -> dict[str, str | list[str]]:

@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from pydantic import ValidationError
 
 from clvdesk.defaults import ADMIN_FORM_MAX_PARTS, SIMULATION_MAX_UPLOAD_BYTES
+from clvdesk.json_body import JsonBodyError, MalformedJson, read_json
 from clvdesk.money import format_money
 from clvdesk.rule_errors import admin_errors
 from clvdesk.rule_store import UnknownVersion, diff
@@ -24,7 +25,7 @@ from clvdesk.simulation import SimulationError
 from plugin import admin_session
 from plugin.admin import rule_store, simulate_draft
 from plugin.admin_chart import spend_chart
-from plugin.admin_form import field_id, flatten, form_values, page_message, places, sections, shown, unflatten
+from plugin.admin_form import FormNameError, field_id, flatten, form_values, page_message, places, sections, shown, unflatten
 
 bp = Blueprint(
     "admin_page",
@@ -54,6 +55,10 @@ def _guard():
     if not admin_session.admin_token():
         return render_template("admin/message.html", title="The admin page is disabled",
                                message="Set CLVDESK_ADMIN_TOKEN on the server to use it, as for the admin API."), 503
+    # The session comes from the cookie alone: a post from someone not signed in is turned away before
+    # its body is read, and only a signed-in editor post may be larger than the app's 1 MiB.
+    if request.endpoint not in OPEN and not admin_session.signed_in():
+        return redirect(url_for("admin_page.login"))
     if request.method == "POST":
         if request.endpoint == "admin_page.editor":
             request.max_content_length = SIMULATION_MAX_UPLOAD_BYTES  # a CSV of past tickets may come along
@@ -62,8 +67,6 @@ def _guard():
             return render_template("admin/message.html", title="This form has expired",
                                    message="The form was missing its security token or carried a wrong one (CSRF "
                                            "protection). Go back, reload the page and submit it again."), 400
-    if request.endpoint not in OPEN and not admin_session.signed_in():
-        return redirect(url_for("admin_page.login"))
     return None
 
 
@@ -152,13 +155,16 @@ def editor():
     text = request.form.get("rules_json", "")
     if mode == "json":
         try:
-            draft = json.loads(text)
-        except json.JSONDecodeError as exc:
-            problem = {"path": "rules_json", "message": f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"}
+            draft = read_json(text)
+        except JsonBodyError as exc:
+            problem = {"path": "rules_json", "message": f"is {exc}" if isinstance(exc, MalformedJson) else str(exc)}
             return _editor(400, values={}, draft={}, text=text, errors=[problem], mode=mode)
         values = flatten(draft) if isinstance(draft, dict) else {}
     else:
-        draft = unflatten(request.form)
+        try:
+            draft = unflatten(request.form)
+        except FormNameError as exc:
+            return render_template("admin/message.html", title="This form cannot be read", message=str(exc)), 400
         values = form_values(request.form)
         text = json.dumps(draft, indent=2)
     try:

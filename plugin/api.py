@@ -6,11 +6,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from pydantic import ValidationError
 
+from clvdesk.events import zendesk_id
 from clvdesk.outcomes import CurrencyMismatch, OutcomeBody, StaleSuggestion
 from clvdesk.replies import suggested_reply
 from clvdesk.suggestions import Suggestion
 from plugin.auth import require_bearer
-from plugin.errors import error, json_object
+from plugin.errors import error, invalid, json_object
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 HELPDESK = "zendesk"  # the one helpdesk the sidebar app runs in
@@ -21,8 +22,10 @@ require_token = require_bearer("api_token", "api")
 
 def _latest(ticket_id: str) -> tuple[Suggestion | None, object]:
     """The ticket's latest suggestion, or the 4xx answer to send instead."""
-    if not ticket_id.isdigit():
-        return None, error(400, "invalid_ticket_id", f"ticket id must be digits, got {ticket_id[:40]!r}")
+    try:
+        zendesk_id(ticket_id)
+    except ValueError as exc:
+        return None, error(400, "invalid_ticket_id", f"ticket id {exc}")
     found = current_app.extensions["clvdesk"].suggestions.latest(HELPDESK, ticket_id)
     if found is None:
         return None, error(404, "not_found", f"no suggestion for ticket {ticket_id} yet")
@@ -56,9 +59,9 @@ def outcome(ticket_id: str):
         body = OutcomeBody.model_validate(data)
         recorded = current_app.extensions["clvdesk"].suggestions.log.record(found, body)
     except ValidationError as exc:
-        return _invalid([_message(item) for item in exc.errors()])
+        return invalid("invalid_outcome", [_message(item) for item in exc.errors()])
     except CurrencyMismatch as exc:
-        return _invalid([{"path": "currency", "message": str(exc)}])
+        return invalid("invalid_outcome", [{"path": "currency", "message": str(exc)}])
     except StaleSuggestion as exc:
         return error(409, "stale_suggestion", str(exc))
     return jsonify(ticket_id=ticket_id, event_id=found.event_id, **recorded.model_dump(mode="json"))
@@ -71,10 +74,3 @@ def _message(item: dict) -> dict:
         text = "is not a field of an outcome"
     return {"path": path, "message": text}
 
-
-def _invalid(errors: list[dict]):
-    response = jsonify(error="invalid_outcome", message="; ".join(
-        f"{item['path']}: {item['message']}" if item["path"] else item["message"] for item in errors
-    ), errors=errors)
-    response.status_code = 422
-    return response

@@ -8,6 +8,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from clvdesk.defaults import REDIS_DOWN_RETRY_AFTER_SECONDS
+from clvdesk.json_body import JsonBodyError, read_json
 
 # (code, message) of the answers that the webhook endpoint, in front of Flask, gives as well.
 STORAGE_UNAVAILABLE = ("storage_unavailable", "the queue is unreachable; nothing was stored, retry later")
@@ -26,11 +27,25 @@ def error(status: int, code: str, message: str, **headers: str):
     return response
 
 
+def invalid(code: str, errors: list[dict]):
+    """422: each problem at its path in `errors`, and all of them in the one message."""
+    response = jsonify(error=code, message="; ".join(
+        f"{item['path']}: {item['message']}" if item["path"] else item["message"] for item in errors
+    ), errors=errors)
+    response.status_code = 422
+    return response
+
+
 def json_object() -> tuple[dict | None, object]:
-    """The request's JSON object, or None and the 400 answer to send instead."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
+    """The request's JSON object, read within clvdesk's bounds, or None and the 400 answer to send instead."""
+    if not request.is_json:
         return None, error(400, "invalid_json", "send a JSON object with Content-Type: application/json")
+    try:
+        data = read_json(request.get_data())
+    except JsonBodyError as exc:
+        return None, error(400, "invalid_json", f"body: {exc}")
+    if not isinstance(data, dict):
+        return None, error(400, "invalid_json", f"body: expected a JSON object, got {type(data).__name__}")
     return data, None
 
 

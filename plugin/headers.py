@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
+from clvdesk.defaults import MAX_REQUEST_ID_CHARS
+
 REQUEST_ID_HEADER = "X-Request-Id"
-MAX_REQUEST_ID = 64  # characters kept of a caller's own request id
+_REQUEST_ID = re.compile(rf"[A-Za-z0-9._-]{{1,{MAX_REQUEST_ID_CHARS}}}")
 
 # The API answers JSON only and is framed by no one; the sidebar page sets its own policy.
 SECURITY_HEADERS = {
@@ -17,5 +20,8 @@ SECURITY_HEADERS = {
 
 
 def request_id(sent: str | None) -> str:
-    """The caller's request id (shortened), or a new one, to follow the request through the logs."""
-    return (sent or "")[:MAX_REQUEST_ID] or uuid.uuid4().hex
+    """The caller's request id, or a new one, to follow the request through the logs.
+
+    It is echoed and logged, so only a short id of plain characters is kept: anything else (line
+    breaks, quotes, a kilobyte) is replaced, never shown."""
+    return sent if sent is not None and _REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex

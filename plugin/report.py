@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from clvdesk.defaults import REPORT_DEFAULT_DAYS, REPORT_MAX_DAYS
+from clvdesk.defaults import REPORT_DEFAULT_DAYS, REPORT_MAX_DAYS, REPORT_MAX_YEAR, REPORT_MIN_YEAR
 from clvdesk.outcomes import outcome_report, outcome_report_csv
 from plugin.auth import require_bearer
 from plugin.errors import error
@@ -20,9 +20,12 @@ def _day(name: str, default: date) -> date:
     if text is None:
         return default
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{name} must be a date as YYYY-MM-DD, got {text[:40]!r}") from None
+    if not REPORT_MIN_YEAR <= day.year <= REPORT_MAX_YEAR:  # the day after 9999-12-31 is not a date
+        raise ValueError(f"{name} must be a date from {REPORT_MIN_YEAR}-01-01 to {REPORT_MAX_YEAR}-12-31, got {day}")
+    return day
 
 
 def _range() -> tuple[date, date]:

@@ -156,7 +156,7 @@ def test_malformed_json_is_400(client, redis):
     response = client.post("/webhooks/zendesk", data=payload, headers=headers)
     assert response.status_code == 400
     assert response.json["error"] == "malformed_json"
-    assert response.json["message"].startswith("body is not JSON")
+    assert response.json["message"].startswith("body: not valid JSON")
 
 
 def test_schema_error_names_the_field(deliver, redis):
