@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from flask import Flask, g, request
 from redis import Redis
@@ -15,7 +16,8 @@ from clvdesk.metrics import Metrics
 from clvdesk.receiver import HELPDESK, WebhookReceiver
 from clvdesk.settings import Settings, load_settings
 from clvdesk.suggestions import SuggestionStore
-from plugin import admin, admin_page, api, health, report
+from clvdesk.helpdesk.apps import SidebarApp
+from plugin import admin, admin_page, api, apps, health, report
 from plugin.cors import register_cors
 from plugin.errors import register_error_handlers
 from plugin.headers import REQUEST_ID_HEADER, SECURITY_HEADERS, request_id
@@ -30,6 +32,7 @@ class AppState:
     queue: Queue
     suggestions: SuggestionStore
     metrics: Metrics
+    apps: Mapping[str, SidebarApp] = field(default_factory=dict)  # each helpdesk's own sidebar endpoint
 
 
 def create_app(settings: Settings | None = None, *, redis: Redis | None = None) -> Flask:
@@ -61,7 +64,7 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None) 
             response.headers.setdefault(name, value)
         return response
 
-    for blueprint in (api.bp, report.bp, admin.bp, admin_page.bp, health.bp):
+    for blueprint in (api.bp, report.bp, admin.bp, admin_page.bp, apps.bp, health.bp):
         app.register_blueprint(blueprint)
     register_cors(app)
     enqueuer = EventEnqueuer(redis, metrics, helpdesk=HELPDESK, timeout=settings.job_timeout_seconds)
