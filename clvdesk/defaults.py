@@ -153,3 +153,16 @@ ADMIN_SECRET_KEY_BYTES = 32  # the session-signing key generated when CLVDESK_SE
 # CLVDESK_API_TOKEN, CLVDESK_ADMIN_TOKEN and CLVDESK_SECRET_KEY are at least this long: 32 characters
 # of token_urlsafe carry 192 bits, beyond any guessing; a shorter one stops the command.
 MIN_TOKEN_CHARS = 32
+
+# Help Scout (clvdesk/helpdesk/helpscout/). Its rate limit "depends on your plan" and is not published
+# per plan for the Mailbox API 2.0; the legacy API allowed 200 a minute, and writes (POST, PUT) count
+# twice. An event costs at most four calls, two of them writes: 90 + the burst keeps a minute of them
+# within 200 even if all were writes.
+HELPSCOUT_API_URL = "https://api.helpscout.net"
+HELPSCOUT_REQUESTS_PER_MINUTE = 90
+HELPSCOUT_MAX_SECRET_CHARS = 40  # Help Scout takes webhook and Dynamic App secrets of at most 40 characters
+# A client-credentials token lives `expires_in` seconds (48 h today); a new one is fetched this long
+# before it ends, so no call goes out with a token about to lapse.
+HELPSCOUT_TOKEN_REFRESH_MARGIN_SECONDS = 300
+HELPSCOUT_MAX_THREAD_PAGES = 3  # a conversation holds at most 100 threads, 50 a page: 2 pages, and a margin
+HELPSCOUT_SIDEBAR_MAX_HTML_CHARS = 20_000  # the Dynamic App's answer; longer evidence is cut, never the page

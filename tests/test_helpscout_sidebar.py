@@ -1,0 +1,148 @@
+"""Help Scout's Dynamic App: a signed call for a conversation answers the HTML of its stored suggestion,
+looked at in a real headless Chromium as the sidebar shows it."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from clvdesk.customers import CustomerStore, CustomerValue
+from clvdesk.helpdesk.helpscout.note import html_note, render_html_note
+from clvdesk.helpdesk.helpscout.sidebar import DynamicApp, render_sidebar
+from clvdesk.helpdesk.helpscout.webhook import plain_text
+from clvdesk.money import format_money
+from clvdesk.note import note_reference, render_note
+from clvdesk.replies import suggested_reply
+from clvdesk.standins.helpscout import dynamic_app_call
+from clvdesk.suggestions import SuggestionStore
+from tests.helpscout_case import stored_suggestion
+
+SIDEBAR_SECRET = "hs-sidebar-secret-0123456789"
+ANA = "ana.larsen@example.com"
+ANGRY = "My blender arrived broken. This is ridiculous!! Refund me or I will cancel my account."
+CONVERSATION = 501
+SIDEBAR_WIDTH = 300  # about what Help Scout gives an app beside the conversation
+
+
+@pytest.fixture
+def ana(redis):
+    CustomerStore(redis).replace_all([CustomerValue(
+        email=ANA, customer_id="C-1001", residual_clv=1240, historical_spend=2310.5,
+        total_clv=1933.15, p_alive=0.87, segment="champions",
+    )])
+
+
+@pytest.fixture
+def dynamic_app(app, redis):
+    app.extensions["clvdesk"].apps["helpscout"] = DynamicApp(SIDEBAR_SECRET, SuggestionStore(redis))
+
+
+@pytest.fixture
+def suggestion(ana, request):
+    return stored_suggestion(request, conversation_id=CONVERSATION, email=ANA, text=ANGRY)
+
+
+def call(client, conversation_id=CONVERSATION, *, secret=SIDEBAR_SECRET, **headers):
+    payload, signed = dynamic_app_call(secret, conversation_id)
+    return client.post("/apps/helpscout", data=payload, headers={**signed, **headers})
+
+
+def test_the_sidebar_shows_what_the_zendesk_sidebar_shows(client, dynamic_app, suggestion):
+    response = call(client)
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/json"
+    html = response.get_json()["html"]
+    text = plain_text(html)
+    customer, offer, sentiment = suggestion.customer, suggestion.offer, suggestion.sentiment
+    for shown in (
+        customer.tier_label, format_money(customer.residual_clv, "USD"), format_money(customer.total_clv, "USD"),
+        format_money(customer.historical_spend, "USD"), "87%", "Champions",
+        sentiment.label.replace("_", " ").capitalize(), f"{sentiment.score:+.2f}", sentiment.category.label,
+        *(signal.label for signal in sentiment.signals), offer.instrument_label,
+        *(reason.text for reason in suggestion.reasons),
+        suggested_reply(offer, sentiment.language).text,
+    ):
+        assert shown in text, shown
+    assert sentiment.signals and suggestion.reasons  # the angry customer shows some
+    if offer.amount > 0:
+        assert format_money(offer.amount, offer.currency) in text
+    assert ("Needed before you offer it" if offer.needs_approval else "Not needed") in text
+    assert html.startswith('<div class="c-sb-section">') and "<script" not in html
+
+
+@pytest.mark.parametrize("kind, make, status, code", [
+    ("unsigned", lambda c: c.post("/apps/helpscout", data=dynamic_app_call(SIDEBAR_SECRET, CONVERSATION)[0]), 401, "invalid_signature"),
+    ("webhook secret", lambda c: call(c, secret="another-secret"), 401, "invalid_signature"),
+    ("GET", lambda c: c.get("/apps/helpscout"), 405, "method_not_allowed"),
+    ("other path", lambda c: c.post("/apps/helpscout/x"), 404, "not_found"),
+])
+def test_bad_calls_are_refused_with_a_json_reason(client, dynamic_app, kind, make, status, code):
+    response = make(client)
+    assert response.status_code == status and response.get_json()["error"] == code, kind
+
+
+def signed(body: bytes) -> dict[str, str]:
+    from clvdesk.helpdesk.helpscout.signature import SIGNATURE_HEADER, compute_signature
+
+    return {SIGNATURE_HEADER: compute_signature(SIDEBAR_SECRET, body), "Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("body, code, field", [
+    (b"{not json", "malformed_json", "body"),
+    (b"[]", "invalid_payload", "body"),
+    (b'{"ticket": {"number": 1}}', "invalid_payload", "ticket.id"),
+    (b'{"ticket": {"id": "12; x"}}', "invalid_payload", "ticket.id"),
+    (b'{"ticket": {"id": 1.5}}', "invalid_payload", "ticket.id"),
+])
+def test_a_signed_but_malformed_call_names_what_is_wrong(client, dynamic_app, body, code, field):
+    response = client.post("/apps/helpscout", data=body, headers=signed(body))
+    assert response.status_code == 400
+    assert response.get_json()["error"] == code and response.get_json()["message"].startswith(field)
+
+
+def test_a_conversation_without_a_suggestion_or_a_draft_says_so(client, dynamic_app):
+    assert "No suggestion yet" in call(client, 777).get_json()["html"]
+    assert "A draft" in call(client, None).get_json()["html"]
+    string_id = json.dumps({"ticket": {"id": "777"}}).encode()  # ids may come as strings
+    assert "No suggestion yet" in client.post("/apps/helpscout", data=string_id, headers=signed(string_id)).get_json()["html"]
+
+
+def test_customer_words_are_text_never_markup(suggestion):
+    signal = suggestion.sentiment.signals[0]
+    hostile = "<img src=x onerror=window.pwned=1>"
+    tainted = suggestion.model_copy(update={"sentiment": suggestion.sentiment.model_copy(update={
+        "signals": [signal.model_copy(update={"evidence": [hostile, "a\nb"]})]})})
+    html = render_sidebar(tainted)
+    assert hostile not in html and "&lt;img src=x onerror=window.pwned=1&gt;" in html
+    note = render_html_note(tainted)
+    assert hostile not in note and "&lt;img" in note and "<img" not in note
+
+
+def test_the_html_note_is_the_text_note_line_for_line(suggestion):
+    text = render_note(suggestion)
+    html = render_html_note(suggestion)
+    assert note_reference(suggestion.event_id) in html  # what has_note looks for, spelled plainly
+    assert re.fullmatch(r"(<p>.*?</p>|<ul>.*?</ul>)+", html)
+    wanted = [line.removeprefix("- ") for line in text.split("\n") if line]
+    assert [line for line in plain_text(html).split("\n") if line] == wanted
+    assert html_note("a\n\n- b\n- c\nd") == "<p>a</p><ul><li>b</li><li>c</li></ul><p>d</p>"
+
+
+def test_the_sidebar_in_a_browser(page, client, dynamic_app, suggestion, artifacts_dir):
+    html = call(client).get_json()["html"]
+    hostile = suggestion.model_copy(update={"reasons": [*suggestion.reasons, suggestion.reasons[0].model_copy(
+        update={"text": "<script>window.pwned = 1</script><b>bold?</b>"})]})
+    page.set_viewport_size({"width": SIDEBAR_WIDTH, "height": 1200})
+    page.route("**/*", lambda route: route.abort())  # nothing leaves the machine
+    page.set_content(f'<!doctype html><meta charset="utf-8"><body style="margin:0;font:13px sans-serif">'
+                     f'<div id="app" style="width:{SIDEBAR_WIDTH}px">{html}{render_sidebar(hostile)}</div></body>')
+    app = page.locator("#app")
+    for heading in ("Customer", "Sentiment", "Suggested offer", "Why", "Suggested reply"):
+        assert page.locator(".c-sb-section__title", has_text=heading).first.is_visible()
+    assert page.evaluate("window.pwned") is None and page.locator("b").count() == 0
+    assert "<script>window.pwned = 1</script><b>bold?</b>" in app.inner_text()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= SIDEBAR_WIDTH, f"the sidebar scrolls sideways: {width}px"
+    page.locator(".c-sb-section").first.screenshot(path=str(artifacts_dir / "helpscout-sidebar-customer.png"))
+    app.screenshot(path=str(artifacts_dir / "helpscout-sidebar.png"))
