@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 
 from clvdesk.customers import CustomerStore, CustomerValue
 from clvdesk.defaults import ADMIN_SIGN_IN_FAILURES, ADMIN_SIGN_IN_WINDOW_SECONDS, MIN_TOKEN_CHARS
-from clvdesk.helpdesk.zendesk_events import ticket_created_event
+from clvdesk.standins.zendesk import ticket_created_event
 from clvdesk.rule_store import RuleStore
 from clvdesk.rules import RuleSet, load_rules
 from plugin import create_app
