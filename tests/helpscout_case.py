@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clvdesk.helpdesk.zendesk_events import ticket_created_event
+from clvdesk.standins.zendesk import ticket_created_event
 from clvdesk.suggestions import Suggestion, SuggestionStore
 
 

@@ -24,6 +24,20 @@ ANA = "ana.larsen@example.com"
 ANGRY = "My blender arrived broken. This is ridiculous!! Refund me or I will cancel my account."
 CONVERSATION = 501
 SIDEBAR_WIDTH = 300  # about what Help Scout gives an app beside the conversation
+# What Help Scout's own stylesheet does with its sidebar classes, as far as the screenshot needs: the
+# two-line list puts each value under its label; badges are small coloured labels.
+SIDEBAR_CSS = """
+body { margin: 0; font: 13px/1.4 -apple-system, "Helvetica Neue", Arial, sans-serif; color: #314351; }
+.c-sb-section { border-bottom: 1px solid #e3e8eb; padding: 12px 16px; }
+.c-sb-section__title { font-weight: 600; margin-bottom: 6px; }
+.c-sb-list, .unstyled { list-style: none; margin: 0; padding: 0; }
+.c-sb-list-item { margin: 0 0 8px; }
+.c-sb-list-item__label { color: #93a1b0; font-size: 12px; }
+.c-sb-list-item__text { display: block; color: #314351; font-size: 13px; }
+.unstyled li { margin: 0 0 6px; }
+.badge { border-radius: 3px; color: #fff; font-size: 11px; padding: 1px 6px; background: #93a1b0; }
+.badge.blue { background: #3197d6; } .badge.red { background: #d6534a; } .badge.pending { background: #f5a623; }
+"""
 
 
 @pytest.fixture
@@ -135,14 +149,18 @@ def test_the_sidebar_in_a_browser(page, client, dynamic_app, suggestion, artifac
         update={"text": "<script>window.pwned = 1</script><b>bold?</b>"})]})
     page.set_viewport_size({"width": SIDEBAR_WIDTH, "height": 1200})
     page.route("**/*", lambda route: route.abort())  # nothing leaves the machine
-    page.set_content(f'<!doctype html><meta charset="utf-8"><body style="margin:0;font:13px sans-serif">'
-                     f'<div id="app" style="width:{SIDEBAR_WIDTH}px">{html}{render_sidebar(hostile)}</div></body>')
+    page.set_content(f'<!doctype html><meta charset="utf-8"><style>{SIDEBAR_CSS}</style>'
+                     f'<body><div id="app" style="width:{SIDEBAR_WIDTH}px">{html}{render_sidebar(hostile)}</div></body>')
     app = page.locator("#app")
+    label = page.locator(".c-sb-list-item__label", has_text="Residual CLV").first.bounding_box()
+    value = page.locator(".c-sb-list-item__text", has_text="$1,240.00").first.bounding_box()
+    assert value["y"] > label["y"]  # the value reads under its label
     for heading in ("Customer", "Sentiment", "Suggested offer", "Why", "Suggested reply"):
         assert page.locator(".c-sb-section__title", has_text=heading).first.is_visible()
     assert page.evaluate("window.pwned") is None and page.locator("b").count() == 0
     assert "<script>window.pwned = 1</script><b>bold?</b>" in app.inner_text()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= SIDEBAR_WIDTH, f"the sidebar scrolls sideways: {width}px"
-    page.locator(".c-sb-section").first.screenshot(path=str(artifacts_dir / "helpscout-sidebar-customer.png"))
-    app.screenshot(path=str(artifacts_dir / "helpscout-sidebar.png"))
+    reply = page.locator("#app > .c-sb-section").nth(4).bounding_box()  # the last section of the real answer
+    page.screenshot(path=str(artifacts_dir / "helpscout-sidebar.png"),
+                    clip={"x": 0, "y": 0, "width": SIDEBAR_WIDTH, "height": reply["y"] + reply["height"]})
