@@ -1,0 +1,50 @@
+"""Help Scout (Mailbox API 2.0): signed webhooks, HTML notes as threads, tags merged into the list the API
+replaces, OAuth2 client-credentials tokens, and a Dynamic App beside the conversation."""
+
+from __future__ import annotations
+
+from redis import Redis
+
+from clvdesk.defaults import RATE_LIMIT_BURST
+from clvdesk.helpdesk.helpscout.client import HelpScoutAuthError, HelpScoutClient
+from clvdesk.helpdesk.helpscout.settings import NAME, HelpScoutSettings
+from clvdesk.helpdesk.helpscout.sidebar import DynamicApp
+from clvdesk.helpdesk.helpscout.webhook import HelpScoutWebhook, helpscout_id
+from clvdesk.helpdesk.interface import Helpdesk, RateLimitPolicy
+from clvdesk.metrics import Metrics
+from clvdesk.ratelimit import RateLimiter
+from clvdesk.suggestions import SuggestionStore
+
+
+def _webhook(settings: HelpScoutSettings) -> HelpScoutWebhook:
+    settings.require_receiving()
+    return HelpScoutWebhook(settings.account, settings.webhook_secret.get_secret_value() if settings.webhook_secret else None)
+
+
+def _client(settings: HelpScoutSettings, limiter: RateLimiter, metrics: Metrics) -> HelpScoutClient:
+    settings.require_posting()
+    return HelpScoutClient(
+        settings.api_url, app_id=settings.app_id, app_secret=settings.app_secret.get_secret_value(),
+        account=settings.account, limiter=limiter, metrics=metrics,
+    )
+
+
+def sidebar(settings: HelpScoutSettings, redis: Redis) -> DynamicApp | None:
+    """The Dynamic App's callback, when its secret is set."""
+    if not settings.sidebar_secret:
+        return None
+    return DynamicApp(settings.sidebar_secret.get_secret_value(), SuggestionStore(redis))
+
+
+HELPSCOUT = Helpdesk(
+    name=NAME,
+    settings=HelpScoutSettings,
+    webhook=_webhook,
+    client=_client,
+    rate_limit=lambda settings: RateLimitPolicy(per_minute=settings.requests_per_minute, burst=RATE_LIMIT_BURST),
+    receives=lambda settings: settings.receives,
+    posts=lambda settings: settings.posts,
+    ticket_id=helpscout_id,
+)
+
+__all__ = ["HELPSCOUT", "DynamicApp", "HelpScoutAuthError", "HelpScoutClient", "HelpScoutSettings", "HelpScoutWebhook"]
