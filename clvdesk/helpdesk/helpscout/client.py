@@ -43,9 +43,9 @@ def _retry_after(response: ApiResponse) -> float | None:
 
 
 def _refusal(response: ApiResponse) -> HelpdeskRequestError:
-    if response.status == 401:
-        return HelpScoutAuthError(response.method, response.path, response.status, response.data.decode("utf-8", "replace"))
-    return plain_refusal(response)
+    """A refused call; a 401 (bad credentials, or a token Help Scout no longer takes) as HelpScoutAuthError."""
+    refused = plain_refusal(response)
+    return HelpScoutAuthError(refused.method, refused.path, refused.status, refused.body) if refused.status == 401 else refused
 
 
 class TokenSource:
