@@ -16,6 +16,7 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from http import HTTPStatus
 from urllib.parse import parse_qs
@@ -170,6 +171,7 @@ class HelpScoutStandin(StandinServer):
         page_size: int = PAGE_SIZE,
         requests_per_minute: int | None = None,
         rate_window_seconds: float = 60,
+        on_note: Callable[[int, dict], None] | None = None,
         **options,
     ):
         super().__init__(validate=options.pop("validate", contract), requests_per_minute=requests_per_minute,
@@ -182,6 +184,7 @@ class HelpScoutStandin(StandinServer):
         self._conversations: dict[int, dict] = {}
         self._customers: dict[int, dict] = {}
         self._next_thread = 80_000
+        self._on_note = on_note  # called with the conversation's id and the note's thread, once it is stored
 
     # -- the account's state (tests set it up and read it back) ------------------------------------
 
@@ -322,6 +325,8 @@ class HelpScoutStandin(StandinServer):
                 return self.not_found_answer()
             thread = note_thread(self._thread_id(), request.json["text"])
             self._conversations[conversation_id]["threads"].insert(0, thread)
+        if self._on_note is not None:
+            self._on_note(conversation_id, thread)
         return _hal(201, None, {"Resource-ID": str(thread["id"])})
 
     def _update_tags(self, request: StandinRequest, conversation_id: int) -> Answer:
