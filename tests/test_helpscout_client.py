@@ -48,7 +48,7 @@ def client(helpscout, sleeps):
 
 
 def note_event(conversation_id: int = 501) -> TicketEvent:
-    return TicketEvent(helpdesk="helpscout", event_id=f"{conversation_id}:80001", kind="ticket.created",
+    return TicketEvent(helpdesk="helpscout", account=APP_ID, event_id=f"{conversation_id}:80001", kind="ticket.created",
                        ticket_id=str(conversation_id))
 
 

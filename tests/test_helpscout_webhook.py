@@ -17,6 +17,7 @@ from clvdesk.helpdesk.interface import Delivery, Headers
 from clvdesk.standins.helpscout import conversation, customer_thread, note_thread, signed_delivery
 
 SECRET = "your secret key"
+ACCOUNT = "hs-app-1"
 # Vector A: the body, key and signature of Help Scout's webhook documentation (its Python example)
 BODY_A = (b'{"ticket":{"id":"1","number":"2"},"customer":{"id":"1","fname":"Jackie","lname":"Chan",'
           b'"email":"jackie.chan@somewhere.com","emails":["jackie.chan@somewhere.com"]}}')
@@ -80,7 +81,7 @@ def test_another_secret_does_not_verify():
 
 
 def test_a_customer_reply_is_its_newest_customer_thread():
-    event = parse_helpscout_webhook(REPLY_BODY, "convo.customer.reply.created")
+    event = parse_helpscout_webhook(REPLY_BODY, "convo.customer.reply.created", account=ACCOUNT)
     assert isinstance(event, TicketEvent)
     assert (event.helpdesk, event.kind, event.ticket_id, event.event_id) == (
         "helpscout", "ticket.comment_added", "501", "501:70003")
@@ -92,13 +93,13 @@ def test_a_customer_reply_is_its_newest_customer_thread():
 
 def test_the_newest_is_found_by_time_whatever_the_order():
     shuffled = {**REPLY_BODY, "_embedded": {"threads": list(reversed(REPLY_BODY["_embedded"]["threads"]))}}
-    assert parse_helpscout_webhook(shuffled, "convo.customer.reply.created").event_id == "501:70003"
+    assert parse_helpscout_webhook(shuffled, "convo.customer.reply.created", account=ACCOUNT).event_id == "501:70003"
 
 
 def test_one_message_announced_by_both_events_is_one_event():
     body = conversation(502, [customer_thread(71001, "My parcel never came.")])
-    created = parse_helpscout_webhook(body, "convo.created")
-    replied = parse_helpscout_webhook(body, "convo.customer.reply.created")
+    created = parse_helpscout_webhook(body, "convo.created", account=ACCOUNT)
+    replied = parse_helpscout_webhook(body, "convo.customer.reply.created", account=ACCOUNT)
     assert created.kind == "ticket.created" and replied.kind == "ticket.comment_added"
     assert created.event_id == replied.event_id == "502:71001" and created.key == replied.key
 
@@ -107,35 +108,35 @@ def test_one_message_announced_by_both_events_is_one_event():
     "convo.agent.reply.created", "convo.note.created", "convo.tags", "convo.status", "helpscout.test", "customer.created",
 ])
 def test_other_events_are_ignored(event):
-    assert isinstance(parse_helpscout_webhook(REPLY_BODY, event), Ignored)
+    assert isinstance(parse_helpscout_webhook(REPLY_BODY, event, account=ACCOUNT), Ignored)
 
 
 def test_an_agents_reply_is_not_the_customers_message():
     agent = {"id": 70004, "type": "reply", "state": "published", "body": "<p>Sorry Jane.</p>",
              "createdAt": "2024-05-03T08:10:00Z"}
     body = {**REPLY_BODY, "_embedded": {"threads": [agent, *REPLY_BODY["_embedded"]["threads"]]}}
-    ignored = parse_helpscout_webhook(body, "convo.customer.reply.created")
+    ignored = parse_helpscout_webhook(body, "convo.customer.reply.created", account=ACCOUNT)
     assert isinstance(ignored, Ignored) and "'reply'" in ignored.reason
 
 
 def test_clvdesks_own_note_is_never_answered():
     body = conversation(503, [note_thread(72002, "<p>clvdesk suggestion</p><p>clvdesk-ref: 503:72001</p>"),
                               customer_thread(72001, "Broken again.", created_at="2024-05-02T09:15:00Z")])
-    ignored = parse_helpscout_webhook(body, "convo.customer.reply.created")
+    ignored = parse_helpscout_webhook(body, "convo.customer.reply.created", account=ACCOUNT)
     assert ignored == Ignored("note written by clvdesk")
 
 
 def test_a_draft_needs_no_suggestion():
     body = conversation(504, [customer_thread(73001, "hello")], state="draft")
-    assert isinstance(parse_helpscout_webhook(body, "convo.created"), Ignored)
+    assert isinstance(parse_helpscout_webhook(body, "convo.created", account=ACCOUNT), Ignored)
 
 
 def test_a_body_without_threads_is_named_by_the_customers_waiting_time():
     body = {key: value for key, value in REPLY_BODY.items() if key != "_embedded"}
-    event = parse_helpscout_webhook(body, "convo.customer.reply.created")
+    event = parse_helpscout_webhook(body, "convo.customer.reply.created", account=ACCOUNT)
     assert event.event_id == "501:convo.customer.reply.created:2024-05-03T08:00:00Z"
     assert event.text == "Still waiting, this is the second time…"
-    again = parse_helpscout_webhook(json.loads(json.dumps(body)), "convo.customer.reply.created")
+    again = parse_helpscout_webhook(json.loads(json.dumps(body)), "convo.customer.reply.created", account=ACCOUNT)
     assert again.key == event.key
 
 
@@ -143,7 +144,7 @@ def test_html_bodies_are_read_as_text():
     assert plain_text("<p>My blender&nbsp;is <b>broken</b>.</p><p>Refund&amp;now<br>please</p><style>p{}</style>") == (
         "My blender is broken.\n\nRefund&now\nplease")
     body = conversation(505, [customer_thread(74001, "<div>It&#39;s <i>late</i></div>")])
-    assert parse_helpscout_webhook(body, "convo.created").text == "It's late"
+    assert parse_helpscout_webhook(body, "convo.created", account=ACCOUNT).text == "It's late"
 
 
 @pytest.mark.parametrize("body, event, field", [
@@ -160,7 +161,7 @@ def test_html_bodies_are_read_as_text():
 ])
 def test_a_malformed_body_names_its_field(body, event, field):
     with pytest.raises(WebhookPayloadError) as raised:
-        parse_helpscout_webhook(body, event)
+        parse_helpscout_webhook(body, event, account=ACCOUNT)
     assert str(raised.value).startswith(field)
 
 

@@ -132,8 +132,8 @@ def _newest(threads: list[_Thread]) -> _Thread:
     return max(threads, key=lambda thread: (thread.createdAt or _EPOCH, int(thread.id)))
 
 
-def parse_helpscout_webhook(body: Any, event_name: str | None) -> TicketEvent | Ignored:
-    """Turn a decoded delivery of event `event_name` into a TicketEvent, or say why it needs none."""
+def parse_helpscout_webhook(body: Any, event_name: str | None, *, account: str) -> TicketEvent | Ignored:
+    """Turn a decoded delivery of event `event_name` to `account` into a TicketEvent, or say why it needs none."""
     if not event_name:
         raise WebhookPayloadError(f"{EVENT_HEADER}: header missing: it names the event the body is about")
     kind = _KINDS.get(event_name)
@@ -150,6 +150,7 @@ def parse_helpscout_webhook(body: Any, event_name: str | None) -> TicketEvent | 
     customer = conversation.primaryCustomer or _Person()
     common = {
         "helpdesk": NAME,
+        "account": account,
         "kind": kind,
         "ticket_id": conversation.id,
         "subject": conversation.subject or "",
@@ -195,7 +196,7 @@ class HelpScoutWebhook:
         verify_signature(delivery.body, delivery.headers.get(SIGNATURE_HEADER), self._secret)
 
     def parse(self, body: object, delivery: Delivery) -> TicketEvent | Ignored:
-        return parse_helpscout_webhook(body, delivery.headers.get(EVENT_HEADER))
+        return parse_helpscout_webhook(body, delivery.headers.get(EVENT_HEADER), account=self.account)
 
     def replay_key(self, delivery: Delivery) -> str | None:
         """None: the signature covers the body alone, and the event id is made from the body, so a
