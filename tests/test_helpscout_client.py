@@ -10,10 +10,14 @@ import time
 import pytest
 import requests
 
-from clvdesk.defaults import HELPSCOUT_MAX_THREAD_PAGES, HELPSCOUT_TOKEN_REFRESH_MARGIN_SECONDS
+from clvdesk.defaults import HELPSCOUT_MAX_THREAD_PAGES, HELPSCOUT_TOKEN_REFRESH_MARGIN_SECONDS, RATE_LIMIT_MAX_WAIT_SECONDS
 from clvdesk.events import TicketEvent
 from clvdesk.helpdesk.errors import AmbiguousWrite, HelpdeskError
 from clvdesk.helpdesk.helpscout.client import HelpScoutAuthError, HelpScoutClient
+from clvdesk.helpdesk.helpscout import HELPSCOUT
+from clvdesk.helpdesk.helpscout.settings import HelpScoutSettings
+from clvdesk.metrics import Metrics
+from clvdesk.ratelimit import RateLimiter
 from clvdesk.standins.helpscout import HelpScoutStandin
 
 APP_ID, APP_SECRET = "hs-app-id", "hs-app-secret-do-not-log"
@@ -65,6 +69,20 @@ def test_one_token_serves_every_thread(helpscout, client):
     assert helpscout.tokens_issued == 1 and len(calls(helpscout, "GET", "/customers/9001")) == 40
     token_call = calls(helpscout, "POST", "/oauth2/token")[0]
     assert token_call.json == {"grant_type": "client_credentials", "client_id": APP_ID, "client_secret": APP_SECRET}
+
+
+def test_every_worker_threads_client_shares_the_processs_token(helpscout, redis):
+    settings = HelpScoutSettings(app_id=APP_ID, app_secret=APP_SECRET, api_url=helpscout.url)
+    metrics = Metrics(redis)
+    policy = HELPSCOUT.rate_limit(settings)
+    limiter = RateLimiter(redis, f"helpscout:{settings.account}", per_minute=policy.per_minute, burst=policy.burst,
+                          max_wait_seconds=RATE_LIMIT_MAX_WAIT_SECONDS)
+    clients = [HELPSCOUT.client(settings, limiter, metrics) for _ in range(4)]  # as each worker thread builds its own
+    for client in clients:
+        assert client.requester("9001").email == "jane@acme.example.com"
+        client.close()
+    assert helpscout.tokens_issued == 1 and clients[0].tokens is clients[3].tokens
+    assert (clients[0].helpdesk, clients[0].account) == ("helpscout", APP_ID)
 
 
 def test_a_token_is_renewed_before_it_lapses(helpscout, sleeps):

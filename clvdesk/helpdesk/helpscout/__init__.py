@@ -6,7 +6,7 @@ from __future__ import annotations
 from redis import Redis
 
 from clvdesk.defaults import RATE_LIMIT_BURST
-from clvdesk.helpdesk.helpscout.client import HelpScoutAuthError, HelpScoutClient
+from clvdesk.helpdesk.helpscout.client import HelpScoutAuthError, HelpScoutClient, TokenSource
 from clvdesk.helpdesk.helpscout.settings import NAME, HelpScoutSettings
 from clvdesk.helpdesk.helpscout.sidebar import DynamicApp
 from clvdesk.helpdesk.helpscout.webhook import HelpScoutWebhook, helpscout_id
@@ -22,10 +22,12 @@ def _webhook(settings: HelpScoutSettings) -> HelpScoutWebhook:
 
 
 def _client(settings: HelpScoutSettings, limiter: RateLimiter, metrics: Metrics) -> HelpScoutClient:
+    """A worker thread's client; its token is the process's, shared by every thread."""
     settings.require_posting()
+    url, app_id, secret = settings.api_url, settings.app_id, settings.app_secret.get_secret_value()
     return HelpScoutClient(
-        settings.api_url, app_id=settings.app_id, app_secret=settings.app_secret.get_secret_value(),
-        account=settings.account, limiter=limiter, metrics=metrics,
+        url, app_id=app_id, app_secret=secret, account=settings.account, limiter=limiter, metrics=metrics,
+        tokens=TokenSource.shared(url, app_id, secret, metrics=metrics),
     )
 
 

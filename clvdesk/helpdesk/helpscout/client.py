@@ -8,6 +8,7 @@ then be sent again). A 429 says how long to wait in X-RateLimit-Retry-After.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -49,20 +50,34 @@ def _refusal(response: ApiResponse) -> HelpdeskRequestError:
 
 
 class TokenSource:
-    """The account's access token, shared by every thread of the process, fetched when missing or about to lapse."""
+    """The account's access token, fetched when missing or about to lapse; one per process and account
+    (`shared`), so that every worker thread, each with its own client, uses the same token."""
+
+    _shared: dict[tuple[str, str, str], TokenSource] = {}
+    _shared_lock = threading.Lock()
 
     def __init__(
-        self, api: ApiTransport, app_id: str, app_secret: str, *,
+        self, base_url: str, app_id: str, app_secret: str, *,
         clock: Callable[[], float] = time.monotonic, margin: float = HELPSCOUT_TOKEN_REFRESH_MARGIN_SECONDS,
+        **transport: object,
     ):
-        self._api = api
+        self._api = ApiTransport(base_url, ApiHooks(auth_headers=dict, refusal=_refusal), helpdesk=NAME, **transport)
         self._credentials = {"grant_type": "client_credentials", "client_id": app_id, "client_secret": app_secret}
         self._clock = clock
         self._margin = margin
         self._lock = threading.Lock()
         self._token: str | None = None
         self._renew_at = 0.0
-        self.fetched = 0  # tokens fetched so far (for tests and metrics)
+        self.fetched = 0  # tokens fetched so far
+
+    @classmethod
+    def shared(cls, base_url: str, app_id: str, app_secret: str, **options: object) -> TokenSource:
+        """The process's token source for this account (made on first use)."""
+        key = (base_url, app_id, hashlib.sha256(app_secret.encode()).hexdigest())
+        with cls._shared_lock:
+            if key not in cls._shared:
+                cls._shared[key] = cls(base_url, app_id, app_secret, **options)
+            return cls._shared[key]
 
     def token(self) -> str:
         with self._lock:
@@ -115,17 +130,17 @@ class HelpScoutClient:
         clock: Callable[[], float] = time.monotonic,
         limiter: RateLimiter | None = None,
         metrics: Metrics | None = None,
+        tokens: TokenSource | None = None,
     ):
+        """`tokens`: the process's shared source (TokenSource.shared); by default one of the client's own."""
         self.account = account or app_id
-        common = {"helpdesk": NAME, "max_attempts": max_attempts, "sleep": sleep, "metrics": metrics}
-        self._token_api = ApiTransport(base_url, ApiHooks(auth_headers=dict, refusal=_refusal), **common)
-        self.tokens = TokenSource(self._token_api, app_id, app_secret, clock=clock)
+        common = {"max_attempts": max_attempts, "sleep": sleep, "metrics": metrics}
+        self.tokens = tokens or TokenSource(base_url, app_id, app_secret, clock=clock, **common)
         hooks = ApiHooks(auth_headers=self.tokens.headers, retry_after=_retry_after, refusal=_refusal)
-        self._api = ApiTransport(base_url, hooks, limiter=limiter, **common)
+        self._api = ApiTransport(base_url, hooks, helpdesk=NAME, limiter=limiter, **common)
 
     def close(self) -> None:
         self._api.close()
-        self._token_api.close()
 
     def __enter__(self) -> HelpScoutClient:
         return self
