@@ -12,7 +12,7 @@ import requests
 
 from clvdesk.defaults import HELPSCOUT_MAX_THREAD_PAGES, HELPSCOUT_TOKEN_REFRESH_MARGIN_SECONDS, RATE_LIMIT_MAX_WAIT_SECONDS
 from clvdesk.events import TicketEvent
-from clvdesk.helpdesk.errors import AmbiguousWrite, HelpdeskError
+from clvdesk.helpdesk.errors import AmbiguousWrite, HelpdeskError, HelpdeskRequestError
 from clvdesk.helpdesk.helpscout.client import HelpScoutAuthError, HelpScoutClient
 from clvdesk.helpdesk.helpscout import HELPSCOUT
 from clvdesk.helpdesk.helpscout.settings import HelpScoutSettings
@@ -213,3 +213,19 @@ def test_the_standin_records_requests_that_break_the_contract(helpscout, client)
                            headers={"Authorization": f"Bearer {token}"}, timeout=5)
     assert answer.status_code == 400 and helpscout.violations == ["Create Note: text is required and may not be empty"]
     helpscout.violations.clear()
+
+
+def test_a_merged_conversation_is_followed_to_where_it_lives(helpscout, client):
+    helpscout.add_conversation(502, 9001, tags=["vip"])
+    helpscout.merge(501, into=502)
+    client.post_note(note_event(501), f"<p>{REF}</p>", [])
+    assert len(helpscout.notes(502)) == 1 and [r.status for r in calls(helpscout, "POST", "/notes")] == [404, 201]
+    assert client.has_note("501", REF)
+    assert client.add_tags("501", ["clvdesk"]) == ["vip", "clvdesk"] and helpscout.tags(502) == ["vip", "clvdesk"]
+    assert client.conversation("501")["id"] == 502
+
+
+def test_a_conversation_that_is_gone_is_refused(helpscout, client):
+    with pytest.raises(HelpdeskRequestError) as refused:
+        client.post_note(note_event(999), f"<p>{REF}</p>", [])
+    assert refused.value.status == 404

@@ -184,6 +184,7 @@ class HelpScoutStandin(StandinServer):
         self._conversations: dict[int, dict] = {}
         self._customers: dict[int, dict] = {}
         self._next_thread = 80_000
+        self._merged: dict[int, int] = {}  # old conversation id -> the one it was merged into
         self._on_note = on_note  # called with the conversation's id and the note's thread, once it is stored
 
     # -- the account's state (tests set it up and read it back) ------------------------------------
@@ -225,6 +226,15 @@ class HelpScoutStandin(StandinServer):
         """An agent's edit of the tags."""
         with self._lock:
             self._conversations[conversation_id]["tags"] = [tag.lower() for tag in tags]
+
+    def merge(self, conversation_id: int, into: int) -> None:
+        """An agent merges the conversation into another: its threads move there, and its old id answers
+        reads with 301 to the new one and writes with 404."""
+        with self._lock:
+            merged = self._conversations.pop(conversation_id)
+            target = self._conversations[into]
+            target["threads"] = sorted([*target["threads"], *merged["threads"]], key=lambda t: t["createdAt"], reverse=True)
+            self._merged[conversation_id] = into
 
     def expire_tokens(self) -> None:
         """Every token issued so far lapses now, as after `expires_in`."""
@@ -294,14 +304,23 @@ class HelpScoutStandin(StandinServer):
             self.tokens_issued += 1
         return _hal(200, {"token_type": "bearer", "access_token": token, "expires_in": self.token_seconds})
 
+    def _moved(self, conversation_id: int, suffix: str = "") -> Answer | None:
+        """A merged conversation's old id, read: 301 to the conversation it lives in now, without a body."""
+        into = self._merged.get(conversation_id)
+        return None if into is None else _hal(301, None, {"Location": f"{self.url}/v2/conversations/{into}{suffix}"})
+
     def _show_conversation(self, request: StandinRequest, conversation_id: int) -> Answer:
         with self._lock:
+            if moved := self._moved(conversation_id):
+                return moved
             if conversation_id not in self._conversations:
                 return self.not_found_answer()
             return _hal(200, self._conversation(conversation_id, embed=False))
 
     def _list_threads(self, request: StandinRequest, conversation_id: int) -> Answer:
         with self._lock:
+            if moved := self._moved(conversation_id, "/threads"):
+                return moved
             if conversation_id not in self._conversations:
                 return self.not_found_answer()
             threads = list(self._conversations[conversation_id]["threads"])

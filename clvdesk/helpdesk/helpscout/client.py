@@ -9,9 +9,11 @@ then be sent again). A 429 says how long to wait in X-RateLimit-Retry-After.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from clvdesk.defaults import HELPSCOUT_MAX_THREAD_PAGES, HELPSCOUT_TOKEN_REFRESH_MARGIN_SECONDS, HTTP_MAX_ATTEMPTS
 from clvdesk.events import TicketEvent
@@ -24,6 +26,7 @@ from clvdesk.metrics import Metrics
 from clvdesk.ratelimit import RateLimiter
 
 TOKEN_PATH = "/v2/oauth2/token"
+_CONVERSATION_PATH = re.compile(r"/v2/conversations/[1-9][0-9]{0,18}(/threads)?")
 RETRY_AFTER_HEADER = "X-RateLimit-Retry-After"
 
 
@@ -157,8 +160,19 @@ class HelpScoutClient:
             self.tokens.drop(token)
             return self._api.call(method, path, **options)
 
+    def _get(self, path: str, **options: object) -> dict:
+        """A GET's JSON. Help Scout answers a merged conversation's old id with 301 and the new one's URL
+        (for 60 days after the merge); that is followed once."""
+        response = self._call("GET", path, **options)
+        if response.status == 301:
+            moved = urlsplit(response.headers.get("Location", "")).path
+            if not _CONVERSATION_PATH.fullmatch(moved):
+                raise HelpdeskError(f"GET {path} answered 301 to {moved[:80]!r}, not to a conversation")
+            response = self._call("GET", moved, **options)
+        return response.json()
+
     def conversation(self, conversation_id: str) -> dict:
-        return self._call("GET", f"/v2/conversations/{helpscout_id(conversation_id)}").json()
+        return self._get(f"/v2/conversations/{helpscout_id(conversation_id)}")
 
     def requester(self, requester_id: str) -> Requester:
         customer = self._call("GET", f"/v2/customers/{helpscout_id(requester_id)}").json()
@@ -168,15 +182,21 @@ class HelpScoutClient:
     def post_note(self, event: TicketEvent, note: str, tags: list[str]) -> PostedNote:
         """The note as a thread of its own (201, its id in Resource-ID); not repeatable: a lost answer
         raises AmbiguousWrite. Tags go separately (add_tags): Help Scout's note call takes none."""
-        path = f"/v2/conversations/{helpscout_id(event.ticket_id)}/notes"
-        self._call("POST", path, json={"text": note}, repeatable=False)
+        try:
+            self._call("POST", f"/v2/conversations/{helpscout_id(event.ticket_id)}/notes", json={"text": note}, repeatable=False)
+        except HelpdeskRequestError as refused:
+            live = str(self.conversation(event.ticket_id)["id"]) if refused.status == 404 else event.ticket_id
+            if live == event.ticket_id:
+                raise
+            # merged into `live`: writes to the old id answer 404, and nothing was written
+            self._call("POST", f"/v2/conversations/{helpscout_id(live)}/notes", json={"text": note}, repeatable=False)
         return PostedNote(tags=None)
 
     def has_note(self, ticket_id: str, reference: str) -> bool:
         """Whether a note thread carries `reference`, looking through the conversation's pages of threads."""
         path = f"/v2/conversations/{helpscout_id(ticket_id)}/threads"
         for page in range(1, HELPSCOUT_MAX_THREAD_PAGES + 1):
-            answer = self._call("GET", path, params={"page": page}).json()
+            answer = self._get(path, params={"page": page})
             threads = (answer.get("_embedded") or {}).get("threads") or []
             if any(thread.get("type") == "note" and reference in (thread.get("body") or "") for thread in threads):
                 return True
@@ -195,9 +215,11 @@ class HelpScoutClient:
             return self._merge_tags(ticket_id, tags)
 
     def _merge_tags(self, ticket_id: str, tags: list[str]) -> list[str]:
-        current = _names(self.conversation(ticket_id).get("tags"))
+        conversation = self.conversation(ticket_id)  # a merged one's, under its new id
+        current = _names(conversation.get("tags"))
         known = {tag.lower() for tag in current}
         wanted = [*current, *dict.fromkeys(tag.lower() for tag in tags if tag.lower() not in known)]
         if len(wanted) > len(current):
-            self._call("PUT", f"/v2/conversations/{helpscout_id(ticket_id)}/tags", json={"tags": wanted}, repeatable=False)
+            path = f"/v2/conversations/{helpscout_id(str(conversation['id']))}/tags"
+            self._call("PUT", path, json={"tags": wanted}, repeatable=False)
         return wanted
