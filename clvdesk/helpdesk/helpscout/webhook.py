@@ -106,13 +106,15 @@ class _PlainText(HTMLParser):
         self._hidden = 0
 
     def handle_starttag(self, tag: str, attrs: object) -> None:
-        self._hidden += tag in self._HIDDEN
-        if tag in self._BREAKS:
+        if tag in self._HIDDEN:
+            self._hidden += 1
+        elif tag in self._BREAKS:
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
-        self._hidden -= tag in self._HIDDEN and self._hidden > 0
-        if tag in self._BREAKS:
+        if tag in self._HIDDEN:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in self._BREAKS:
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
@@ -121,6 +123,7 @@ class _PlainText(HTMLParser):
 
 
 def plain_text(html: str) -> str:
+    """The words of an HTML body, a line per block, a blank line at most between them."""
     parser = _PlainText()
     parser.feed(html)
     parser.close()
