@@ -18,7 +18,7 @@ from clvdesk.suggestions import SuggestionStore
 
 def _webhook(settings: HelpScoutSettings) -> HelpScoutWebhook:
     settings.require_receiving()
-    return HelpScoutWebhook(settings.account, settings.webhook_secret.get_secret_value() if settings.webhook_secret else None)
+    return HelpScoutWebhook(settings.account, settings.webhook_secret.get_secret_value())
 
 
 def _client(settings: HelpScoutSettings, limiter: RateLimiter, metrics: Metrics) -> HelpScoutClient:
@@ -31,11 +31,11 @@ def _client(settings: HelpScoutSettings, limiter: RateLimiter, metrics: Metrics)
     )
 
 
-def sidebar(settings: HelpScoutSettings, redis: Redis) -> DynamicApp | None:
+def _sidebar(settings: HelpScoutSettings, redis: Redis) -> DynamicApp | None:
     """The Dynamic App's callback, when its secret is set."""
     if not settings.sidebar_secret:
         return None
-    return DynamicApp(settings.sidebar_secret.get_secret_value(), SuggestionStore(redis))
+    return DynamicApp(settings.sidebar_secret.get_secret_value(), SuggestionStore(redis), f"{NAME}:{settings.account}")
 
 
 HELPSCOUT = Helpdesk(
@@ -44,9 +44,8 @@ HELPSCOUT = Helpdesk(
     webhook=_webhook,
     client=_client,
     rate_limit=lambda settings: RateLimitPolicy(per_minute=settings.requests_per_minute, burst=RATE_LIMIT_BURST),
-    receives=lambda settings: settings.receives,
-    posts=lambda settings: settings.posts,
     ticket_id=helpscout_id,
+    sidebar=_sidebar,
 )
 
 __all__ = ["HELPSCOUT", "DynamicApp", "HelpScoutAuthError", "HelpScoutClient", "HelpScoutSettings", "HelpScoutWebhook"]

@@ -56,20 +56,15 @@ class HelpScoutSettings(BaseSettings):
     @property
     def account(self) -> str:
         """The OAuth app's id: what keys and metrics name the account by, in the web process and the worker alike."""
-        return self.app_id or "default"
-
-    @property
-    def receives(self) -> bool:
-        return bool(self.webhook_secret)
-
-    @property
-    def posts(self) -> bool:
-        return bool(self.app_id and self.app_secret)
+        return self.app_id or ""
 
     def require_receiving(self) -> None:
-        """Raise SettingsError naming what the web process lacks: events must name the account the worker posts as."""
+        """Raise SettingsError naming what the web process lacks to take this account's webhooks (the app id
+        too: events must name the account the worker posts as)."""
+        if not self.webhook_secret:
+            raise SettingsError(f"{ENV_PREFIX}WEBHOOK_SECRET is not set; the web process needs it")
         if not self.app_id:
-            raise SettingsError(f"{ENV_PREFIX}APP_ID is not set; the web process needs it to tell Help Scout accounts apart")
+            raise SettingsError(f"{ENV_PREFIX}APP_ID is not set; the web process needs it to name the account")
 
     def require_posting(self) -> None:
         """Raise SettingsError naming what the worker lacks to post notes."""

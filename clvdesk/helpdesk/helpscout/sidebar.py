@@ -18,7 +18,6 @@ from clvdesk.defaults import HELPSCOUT_SIDEBAR_MAX_HTML_CHARS
 from clvdesk.events import WebhookPayloadError
 from clvdesk.helpdesk.apps import AppAnswer, AppRequest
 from clvdesk.helpdesk.errors import WebhookAuthError
-from clvdesk.helpdesk.helpscout.settings import NAME
 from clvdesk.helpdesk.helpscout.signature import SIGNATURE_HEADER, verify_signature
 from clvdesk.helpdesk.helpscout.webhook import helpscout_id
 from clvdesk.json_body import JsonBodyError, read_json
@@ -145,9 +144,11 @@ def _pending(text: str) -> str:
 class DynamicApp:
     """The Dynamic App's callback for one Help Scout account, verified with the app's secret."""
 
-    def __init__(self, secret: str | None, suggestions: SuggestionStore):
+    def __init__(self, secret: str | None, suggestions: SuggestionStore, scope: str):
+        """`scope`: the account's, "helpscout:<app id>", under which its suggestions are kept."""
         self._secret = secret
         self._suggestions = suggestions
+        self._scope = scope
 
     def handle(self, request: AppRequest) -> AppAnswer:
         if request.path:
@@ -166,7 +167,7 @@ class DynamicApp:
             return AppAnswer.error(400, "invalid_payload", str(exc))
         if conversation is None:
             return AppAnswer.json(200, {"html": _pending("A draft: clvdesk suggests once the customer writes.")})
-        suggestion = self._suggestions.latest(NAME, conversation)
+        suggestion = self._suggestions.latest(self._scope, conversation)
         if suggestion is None:
             return AppAnswer.json(200, {"html": _pending("No suggestion yet: it appears when the customer writes.")})
         return AppAnswer.json(200, {"html": render_sidebar(suggestion)})
