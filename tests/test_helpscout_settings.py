@@ -22,7 +22,9 @@ def test_the_oauth_app_by_either_name(monkeypatch, id_name, secret_name):
     monkeypatch.setenv(f"CLVDESK_HELPSCOUT_{secret_name}", "s3cret")
     settings = load_settings(HelpScoutSettings)
     assert (settings.app_id, settings.app_secret.get_secret_value(), settings.account) == ("app-1", "s3cret", "app-1")
-    assert HELPSCOUT.posts(settings) and not HELPSCOUT.receives(settings)
+    settings.require_posting()
+    with pytest.raises(SettingsError, match="CLVDESK_HELPSCOUT_WEBHOOK_SECRET is not set"):
+        HELPSCOUT.webhook(settings)  # set some Help Scout variable, and the web process needs the webhook's
     assert settings.api_url == "https://api.helpscout.net" and "s3cret" not in repr(settings)
 
 
@@ -30,9 +32,11 @@ def test_the_webhook_and_the_dynamic_app_have_their_own_secrets(monkeypatch):
     monkeypatch.setenv("CLVDESK_HELPSCOUT_WEBHOOK_SECRET", "w" * 40)
     monkeypatch.setenv("CLVDESK_HELPSCOUT_SIDEBAR_SECRET", "s" * 12)
     monkeypatch.setenv("CLVDESK_HELPSCOUT_API_URL", "http://127.0.0.1:8099/")
+    monkeypatch.setenv("CLVDESK_HELPSCOUT_APP_ID", "app-1")
     settings = load_settings(HelpScoutSettings)
-    assert HELPSCOUT.receives(settings) and not HELPSCOUT.posts(settings)
-    assert settings.api_url == "http://127.0.0.1:8099"
+    assert HELPSCOUT.webhook(settings).account == "app-1" and settings.api_url == "http://127.0.0.1:8099"
+    with pytest.raises(SettingsError, match="CLVDESK_HELPSCOUT_APP_SECRET is not set"):
+        settings.require_posting()
 
 
 @pytest.mark.parametrize("name, value, message", [
@@ -54,8 +58,10 @@ def test_blank_secrets_are_unset_and_what_is_missing_is_named(monkeypatch):
     monkeypatch.setenv("CLVDESK_HELPSCOUT_APP_ID", "app-1")
     monkeypatch.setenv("CLVDESK_HELPSCOUT_APP_SECRET", "  ")
     settings = load_settings(HelpScoutSettings)
-    assert settings.app_secret is None and not HELPSCOUT.posts(settings)
+    assert settings.app_secret is None
     with pytest.raises(SettingsError, match="CLVDESK_HELPSCOUT_APP_SECRET is not set"):
         settings.require_posting()
     with pytest.raises(SettingsError, match="CLVDESK_HELPSCOUT_APP_ID is not set"):
         HelpScoutSettings(app_id=None, webhook_secret="w").require_receiving()
+    with pytest.raises(SettingsError, match="CLVDESK_HELPSCOUT_WEBHOOK_SECRET is not set"):
+        HelpScoutSettings(app_id="app-1").require_receiving()

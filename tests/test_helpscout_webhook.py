@@ -83,8 +83,8 @@ def test_another_secret_does_not_verify():
 def test_a_customer_reply_is_its_newest_customer_thread():
     event = parse_helpscout_webhook(REPLY_BODY, "convo.customer.reply.created", account=ACCOUNT)
     assert isinstance(event, TicketEvent)
-    assert (event.helpdesk, event.kind, event.ticket_id, event.event_id) == (
-        "helpscout", "ticket.comment_added", "501", "501:70003")
+    assert (event.helpdesk, event.account, event.kind, event.ticket_id, event.event_id) == (
+        "helpscout", ACCOUNT, "ticket.comment_added", "501", "501:70003")
     assert event.text == "Still waiting, this is the second time this happens. Very disappointed."
     assert (event.requester_email, event.requester_id) == ("jane@acme.example.com", "9001")
     assert event.ticket_tags == ("orders", "clv-gold") and event.subject == "Order arrived broken"

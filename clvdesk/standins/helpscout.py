@@ -214,9 +214,15 @@ class HelpScoutStandin(StandinServer):
         with self._lock:
             return self._conversation(conversation_id, embed=with_threads)
 
-    def notes(self, conversation_id: int) -> list[dict]:
+    def customer(self, customer_id: int) -> dict | None:
         with self._lock:
-            return [t for t in self._conversations[conversation_id]["threads"] if t["type"] == "note"]
+            return self._customers.get(customer_id)
+
+    def notes(self, conversation_id: int) -> list[dict]:
+        """The conversation's note threads, newest first (none for a conversation it does not have)."""
+        with self._lock:
+            threads = self._conversations.get(conversation_id, {}).get("threads", [])
+            return [thread for thread in threads if thread["type"] == "note"]
 
     def tags(self, conversation_id: int) -> list[str]:
         with self._lock:
@@ -270,6 +276,9 @@ class HelpScoutStandin(StandinServer):
         if lapses is None or time.monotonic() >= lapses:
             return _error(401, "Unauthorized" if lapses is None else "The access token expired")
         return None
+
+    def exempt_from_faults(self, request: StandinRequest) -> bool:
+        return request.path == TOKEN_PATH
 
     def fault_answer(self, status: int, retry_after: int | None) -> Answer:
         answer = _error(status, HTTPStatus(status).phrase)

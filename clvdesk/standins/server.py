@@ -192,6 +192,11 @@ class StandinServer:
     def not_found_answer(self) -> Answer:
         return json_answer(404, {"error": "Not Found"})
 
+    def exempt_from_faults(self, request: StandinRequest) -> bool:
+        """Requests that injected faults, lost answers and delays pass by: an OAuth token call, which
+        comes first whatever the call a test means to fail (its faults stand for the API's calls)."""
+        return False
+
     def served_headers(self, used: int, limit: int) -> dict[str, str]:
         """Headers on every served answer under a rate limit (`used` of `limit` in the window)."""
         return {}
@@ -282,7 +287,8 @@ class StandinServer:
                 with self._lock:
                     self.violations.append(str(exc))
                 return text_answer(400, str(exc))
-        fault = self._take_fault(request.method) or self._random_fault()
+        exempt = self.exempt_from_faults(request)
+        fault = None if exempt else self._take_fault(request.method) or self._random_fault()
         if fault is not None:
             return fault
         handler = self.route(request)
@@ -296,7 +302,7 @@ class StandinServer:
             return limited
         served = handler(request)
         served.headers.update(headers)
-        return self._lose(request.method, served)
+        return served if exempt else self._lose(request.method, served)
 
     def _lose(self, method: str, served: Answer) -> Answer:
         """The served answer, or what the caller gets in its place when a lost-answer fault is due."""
@@ -393,7 +399,7 @@ class _Handler(BaseHTTPRequestHandler):
         request.status = answer.status
         with standin._lock:
             standin.requests.append(request)
-        delay = max(standin._take_delay(request.method), answer.hold_seconds)
+        delay = max(0.0 if standin.exempt_from_faults(request) else standin._take_delay(request.method), answer.hold_seconds)
         if delay:
             standin.holding.set()
             time.sleep(delay)

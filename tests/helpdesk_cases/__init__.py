@@ -29,8 +29,11 @@ class HelpdeskCase:
     add_ticket: Callable[[StandinServer, int, str], None]  # a ticket (id) whose requester has this email
     # "the customer wrote `text` on ticket N", as event `event_id`: the same arguments give the same event
     webhook: Callable[[StandinServer, int, str, str], WebhookRequest]
-    notes: Callable[[StandinServer, int], list[str]]  # the bodies of the private notes on ticket N
+    notes: Callable[[StandinServer, int], list[str]]  # the private notes on ticket N, as their text
     note_method: str  # the HTTP method of the note's write, for the stand-in's fault controls
+    # The id clvdesk gives the event `webhook` made of (ticket N, event id): the same where the helpdesk's
+    # webhook carries that id, made of what the delivery names where it carries none (Help Scout)
+    event_id: Callable[[int, str], str] = lambda ticket_id, given: given
 
 
 CASES: dict[str, HelpdeskCase] = {}

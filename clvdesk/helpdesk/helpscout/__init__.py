@@ -27,7 +27,7 @@ def _client(settings: HelpScoutSettings, limiter: RateLimiter, metrics: Metrics)
     url, app_id, secret = settings.api_url, settings.app_id, settings.app_secret.get_secret_value()
     return HelpScoutClient(
         url, app_id=app_id, app_secret=secret, account=settings.account, limiter=limiter, metrics=metrics,
-        tokens=TokenSource.shared(url, app_id, secret, metrics=metrics),
+        tokens=TokenSource.shared(url, app_id, secret, limiter=limiter, metrics=metrics),
     )
 
 

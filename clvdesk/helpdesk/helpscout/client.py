@@ -64,7 +64,10 @@ class TokenSource:
         clock: Callable[[], float] = time.monotonic, margin: float = HELPSCOUT_TOKEN_REFRESH_MARGIN_SECONDS,
         **transport: object,
     ):
-        self._api = ApiTransport(base_url, ApiHooks(auth_headers=dict, refusal=_refusal), helpdesk=NAME, **transport)
+        """`transport`: ApiTransport's options (limiter, metrics, sleep, max_attempts)."""
+        # paced and paused with the account's API calls: Help Scout does not say the token call is apart
+        hooks = ApiHooks(auth_headers=dict, retry_after=_retry_after, refusal=_refusal)
+        self._api = ApiTransport(base_url, hooks, helpdesk=NAME, account=app_id, **transport)
         self._credentials = {"grant_type": "client_credentials", "client_id": app_id, "client_secret": app_secret}
         self._clock = clock
         self._margin = margin
@@ -138,9 +141,9 @@ class HelpScoutClient:
         """`tokens`: the process's shared source (TokenSource.shared); by default one of the client's own."""
         self.account = account or app_id
         common = {"max_attempts": max_attempts, "sleep": sleep, "metrics": metrics}
-        self.tokens = tokens or TokenSource(base_url, app_id, app_secret, clock=clock, **common)
+        self.tokens = tokens or TokenSource(base_url, app_id, app_secret, clock=clock, limiter=limiter, **common)
         hooks = ApiHooks(auth_headers=self.tokens.headers, retry_after=_retry_after, refusal=_refusal)
-        self._api = ApiTransport(base_url, hooks, helpdesk=NAME, limiter=limiter, **common)
+        self._api = ApiTransport(base_url, hooks, helpdesk=NAME, account=self.account, limiter=limiter, **common)
 
     def close(self) -> None:
         self._api.close()

@@ -1,5 +1,7 @@
-"""Help Scout's Dynamic App: a signed call for a conversation answers the HTML of its stored suggestion,
-looked at in a real headless Chromium as the sidebar shows it."""
+"""The web process's Help Scout endpoints, configured from the environment as a deployment would be: the
+webhook (signed deliveries queued once, everything else answered without work) and the Dynamic App (a
+signed call for a conversation answers the HTML of the suggestion the worker stored, looked at in a real
+headless Chromium as the sidebar shows it)."""
 
 from __future__ import annotations
 
@@ -9,17 +11,20 @@ import re
 import pytest
 
 from clvdesk.customers import CustomerStore, CustomerValue
-from clvdesk.helpdesk.helpscout.note import html_note, render_html_note
-from clvdesk.helpdesk.helpscout.sidebar import DynamicApp, render_sidebar
+from clvdesk.helpdesk.helpscout.sidebar import render_sidebar
 from clvdesk.helpdesk.helpscout.webhook import plain_text
 from clvdesk.money import format_money
-from clvdesk.note import note_reference, render_note
+from clvdesk.note import render_note
 from clvdesk.replies import suggested_reply
-from clvdesk.standins.helpscout import dynamic_app_call
+from clvdesk.standins.helpscout import conversation, customer_thread, dynamic_app_call, signed_delivery
 from clvdesk.suggestions import SuggestionStore
-from tests.helpscout_case import stored_suggestion
+from plugin import create_app
+from tests.conftest import common_settings, serve_only
+from tests.helpdesk_cases import CASES
+from tests.helpdesk_cases.helpscout import APP_ID, SIDEBAR_SECRET, WEBHOOK_SECRET
+from workers.queue import event_queue
+from workers.worker import run_worker
 
-SIDEBAR_SECRET = "hs-sidebar-secret-0123456789"
 ANA = "ana.larsen@example.com"
 ANGRY = "My blender arrived broken. This is ridiculous!! Refund me or I will cancel my account."
 CONVERSATION = 501
@@ -41,21 +46,72 @@ body { margin: 0; font: 13px/1.4 -apple-system, "Helvetica Neue", Arial, sans-se
 
 
 @pytest.fixture
-def ana(redis):
+def helpscout(redis, redis_url, tmp_path, monkeypatch):
+    """A stand-in Help Scout, served by the web app and a worker configured for it alone."""
+    case = CASES["helpscout"]
+    standin = case.standin().start()
+    serve_only(monkeypatch, case.env(standin))
+    settings = common_settings(redis_url, tmp_path)
+    yield case, standin, settings
+    standin.stop()
+    assert standin.violations == []
+
+
+@pytest.fixture
+def client(helpscout, redis):
+    return create_app(helpscout[2], redis=redis).test_client()
+
+
+@pytest.fixture
+def suggestion(helpscout, client, redis):
+    """What the worker stores when Ana, a valuable customer, writes angrily on conversation 501."""
+    case, standin, settings = helpscout
     CustomerStore(redis).replace_all([CustomerValue(
         email=ANA, customer_id="C-1001", residual_clv=1240, historical_spend=2310.5,
         total_clv=1933.15, p_alive=0.87, segment="champions",
     )])
+    case.add_ticket(standin, CONVERSATION, ANA)
+    request = case.webhook(standin, CONVERSATION, ANGRY, "evt-angry")
+    assert client.post("/webhooks/helpscout", data=request.body, headers=request.headers).status_code == 202
+    run_worker(settings, redis, burst=True)
+    assert len(standin.notes(CONVERSATION)) == 1
+    return SuggestionStore(redis).latest(f"helpscout:{APP_ID}", str(CONVERSATION))
 
 
-@pytest.fixture
-def dynamic_app(app, redis):
-    app.extensions["clvdesk"].apps["helpscout"] = DynamicApp(SIDEBAR_SECRET, SuggestionStore(redis))
+def deliver(helpscout, client, body, event="convo.customer.reply.created", *, secret=None):
+    payload, headers = signed_delivery(secret or WEBHOOK_SECRET, event, body)
+    return client.post("/webhooks/helpscout", data=payload, headers=headers)
 
 
-@pytest.fixture
-def suggestion(ana, request):
-    return stored_suggestion(request, conversation_id=CONVERSATION, email=ANA, text=ANGRY)
+def test_a_delivery_is_queued_once_and_the_rest_answered_without_work(helpscout, client, redis):
+    body = conversation(601, [customer_thread(91001, "Where is my order?")])
+    first, again = deliver(helpscout, client, body), deliver(helpscout, client, body)
+    assert first.status_code == 202 and first.json["status"] == "queued"
+    assert again.status_code == 200 and again.json == {"status": "duplicate", "job_id": first.json["job_id"]}
+    same_message = deliver(helpscout, client, body, "convo.created")  # one message announced by both events
+    assert same_message.json == {"status": "duplicate", "job_id": first.json["job_id"]}
+    for event in ("convo.agent.reply.created", "convo.note.created", "helpscout.test"):
+        answer = deliver(helpscout, client, body, event)
+        assert answer.status_code == 200 and answer.json["status"] == "ignored", event
+    assert len(event_queue(redis)) == 1
+
+
+@pytest.mark.parametrize("payload, headers, status, code", [
+    (b'{"id": 1}', {"X-HelpScout-Event": "convo.created"}, 401, "invalid_signature"),
+    (b"{nope", None, 400, "malformed_json"),
+    (b'{"id": "x"}', None, 400, "invalid_payload"),
+])
+def test_a_bad_delivery_gets_a_clear_refusal(helpscout, client, redis, payload, headers, status, code):
+    if headers is None:
+        _, headers = signed_delivery(WEBHOOK_SECRET, "convo.created", payload)
+    answer = client.post("/webhooks/helpscout", data=payload, headers=headers)
+    assert answer.status_code == status and answer.json["error"] == code and answer.json["message"]
+    assert len(event_queue(redis)) == 0
+
+
+def test_a_delivery_signed_with_the_sidebars_secret_is_refused(helpscout, client):
+    body = conversation(602, [customer_thread(92001, "Hello")])
+    assert deliver(helpscout, client, body, secret=SIDEBAR_SECRET).status_code == 401
 
 
 def call(client, conversation_id=CONVERSATION, *, secret=SIDEBAR_SECRET, **headers):
@@ -63,7 +119,7 @@ def call(client, conversation_id=CONVERSATION, *, secret=SIDEBAR_SECRET, **heade
     return client.post("/apps/helpscout", data=payload, headers={**signed, **headers})
 
 
-def test_the_sidebar_shows_what_the_zendesk_sidebar_shows(client, dynamic_app, suggestion):
+def test_the_sidebar_shows_what_the_zendesk_sidebar_shows(client, suggestion):
     response = call(client)
     assert response.status_code == 200 and response.headers["Content-Type"] == "application/json"
     html = response.get_json()["html"]
@@ -91,7 +147,7 @@ def test_the_sidebar_shows_what_the_zendesk_sidebar_shows(client, dynamic_app, s
     ("GET", lambda c: c.get("/apps/helpscout"), 405, "method_not_allowed"),
     ("other path", lambda c: c.post("/apps/helpscout/x"), 404, "not_found"),
 ])
-def test_bad_calls_are_refused_with_a_json_reason(client, dynamic_app, kind, make, status, code):
+def test_bad_calls_are_refused_with_a_json_reason(client, kind, make, status, code):
     response = make(client)
     assert response.status_code == status and response.get_json()["error"] == code, kind
 
@@ -109,13 +165,13 @@ def signed(body: bytes) -> dict[str, str]:
     (b'{"ticket": {"id": "12; x"}}', "invalid_payload", "ticket.id"),
     (b'{"ticket": {"id": 1.5}}', "invalid_payload", "ticket.id"),
 ])
-def test_a_signed_but_malformed_call_names_what_is_wrong(client, dynamic_app, body, code, field):
+def test_a_signed_but_malformed_call_names_what_is_wrong(client, body, code, field):
     response = client.post("/apps/helpscout", data=body, headers=signed(body))
     assert response.status_code == 400
     assert response.get_json()["error"] == code and response.get_json()["message"].startswith(field)
 
 
-def test_a_conversation_without_a_suggestion_or_a_draft_says_so(client, dynamic_app):
+def test_a_conversation_without_a_suggestion_or_a_draft_says_so(client):
     assert "No suggestion yet" in call(client, 777).get_json()["html"]
     assert "A draft" in call(client, None).get_json()["html"]
     string_id = json.dumps({"ticket": {"id": "777"}}).encode()  # ids may come as strings
@@ -129,21 +185,18 @@ def test_customer_words_are_text_never_markup(suggestion):
         "signals": [signal.model_copy(update={"evidence": [hostile, "a\nb"]})]})})
     html = render_sidebar(tainted)
     assert hostile not in html and "&lt;img src=x onerror=window.pwned=1&gt;" in html
-    note = render_html_note(tainted)
+    note = render_note(tainted, "html")
     assert hostile not in note and "&lt;img" in note and "<img" not in note
 
 
-def test_the_html_note_is_the_text_note_line_for_line(suggestion):
-    text = render_note(suggestion)
-    html = render_html_note(suggestion)
-    assert note_reference(suggestion.event_id) in html  # what has_note looks for, spelled plainly
-    assert re.fullmatch(r"(<p>.*?</p>|<ul>.*?</ul>)+", html)
-    wanted = [line.removeprefix("- ") for line in text.split("\n") if line]
-    assert [line for line in plain_text(html).split("\n") if line] == wanted
-    assert html_note("a\n\n- b\n- c\nd") == "<p>a</p><ul><li>b</li><li>c</li></ul><p>d</p>"
+def test_the_note_help_scout_got_is_the_suggestions(helpscout, suggestion):
+    _, standin, _ = helpscout
+    [note] = standin.notes(CONVERSATION)
+    assert note["body"] == render_note(suggestion, "html") and note["body"].startswith("<p>clvdesk suggestion: ")
+    assert plain_text(note["body"]).endswith(f"clvdesk-ref:{suggestion.event_id}")
 
 
-def test_the_sidebar_in_a_browser(page, client, dynamic_app, suggestion, artifacts_dir):
+def test_the_sidebar_in_a_browser(page, client, suggestion, artifacts_dir):
     html = call(client).get_json()["html"]
     hostile = suggestion.model_copy(update={"reasons": [*suggestion.reasons, suggestion.reasons[0].model_copy(
         update={"text": "<script>window.pwned = 1</script><b>bold?</b>"})]})
