@@ -79,12 +79,12 @@ def clvdesk_env(redis_url: str, zendesk_url: str, **extra: str) -> dict[str, str
 
 
 @contextmanager
-def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
-    """Serve `app` (module:callable) with gunicorn on a free port until the block ends."""
+def gunicorn(app: str, env: dict[str, str], workers: int = 2, *options: str) -> Iterator[str]:
+    """Serve `app` (module:callable) with gunicorn on a free port until the block ends; `options` go to gunicorn."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--log-level", "warning", app],
+         "--log-level", "warning", *options, app],
         env=env, cwd=ROOT,
     )
     url = f"http://127.0.0.1:{port}"

@@ -11,7 +11,7 @@ import click
 from clvdesk.analysis.cli import analyze
 from clvdesk.clv.cli import clv
 from clvdesk.customers import CustomerImportError, CustomerStore, read_customer_csv
-from clvdesk.defaults import WORKER_THREADS
+from clvdesk.defaults import WEB_THREADS, WORKER_THREADS
 from clvdesk.logs import configure_logging
 from clvdesk.redis_server import EmbeddedRedisError
 from clvdesk.rules import load_rules
@@ -53,8 +53,11 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def web(host: str, port: int) -> None:
-    """Run the webhook receiver and API (development server; use gunicorn in production)."""
+@click.option("--threads", default=WEB_THREADS, show_default=True, type=click.IntRange(1, 64),
+              help="Requests answered at once (slow clients do not hold one while they send).")
+@click.option("--dev", is_flag=True, help="Flask's development server instead, for local debugging only.")
+def web(host: str, port: int, threads: int, dev: bool) -> None:
+    """Serve the webhook receiver and API (waitress, with deadlines on reading each request)."""
     from plugin import create_app
 
     settings = settings_or_exit()
@@ -62,7 +65,14 @@ def web(host: str, port: int) -> None:
         app = create_app(settings, redis=redis_or_exit(settings))
     except SettingsError as exc:
         fail(str(exc))
-    app.run(host=host, port=port)
+    if dev:
+        app.run(host=host, port=port)
+        return
+    try:
+        from plugin.server import serve
+    except ImportError:
+        fail("the production server needs waitress: pip install 'clvdesk[server]' (or run `clvdesk web --dev`)")
+    serve(app, host=host, port=port, threads=threads)
 
 
 @main.command()

@@ -7,6 +7,15 @@ MAX_TICKET_TAGS = 1000  # tags a webhook may report on its ticket (clvdesk's own
 MAX_TAG_CHARS = 255  # characters in one of those tags
 REDIS_DOWN_RETRY_AFTER_SECONDS = 30  # told to the helpdesk with 503 when Redis is unreachable
 
+# The web server (`clvdesk web`). Requests are read in one I/O loop and handed to a thread when whole, so
+# threads bound the requests being answered at once, not the clients connected (a slow one holds a socket).
+WEB_THREADS = 8  # a webhook takes ~1.5 ms of CPU and one Redis round trip; 8 cover Redis latency spikes
+WEB_CONNECTION_LIMIT = 1000  # open connections (slow or idle ones included); beyond it new ones wait
+WEB_HEADER_TIMEOUT_SECONDS = 10  # from a request's first byte to the end of its headers, else closed
+WEB_BODY_TIMEOUT_SECONDS = 30  # from the end of the headers to the end of the body (1 MiB: 35 KB/s)
+WEB_IDLE_TIMEOUT_SECONDS = 15  # a connection with no request in progress and nothing received
+WEB_MAX_HEADER_BYTES = 64 * 1024  # Zendesk sends under 2 KB of headers
+
 # Queue
 QUEUE_NAME = "clvdesk"
 JOB_TIMEOUT_SECONDS = 90  # one event: a lookup, an analysis, a few helpdesk calls with their waits

@@ -1,0 +1,87 @@
+"""`clvdesk web`: the production HTTP server, waitress with deadlines on reading a request.
+
+gunicorn's sync workers (and its gthread workers too) hand a connection to a worker or thread as soon as it
+is accepted, and that one reads the request: a client sending a byte a second holds it for as long as it
+likes, so two such clients took a two-worker server offline. Waitress reads every request in one
+asynchronous I/O loop and gives it to a thread only once it is whole, so a slow client costs a socket and a
+buffer, not a thread (`python -m bench.slow_clients` measures both). Waitress closes a connection only
+after it has been idle for a while, which a client trickling a byte a second never is; this server also
+closes one whose headers, or whose body, take longer than a deadline to arrive.
+"""
+
+from __future__ import annotations
+
+import time
+
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
+from waitress.server import TcpWSGIServer
+
+from clvdesk.defaults import (
+    MAX_WEBHOOK_BYTES,
+    WEB_BODY_TIMEOUT_SECONDS,
+    WEB_CONNECTION_LIMIT,
+    WEB_HEADER_TIMEOUT_SECONDS,
+    WEB_IDLE_TIMEOUT_SECONDS,
+    WEB_MAX_HEADER_BYTES,
+    WEB_THREADS,
+)
+from plugin.webhooks import WSGIApp
+
+
+class _TimedRequest(HTTPRequestParser):
+    """A request being read, with when its first byte came and when its headers were complete."""
+
+    def __init__(self, adj):
+        super().__init__(adj)
+        self.started_at = time.time()  # waitress's own clock for channel activity
+        self.headers_at: float | None = None
+
+    def received(self, data: bytes) -> int:
+        consumed = super().received(data)
+        if self.headers_finished and self.headers_at is None:
+            self.headers_at = time.time()
+        return consumed
+
+    def overdue(self, now: float) -> bool:
+        if self.completed:
+            return False
+        if self.headers_at is None:
+            return now - self.started_at > WEB_HEADER_TIMEOUT_SECONDS
+        return now - self.headers_at > WEB_BODY_TIMEOUT_SECONDS
+
+
+class _TimedChannel(HTTPChannel):
+    parser_class = _TimedRequest
+
+
+class DeadlineServer(TcpWSGIServer):
+    """Waitress's TCP server that also closes connections whose request is read too slowly."""
+
+    channel_class = _TimedChannel
+
+    def maintenance(self, now: float) -> None:
+        super().maintenance(now)  # idle connections
+        for channel in list(self.active_channels.values()):
+            request = channel.request
+            if request is not None and not channel.requests and request.overdue(now):
+                channel.will_close = True
+
+
+def serve(app: WSGIApp, *, host: str, port: int, threads: int = WEB_THREADS) -> None:
+    """Serve `app` until the process is stopped."""
+    server = DeadlineServer(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        connection_limit=WEB_CONNECTION_LIMIT,
+        channel_timeout=WEB_IDLE_TIMEOUT_SECONDS,
+        cleanup_interval=1,  # how often the deadlines are checked, in seconds
+        max_request_header_size=WEB_MAX_HEADER_BYTES,
+        max_request_body_size=MAX_WEBHOOK_BYTES,
+        asyncore_use_poll=True,  # select() stops at file descriptor 1024
+        ident="clvdesk",
+    )
+    server.print_listen("clvdesk web on http://{}:{}")
+    server.run()
