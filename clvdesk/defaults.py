@@ -15,6 +15,7 @@ WEB_HEADER_TIMEOUT_SECONDS = 10  # from a request's first byte to the end of its
 WEB_BODY_TIMEOUT_SECONDS = 30  # from the end of the headers to the end of the body (1 MiB: 35 KB/s)
 WEB_IDLE_TIMEOUT_SECONDS = 15  # a connection with no request in progress and nothing received
 WEB_MAX_HEADER_BYTES = 64 * 1024  # Zendesk sends under 2 KB of headers
+MAX_TRUSTED_PROXIES = 5  # CLVDESK_TRUSTED_PROXIES above this is a typo, not a chain of proxies
 
 # Queue
 QUEUE_NAME = "clvdesk"

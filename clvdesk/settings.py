@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from clvdesk.defaults import JOB_TIMEOUT_SECONDS, ZENDESK_REQUESTS_PER_MINUTE
+from clvdesk.defaults import JOB_TIMEOUT_SECONDS, MAX_TRUSTED_PROXIES, ZENDESK_REQUESTS_PER_MINUTE
 from clvdesk.defaults import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_CAC, DEFAULT_MARGIN
 
 ENV_PREFIX = "CLVDESK_"
@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     annual_discount_rate: Annotated[float, Field(gt=0, le=1)] = DEFAULT_ANNUAL_DISCOUNT_RATE
     cac: Annotated[float, Field(ge=0)] = DEFAULT_CAC  # acquisition cost per customer
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Reverse proxies in front of the web process whose X-Forwarded-For/-Proto it believes; 0: none
+    trusted_proxies: Annotated[int, Field(ge=0, le=MAX_TRUSTED_PROXIES)] = 0
 
     @field_validator("redis_url")
     @classmethod

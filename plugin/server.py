@@ -81,6 +81,7 @@ def serve(app: WSGIApp, *, host: str, port: int, threads: int = WEB_THREADS) -> 
         max_request_header_size=WEB_MAX_HEADER_BYTES,
         max_request_body_size=MAX_WEBHOOK_BYTES,
         asyncore_use_poll=True,  # select() stops at file descriptor 1024
+        clear_untrusted_proxy_headers=False,  # X-Forwarded-* are the app's to trust or not (CLVDESK_TRUSTED_PROXIES)
         ident="clvdesk",
     )
     server.print_listen("clvdesk web on http://{}:{}")

@@ -1,49 +1,88 @@
-"""`clvdesk web` as production runs it: a real process on loopback, under slow clients."""
+"""`clvdesk web` as production runs it: a real process on loopback, under slow clients and behind a proxy."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+import requests
 
 from bench.slow_clients import GOAL_SECONDS, SlowClients, probe
-from clvdesk.defaults import WEB_HEADER_TIMEOUT_SECONDS
+from clvdesk.defaults import ADMIN_SIGN_IN_FAILURES, WEB_HEADER_TIMEOUT_SECONDS
 from clvdesk.demo import free_port, wait_until_serving
-from tests.conftest import API_TOKEN, WEBHOOK_SECRET
+from tests.conftest import ADMIN_TOKEN, API_TOKEN, WEBHOOK_SECRET
 
 SLOW_CLIENTS = 40
 ATTACK_SECONDS = 8
 
 
 @pytest.fixture
-def web(redis_url, redis, tmp_path):
+def serve(redis_url, redis, tmp_path):
+    """Start `clvdesk web` with these extra environment variables; yields its URL."""
     clean = {name: value for name, value in os.environ.items() if not name.startswith("CLVDESK_")}
     env = {**clean, "CLVDESK_REDIS_URL": redis_url, "CLVDESK_DATA_DIR": str(tmp_path),
-           "CLVDESK_ZENDESK_WEBHOOK_SECRET": WEBHOOK_SECRET, "CLVDESK_API_TOKEN": API_TOKEN}
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "clvdesk", "web", "--port", str(port)], env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(url, process, "/healthz")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+           "CLVDESK_ZENDESK_WEBHOOK_SECRET": WEBHOOK_SECRET, "CLVDESK_API_TOKEN": API_TOKEN,
+           "CLVDESK_ADMIN_TOKEN": ADMIN_TOKEN}
+
+    @contextmanager
+    def web(**extra: str) -> Iterator[str]:
+        port = free_port()
+        process = subprocess.Popen([sys.executable, "-m", "clvdesk", "web", "--port", str(port)], env={**env, **extra})
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_serving(url, process, "/healthz")
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+    return web
 
 
-def test_slow_clients_neither_delay_healthz_and_webhooks_nor_stay_connected(web):
-    started = time.monotonic()
-    with SlowClients(web, SLOW_CLIENTS) as clients:
-        probes = probe(web, ATTACK_SECONDS, WEBHOOK_SECRET)
-        assert probes.failures == []
-        assert len(probes.healthz) >= 5 and len(probes.webhook) >= 5
-        assert probes.slowest() < GOAL_SECONDS, probes
+def test_slow_clients_neither_delay_healthz_and_webhooks_nor_stay_connected(serve):
+    with serve() as url:
+        started = time.monotonic()
+        with SlowClients(url, SLOW_CLIENTS) as clients:
+            probes = probe(url, ATTACK_SECONDS, WEBHOOK_SECRET)
+            assert probes.failures == []
+            assert len(probes.healthz) >= 5 and len(probes.webhook) >= 5
+            assert probes.slowest() < GOAL_SECONDS, probes
 
-        # Those trickling their headers are dropped once the header deadline has passed (and reconnect).
-        deadline = started + WEB_HEADER_TIMEOUT_SECONDS + 4
-        while clients.dropped < SLOW_CLIENTS // 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert clients.dropped >= SLOW_CLIENTS // 2
+            # Those trickling their headers are dropped once the header deadline has passed (and reconnect).
+            deadline = started + WEB_HEADER_TIMEOUT_SECONDS + 4
+            while clients.dropped < SLOW_CLIENTS // 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert clients.dropped >= SLOW_CLIENTS // 2
+
+
+def _sign_in_page(url: str, **headers: str) -> tuple[requests.Session, requests.Response]:
+    browser = requests.Session()  # a fresh session each time, as a guesser's script would have
+    return browser, browser.get(f"{url}/admin/login", headers=headers, timeout=5)
+
+
+def _wrong_token(url: str, client: str) -> int:
+    browser, page = _sign_in_page(url)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+    return browser.post(f"{url}/admin/login", data={"csrf_token": token, "token": "guess"},
+                        headers={"X-Forwarded-For": client}, timeout=5).status_code
+
+
+def test_behind_a_trusted_proxy_the_cookie_is_secure_and_sign_in_is_limited_per_client(serve):
+    with serve(CLVDESK_TRUSTED_PROXIES="1") as url:
+        assert "Secure" in _sign_in_page(url, **{"X-Forwarded-Proto": "https"})[1].headers["Set-Cookie"]
+        assert "Secure" not in _sign_in_page(url)[1].headers["Set-Cookie"]
+        assert [_wrong_token(url, "203.0.113.7") for _ in range(ADMIN_SIGN_IN_FAILURES + 1)][-2:] == [401, 429]
+        assert _wrong_token(url, "198.51.100.2") == 401  # another client behind the same proxy
+
+
+def test_without_trusted_proxies_forwarded_headers_are_ignored(serve):
+    with serve() as url:
+        assert "Secure" not in _sign_in_page(url, **{"X-Forwarded-Proto": "https"})[1].headers["Set-Cookie"]
+        statuses = [_wrong_token(url, f"203.0.113.{n}") for n in range(ADMIN_SIGN_IN_FAILURES + 1)]
+        assert statuses[-2:] == [401, 429]  # a forged X-Forwarded-For does not reset the count
