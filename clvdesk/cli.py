@@ -19,6 +19,7 @@ from clvdesk.rules_cli import rules
 from clvdesk.settings import Settings, SettingsError, load_settings
 
 USAGE_ERROR = 2
+UNHEALTHY = 1  # a health check's failure (Docker reserves 2)
 
 
 def fail(message: str) -> NoReturn:
@@ -79,11 +80,18 @@ def web(host: str, port: int, threads: int, dev: bool) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @click.option("--threads", default=WORKER_THREADS, show_default=True, type=click.IntRange(1, 64),
               help="Jobs this process runs at once.")
-def worker(burst: bool, threads: int) -> None:
+@click.option("--check", is_flag=True, help="Exit 0 if a worker runs on this host and its record is alive, else 1.")
+def worker(burst: bool, threads: int, check: bool) -> None:
     """Work the event queue: score each ticket and post its note."""
     from workers.worker import run_worker
 
     settings = settings_or_exit()
+    if check:
+        from workers.liveness import live_workers
+
+        alive = live_workers(redis_or_exit(settings))
+        click.echo(f"{len(alive)} live worker(s) on this host")
+        sys.exit(0 if alive else UNHEALTHY)
     try:
         run_worker(settings, redis_or_exit(settings), burst=burst, threads=threads)
     except SettingsError as exc:
