@@ -3,7 +3,8 @@
 40 connections each send one byte a second (half trickle their headers, half send headers and trickle a
 webhook body), reconnecting whenever the server drops them, for 25 s; meanwhile /healthz and a signed
 webhook are sent every half second on fresh connections. The same run measures the old setup as the
-baseline (gunicorn, 2 sync workers), gunicorn's gthread workers (2 x 4 threads), then `clvdesk web`.
+baseline (gunicorn, 2 sync workers), gunicorn's gthread workers (2 x 4 threads), then `clvdesk web`; for
+sizing, each server's webhook throughput without slow clients comes first (bench.ingest's 4 clients).
 Usage: python -m bench.slow_clients [SECONDS]
 """
 
@@ -19,16 +20,20 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing import Pool
 from urllib.parse import urlsplit
 
 import requests
 
 from bench.harness import ROOT, WEBHOOK_SECRET, clvdesk_env, gunicorn, median, scratch_redis, table
+from bench.ingest import CLIENTS as SENDERS
+from bench.ingest import _blast, _requests
 from clvdesk.demo import free_port, wait_until_serving
 from clvdesk.helpdesk.zendesk_events import signed_request, ticket_created_event
 
 CLIENTS = 40
 SECONDS = 25
+THROUGHPUT_WEBHOOKS = 2000
 BYTE_EVERY_SECONDS = 1.0
 PROBE_EVERY_SECONDS = 0.5
 PROBE_TIMEOUT_SECONDS = 5.0  # a probe not answered by then counts as failed (and as this long)
@@ -154,11 +159,13 @@ def clvdesk_web(env: dict[str, str]) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def _attack(server, seconds: float) -> tuple[Probes, int]:
+def _measure(server, seconds: float, pool: Pool) -> tuple[float, Probes, int]:
+    """Webhooks per second undisturbed, then the probes and dropped slow connections under attack."""
     with server as url:
+        rate, _ = _blast(pool, url, "/webhooks/zendesk", _requests(THROUGHPUT_WEBHOOKS, 1))
         with SlowClients(url) as clients:
             probes = probe(url, seconds)
-        return probes, clients.dropped
+        return rate, probes, clients.dropped
 
 
 def main(seconds: float = SECONDS) -> None:
@@ -171,18 +178,19 @@ def main(seconds: float = SECONDS) -> None:
             "clvdesk web (waitress, 8 threads)": lambda: clvdesk_web(env),
         }
         rows, slowest = [], {}
-        for name, server in servers.items():
-            redis.flushdb()
-            probes, dropped = _attack(server(), seconds)
-            slowest[name] = probes.slowest()
-            late = sum(latency > GOAL_SECONDS for latency in probes.healthz + probes.webhook)
-            rows.append([name, median(probes.healthz) * 1000, max(probes.healthz) * 1000,
-                         median(probes.webhook) * 1000, max(probes.webhook) * 1000,
-                         f"{late}/{len(probes.healthz) + len(probes.webhook)}", len(probes.failures), dropped])
+        with Pool(SENDERS) as pool:
+            for name, server in servers.items():
+                redis.flushdb()
+                rate, probes, dropped = _measure(server(), seconds, pool)
+                slowest[name] = probes.slowest()
+                late = sum(latency > GOAL_SECONDS for latency in probes.healthz + probes.webhook)
+                rows.append([name, rate, median(probes.healthz) * 1000, max(probes.healthz) * 1000,
+                             median(probes.webhook) * 1000, max(probes.webhook) * 1000,
+                             f"{late}/{len(probes.healthz) + len(probes.webhook)}", len(probes.failures), dropped])
     print(table(
         f"{CLIENTS} slow clients (a byte every {BYTE_EVERY_SECONDS:g} s) for {seconds:g} s; probes every "
         f"{PROBE_EVERY_SECONDS:g} s; a failed probe counts as {PROBE_TIMEOUT_SECONDS} s",
-        ["server", "healthz p50 ms", "healthz max ms", "webhook p50 ms", "webhook max ms",
+        ["server", "webhooks/s (no attack)", "healthz p50 ms", "healthz max ms", "webhook p50 ms", "webhook max ms",
          f"over {GOAL_SECONDS} s", "failed", "slow conns dropped"], rows))
     baseline, ours = slowest[next(iter(servers))], slowest[list(servers)[-1]]
     print(f"slowest probe: clvdesk web {ours * 1000:,.1f} ms, old setup {baseline * 1000:,.1f} ms "
