@@ -42,7 +42,7 @@ _HEADERS = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "  # then "a" f
 _BODY = b"POST /webhooks/zendesk HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
 
 
-class _SlowConnection:
+class SlowConnection:
     """One connection that sends its request a byte at a time; `alive()` is False once the server ends it."""
 
     def __init__(self, host: str, port: int, trickle_body: bool):
@@ -78,8 +78,8 @@ class SlowClients:
         self.dropped = 0  # connections the server ended; each is opened again at once
         self.connected = threading.Event()
 
-    def _open(self, index: int) -> _SlowConnection:
-        return _SlowConnection(*self._address, trickle_body=index % 2 == 1)
+    def _open(self, index: int) -> SlowConnection:
+        return SlowConnection(*self._address, trickle_body=index % 2 == 1)
 
     def _run(self) -> None:
         connections = [self._open(index) for index in range(self._count)]

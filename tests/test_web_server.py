@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 import requests
 
-from bench.slow_clients import GOAL_SECONDS, SlowClients, probe
+from bench.slow_clients import GOAL_SECONDS, SlowClients, SlowConnection, probe
 from clvdesk.defaults import ADMIN_SIGN_IN_FAILURES, WEB_HEADER_TIMEOUT_SECONDS
 from clvdesk.demo import free_port, wait_until_serving
 from tests.conftest import ADMIN_TOKEN, API_TOKEN, WEBHOOK_SECRET
@@ -24,16 +24,17 @@ ATTACK_SECONDS = 8
 
 @pytest.fixture
 def serve(redis_url, redis, tmp_path):
-    """Start `clvdesk web` with these extra environment variables; yields its URL."""
+    """Start `clvdesk web` (or `launcher` PORT) with these extra environment variables; yields its URL."""
     clean = {name: value for name, value in os.environ.items() if not name.startswith("CLVDESK_")}
     env = {**clean, "CLVDESK_REDIS_URL": redis_url, "CLVDESK_DATA_DIR": str(tmp_path),
            "CLVDESK_ZENDESK_WEBHOOK_SECRET": WEBHOOK_SECRET, "CLVDESK_API_TOKEN": API_TOKEN,
            "CLVDESK_ADMIN_TOKEN": ADMIN_TOKEN}
 
     @contextmanager
-    def web(**extra: str) -> Iterator[str]:
+    def web(launcher: str | None = None, **extra: str) -> Iterator[str]:
         port = free_port()
-        process = subprocess.Popen([sys.executable, "-m", "clvdesk", "web", "--port", str(port)], env={**env, **extra})
+        command = [launcher, str(port)] if launcher else ["-m", "clvdesk", "web", "--port", str(port)]
+        process = subprocess.Popen([sys.executable, *command], env={**env, **extra})
         url = f"http://127.0.0.1:{port}"
         try:
             wait_until_serving(url, process, "/healthz")
@@ -86,3 +87,25 @@ def test_without_trusted_proxies_forwarded_headers_are_ignored(serve):
         assert "Secure" not in _sign_in_page(url, **{"X-Forwarded-Proto": "https"})[1].headers["Set-Cookie"]
         statuses = [_wrong_token(url, f"203.0.113.{n}") for n in range(ADMIN_SIGN_IN_FAILURES + 1)]
         assert statuses[-2:] == [401, 429]  # a forged X-Forwarded-For does not reset the count
+
+
+def test_a_request_whose_headers_or_body_come_too_slowly_is_dropped(serve, tmp_path):
+    """The deadlines at 1 s instead of 10 and 30: both kinds of slow request are closed within a few seconds."""
+    launcher = tmp_path / "serve_with_short_deadlines.py"
+    launcher.write_text(
+        "import sys\nimport plugin.server as server\nfrom plugin import create_app\n"
+        "server.WEB_HEADER_TIMEOUT_SECONDS = server.WEB_BODY_TIMEOUT_SECONDS = 1\n"
+        "server.serve(create_app(), host='127.0.0.1', port=int(sys.argv[1]))\n"
+    )
+    with serve(launcher=str(launcher)) as url:
+        host, port = url.removeprefix("http://").split(":")
+        slow = [SlowConnection(host, int(port), trickle_body=body) for body in (False, True)]
+        try:
+            deadline = time.monotonic() + 6
+            while any(connection.alive() for connection in slow) and time.monotonic() < deadline:
+                time.sleep(0.3)  # alive() sends the next byte
+            assert [connection.alive() for connection in slow] == [False, False]
+        finally:
+            for connection in slow:
+                connection.close()
+        assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
