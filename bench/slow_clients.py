@@ -13,22 +13,19 @@ from __future__ import annotations
 import itertools
 import select
 import socket
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import Pool
 from urllib.parse import urlsplit
 
 import requests
 
-from bench.harness import ROOT, WEBHOOK_SECRET, clvdesk_env, gunicorn, median, scratch_redis, table
+from bench.harness import WEBHOOK_SECRET, clvdesk_env, clvdesk_web, gunicorn, median, scratch_redis, table
 from bench.ingest import CLIENTS as SENDERS
 from bench.ingest import _blast, _requests
-from clvdesk.demo import free_port, wait_until_serving
 from clvdesk.helpdesk.zendesk_events import signed_request, ticket_created_event
 
 CLIENTS = 40
@@ -143,20 +140,6 @@ def probe(url: str, seconds: float, secret: str = WEBHOOK_SECRET) -> Probes:
             f"{url}/webhooks/zendesk", data=payload, headers=headers, timeout=PROBE_TIMEOUT_SECONDS), 202)
         time.sleep(PROBE_EVERY_SECONDS)
     raise AssertionError("unreachable")
-
-
-@contextmanager
-def clvdesk_web(env: dict[str, str]) -> Iterator[str]:
-    """`clvdesk web` on a free port until the block ends."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "clvdesk", "web", "--port", str(port)], env=env, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(url, process, "/healthz")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def _measure(server, seconds: float, pool: Pool) -> tuple[float, Probes, int]:

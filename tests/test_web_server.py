@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 import requests
 
+from bench.harness import serving
 from bench.slow_clients import GOAL_SECONDS, SlowClients, SlowConnection, probe
 from clvdesk.defaults import ADMIN_SIGN_IN_FAILURES, WEB_HEADER_TIMEOUT_SECONDS
-from clvdesk.demo import free_port, wait_until_serving
+from clvdesk.demo import free_port
 from tests.conftest import ADMIN_TOKEN, API_TOKEN, WEBHOOK_SECRET
 
 SLOW_CLIENTS = 40
@@ -30,18 +27,10 @@ def serve(redis_url, redis, tmp_path):
            "CLVDESK_ZENDESK_WEBHOOK_SECRET": WEBHOOK_SECRET, "CLVDESK_API_TOKEN": API_TOKEN,
            "CLVDESK_ADMIN_TOKEN": ADMIN_TOKEN}
 
-    @contextmanager
-    def web(launcher: str | None = None, **extra: str) -> Iterator[str]:
+    def web(launcher: str | None = None, **extra: str):
         port = free_port()
         command = [launcher, str(port)] if launcher else ["-m", "clvdesk", "web", "--port", str(port)]
-        process = subprocess.Popen([sys.executable, *command], env={**env, **extra})
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_serving(url, process, "/healthz")
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+        return serving(command, port, {**env, **extra})
 
     return web
 
