@@ -11,11 +11,13 @@ closes one whose headers, or whose body, take longer than a deadline to arrive.
 
 from __future__ import annotations
 
+import json
 import time
 
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
+from waitress.task import ErrorTask
 
 from clvdesk.defaults import (
     MAX_WEBHOOK_BYTES,
@@ -26,6 +28,8 @@ from clvdesk.defaults import (
     WEB_MAX_HEADER_BYTES,
     WEB_THREADS,
 )
+from plugin.errors import too_large
+from plugin.headers import SECURITY_HEADERS
 from plugin.webhooks import WSGIApp
 
 
@@ -51,8 +55,26 @@ class _TimedRequest(HTTPRequestParser):
         return now - self.headers_at > WEB_BODY_TIMEOUT_SECONDS
 
 
+class _JsonError(ErrorTask):
+    """A request waitress refuses before the app sees it (too large, malformed), answered as the app would."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        if error.code == 413:
+            code, message = too_large(MAX_WEBHOOK_BYTES)
+        else:
+            code, message = error.reason.lower().replace(" ", "_"), error.body
+        body = json.dumps({"error": code, "message": message}, separators=(",", ":")).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.extend([("Content-Type", "application/json"), *SECURITY_HEADERS.items()])
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
 class _TimedChannel(HTTPChannel):
     parser_class = _TimedRequest
+    error_task_class = _JsonError
 
 
 class DeadlineServer(TcpWSGIServer):
@@ -79,7 +101,7 @@ def serve(app: WSGIApp, *, host: str, port: int, threads: int = WEB_THREADS) -> 
         channel_timeout=WEB_IDLE_TIMEOUT_SECONDS,
         cleanup_interval=1,  # how often the deadlines are checked, in seconds
         max_request_header_size=WEB_MAX_HEADER_BYTES,
-        max_request_body_size=MAX_WEBHOOK_BYTES,
+        max_request_body_size=MAX_WEBHOOK_BYTES + 1,  # waitress refuses this size and above; the app, one less
         asyncore_use_poll=True,  # select() stops at file descriptor 1024
         clear_untrusted_proxy_headers=False,  # X-Forwarded-* are the app's to trust or not (CLVDESK_TRUSTED_PROXIES)
         ident="clvdesk",

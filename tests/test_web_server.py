@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import socket
 import time
 
 import pytest
@@ -11,7 +13,7 @@ import requests
 
 from bench.harness import serving
 from bench.slow_clients import GOAL_SECONDS, SlowClients, SlowConnection, probe
-from clvdesk.defaults import ADMIN_SIGN_IN_FAILURES, WEB_HEADER_TIMEOUT_SECONDS
+from clvdesk.defaults import ADMIN_SIGN_IN_FAILURES, MAX_WEBHOOK_BYTES, WEB_HEADER_TIMEOUT_SECONDS
 from clvdesk.demo import free_port
 from tests.conftest import ADMIN_TOKEN, API_TOKEN, WEBHOOK_SECRET
 
@@ -98,3 +100,18 @@ def test_a_request_whose_headers_or_body_come_too_slowly_is_dropped(serve, tmp_p
             for connection in slow:
                 connection.close()
         assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
+
+
+def test_requests_the_server_refuses_itself_get_the_apps_json_errors(serve):
+    with serve() as url:
+        too_large = requests.post(f"{url}/webhooks/zendesk", data=b"x" * (MAX_WEBHOOK_BYTES + 1), timeout=10)
+        assert too_large.status_code == 413 and too_large.json()["error"] == "payload_too_large"
+        at_the_limit = requests.post(f"{url}/webhooks/zendesk", data=b"x" * MAX_WEBHOOK_BYTES, timeout=10)
+        assert at_the_limit.status_code == 401  # read whole and handed to the receiver, which checks the signature
+
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as connection:
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n")
+            head, _, body = connection.recv(4096).partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.0 400") and b"Content-Type: application/json" in head
+        assert json.loads(body)["error"] == "bad_request"
