@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from clvdesk.defaults import JOB_TIMEOUT_SECONDS, MAX_TRUSTED_PROXIES, ZENDESK_REQUESTS_PER_MINUTE
+from clvdesk.defaults import JOB_TIMEOUT_SECONDS, ZENDESK_REQUESTS_PER_MINUTE
 from clvdesk.defaults import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_CAC, DEFAULT_MARGIN
+from clvdesk.defaults import MAX_TRUSTED_PROXIES
 
 ENV_PREFIX = "CLVDESK_"
 

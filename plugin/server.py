@@ -18,9 +18,11 @@ from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
 from waitress.task import ErrorTask
+from waitress.utilities import RequestEntityTooLarge
 
 from clvdesk.defaults import (
     MAX_WEBHOOK_BYTES,
+    SIMULATION_MAX_UPLOAD_BYTES,
     WEB_BODY_TIMEOUT_SECONDS,
     WEB_CONNECTION_LIMIT,
     WEB_HEADER_TIMEOUT_SECONDS,
@@ -33,8 +35,18 @@ from plugin.headers import SECURITY_HEADERS
 from plugin.webhooks import WSGIApp
 
 
+ADMIN_PATHS = ("/admin", "/api/v1/admin")  # the admin page and API, which take a CSV of past tickets
+
+
+def body_limit(path: str) -> int:
+    """The largest body the app accepts on `path`: what it would refuse, the server does not buffer."""
+    admin = any(path == prefix or path.startswith(prefix + "/") for prefix in ADMIN_PATHS)
+    return SIMULATION_MAX_UPLOAD_BYTES if admin else MAX_WEBHOOK_BYTES
+
+
 class _TimedRequest(HTTPRequestParser):
-    """A request being read, with when its first byte came and when its headers were complete."""
+    """A request being read, with when its first byte came and when its headers were complete, and refused
+    as soon as its body is known to pass the limit of its path."""
 
     def __init__(self, adj):
         super().__init__(adj)
@@ -45,6 +57,11 @@ class _TimedRequest(HTTPRequestParser):
         consumed = super().received(data)
         if self.headers_finished and self.headers_at is None:
             self.headers_at = time.time()
+        if self.headers_finished and self.error is None and not self.empty:  # refused unread, as waitress does
+            limit = body_limit(self.path)
+            if max(self.content_length, self.body_bytes_received) > limit:
+                self.error = RequestEntityTooLarge(f"exceeds max_body of {limit}")
+                self.completed = True
         return consumed
 
     def overdue(self, now: float) -> bool:
@@ -61,7 +78,7 @@ class _JsonError(ErrorTask):
     def execute(self) -> None:
         error = self.request.error
         if error.code == 413:
-            code, message = too_large(MAX_WEBHOOK_BYTES)
+            code, message = too_large(body_limit(getattr(self.request, "path", "")))
         else:
             code, message = error.reason.lower().replace(" ", "_"), error.body
         body = json.dumps({"error": code, "message": message}, separators=(",", ":")).encode()
@@ -101,7 +118,7 @@ def serve(app: WSGIApp, *, host: str, port: int, threads: int = WEB_THREADS) -> 
         channel_timeout=WEB_IDLE_TIMEOUT_SECONDS,
         cleanup_interval=1,  # how often the deadlines are checked, in seconds
         max_request_header_size=WEB_MAX_HEADER_BYTES,
-        max_request_body_size=MAX_WEBHOOK_BYTES + 1,  # waitress refuses this size and above; the app, one less
+        max_request_body_size=SIMULATION_MAX_UPLOAD_BYTES + 1,  # waitress refuses this and above; paths less
         asyncore_use_poll=True,  # select() stops at file descriptor 1024
         clear_untrusted_proxy_headers=False,  # X-Forwarded-* are the app's to trust or not (CLVDESK_TRUSTED_PROXIES)
         ident="clvdesk",

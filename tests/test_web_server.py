@@ -13,7 +13,9 @@ import requests
 
 from bench.harness import serving
 from bench.slow_clients import GOAL_SECONDS, SlowClients, SlowConnection, probe
-from clvdesk.defaults import ADMIN_SIGN_IN_FAILURES, MAX_WEBHOOK_BYTES, WEB_HEADER_TIMEOUT_SECONDS
+from clvdesk.defaults import (
+    ADMIN_SIGN_IN_FAILURES, MAX_WEBHOOK_BYTES, SIMULATION_MAX_UPLOAD_BYTES, WEB_HEADER_TIMEOUT_SECONDS,
+)
 from clvdesk.demo import free_port
 from tests.conftest import ADMIN_TOKEN, API_TOKEN, WEBHOOK_SECRET
 
@@ -112,6 +114,16 @@ def test_requests_the_server_refuses_itself_get_the_apps_json_errors(serve):
         host, port = url.removeprefix("http://").split(":")
         with socket.create_connection((host, int(port)), timeout=5) as connection:
             connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n")
-            head, _, body = connection.recv(4096).partition(b"\r\n\r\n")
+            head, _, body = connection.makefile("rb").read().partition(b"\r\n\r\n")  # then it closes
         assert head.startswith(b"HTTP/1.0 400") and b"Content-Type: application/json" in head
         assert json.loads(body)["error"] == "bad_request"
+
+
+def test_the_admin_paths_take_the_larger_bodies_the_app_accepts_there(serve):
+    with serve() as url:
+        body = b"x" * (MAX_WEBHOOK_BYTES + 1)
+        assert requests.post(f"{url}/api/v1/tickets/1/outcome", data=body, timeout=10).status_code == 413
+        # Past the server to the app, which asks for the admin token before it reads the body.
+        assert requests.post(f"{url}/api/v1/admin/rules/simulate", data=body, timeout=10).status_code == 401
+        too_large = requests.post(f"{url}/admin", data=b"x" * (SIMULATION_MAX_UPLOAD_BYTES + 1), timeout=30)
+        assert too_large.status_code == 413 and str(SIMULATION_MAX_UPLOAD_BYTES) in too_large.json()["message"]
