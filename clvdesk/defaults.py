@@ -14,6 +14,7 @@ WEB_CONNECTION_LIMIT = 1000  # open connections (slow or idle ones included); be
 WEB_HEADER_TIMEOUT_SECONDS = 10  # from a request's first byte to the end of its headers, else closed
 WEB_BODY_TIMEOUT_SECONDS = 30  # from the end of the headers to the end of the body (1 MiB: 35 KB/s)
 WEB_IDLE_TIMEOUT_SECONDS = 15  # a connection with no request in progress and nothing received
+WEB_DEADLINE_CHECK_SECONDS = 1  # how often the server looks for connections past these deadlines
 WEB_MAX_HEADER_BYTES = 64 * 1024  # Zendesk sends under 2 KB of headers
 MAX_TRUSTED_PROXIES = 5  # CLVDESK_TRUSTED_PROXIES above this is a typo, not a chain of proxies
 

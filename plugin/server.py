@@ -25,6 +25,7 @@ from clvdesk.defaults import (
     SIMULATION_MAX_UPLOAD_BYTES,
     WEB_BODY_TIMEOUT_SECONDS,
     WEB_CONNECTION_LIMIT,
+    WEB_DEADLINE_CHECK_SECONDS,
     WEB_HEADER_TIMEOUT_SECONDS,
     WEB_IDLE_TIMEOUT_SECONDS,
     WEB_MAX_HEADER_BYTES,
@@ -116,7 +117,7 @@ def serve(app: WSGIApp, *, host: str, port: int, threads: int = WEB_THREADS) -> 
         threads=threads,
         connection_limit=WEB_CONNECTION_LIMIT,
         channel_timeout=WEB_IDLE_TIMEOUT_SECONDS,
-        cleanup_interval=1,  # how often the deadlines are checked, in seconds
+        cleanup_interval=WEB_DEADLINE_CHECK_SECONDS,
         max_request_header_size=WEB_MAX_HEADER_BYTES,
         max_request_body_size=SIMULATION_MAX_UPLOAD_BYTES + 1,  # waitress refuses this and above; paths less
         asyncore_use_poll=True,  # select() stops at file descriptor 1024
