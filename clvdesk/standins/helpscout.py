@@ -16,13 +16,14 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from http import HTTPStatus
 from urllib.parse import parse_qs
 
 from clvdesk.helpdesk.helpscout.signature import SIGNATURE_HEADER, compute_signature
-from clvdesk.helpdesk.helpscout.webhook import EVENT_HEADER
+from clvdesk.helpdesk.helpscout.webhook import CONVERSATION_CREATED, CUSTOMER_REPLIED, EVENT_HEADER
+from clvdesk.standins.scenario import DemoRequest, DemoScenario, OnNote
 from clvdesk.standins.server import Answer, ContractViolation, Handler, StandinRequest, StandinServer
 
 HAL = "application/hal+json"
@@ -209,6 +210,13 @@ class HelpScoutStandin(StandinServer):
             conversation["threads"].insert(0, thread)
         return thread
 
+    def agent_replied(self, conversation_id: int, text: str) -> dict:
+        """An agent's reply to the customer; returns its thread."""
+        with self._lock:
+            reply = {**note_thread(self._thread_id(), text), "type": "reply", "source": {"type": "web", "via": "user"}}
+            self._conversations[conversation_id]["threads"].insert(0, reply)
+        return reply
+
     def webhook_body(self, conversation_id: int, *, with_threads: bool = True) -> dict:
         """The conversation as Help Scout's convo.* webhooks send it."""
         with self._lock:
@@ -375,3 +383,40 @@ class HelpScoutStandin(StandinServer):
             "_embedded": {"emails": emails, "phones": [], "properties": []},
             "_links": {"self": {"href": f"{self.url}/v2/customers/{customer_id}"}},
         })
+
+
+DEMO_CONVERSATIONS = (101, 102, 103)
+DEMO_CUSTOMER_IDS = (9001, 9002, 9003)
+
+
+def demo_scenario(customers: Sequence[tuple[str, str]], on_note: OnNote) -> DemoScenario:
+    """Three conversations, announced as Help Scout does: a new conversation, a customer's reply to an
+    agent, and a reply whose body carries no threads (the conversation's preview is all it says)."""
+    app_id, app_secret, webhook_secret = (secrets.token_urlsafe(16) for _ in range(3))
+    standin = HelpScoutStandin(app_id=app_id, app_secret=app_secret,
+                               on_note=lambda conversation_id, note: on_note(str(conversation_id), note["body"]))
+    standin.start()
+    for conversation_id, customer_id, (email, _) in zip(DEMO_CONVERSATIONS, DEMO_CUSTOMER_IDS, customers):
+        first, _, last = email.partition("@")[0].partition(".")
+        standin.add_customer(customer_id, email, first=first.title(), last=last.title())
+        standin.add_conversation(conversation_id, customer_id, subject="")
+    (_, ana_says), (_, ben_says), (_, dana_says) = customers
+    standin.customer_wrote(101, "My order #4471 arrived broken. This is ridiculous!! Refund me or I will cancel my account.")
+    standin.customer_wrote(102, "Where is my parcel?")
+    standin.agent_replied(102, "Let me look into it.")
+    standin.customer_wrote(102, "The parcel is a few days late, any news?")
+    standin.customer_wrote(103, "Still waiting for my order after two weeks. This is unacceptable.")
+    bodies = [
+        (f"conversation 101 ({ana_says})", CONVERSATION_CREATED, standin.webhook_body(101)),
+        (f"conversation 102 ({ben_says})", CUSTOMER_REPLIED, standin.webhook_body(102)),
+        (f"conversation 103 ({dana_says}; no threads in the body)", CUSTOMER_REPLIED,
+         standin.webhook_body(103, with_threads=False)),
+    ]
+    env = {
+        "CLVDESK_HELPSCOUT_APP_ID": app_id,
+        "CLVDESK_HELPSCOUT_APP_SECRET": app_secret,
+        "CLVDESK_HELPSCOUT_WEBHOOK_SECRET": webhook_secret,
+        "CLVDESK_HELPSCOUT_API_URL": standin.url,
+    }
+    requests = [DemoRequest(label, *signed_delivery(webhook_secret, event, body)) for label, event, body in bodies]
+    return DemoScenario(standin, env, requests)
