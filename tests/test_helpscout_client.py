@@ -13,7 +13,7 @@ import requests
 from clvdesk.defaults import HELPSCOUT_MAX_THREAD_PAGES, HELPSCOUT_TOKEN_REFRESH_MARGIN_SECONDS, RATE_LIMIT_MAX_WAIT_SECONDS
 from clvdesk.events import TicketEvent
 from clvdesk.helpdesk.errors import AmbiguousWrite, HelpdeskError, HelpdeskRequestError
-from clvdesk.helpdesk.helpscout.client import HelpScoutAuthError, HelpScoutClient
+from clvdesk.helpdesk.helpscout.client import HelpScoutAuthError, HelpScoutClient, TokenError
 from clvdesk.helpdesk.helpscout import HELPSCOUT
 from clvdesk.helpdesk.helpscout.settings import HelpScoutSettings
 from clvdesk.metrics import Metrics
@@ -227,3 +227,21 @@ def test_a_conversation_that_is_gone_is_refused(helpscout, client):
     with pytest.raises(HelpdeskRequestError) as refused:
         client.post_note(note_event(999), f"<p>{REF}</p>", [])
     assert refused.value.status == 404
+
+
+class NotHelpScout(HelpScoutStandin):
+    """A server at the API URL that answers the token call with something else than a token."""
+
+    def _token(self, request):
+        from clvdesk.standins.server import json_answer
+
+        return json_answer(200, {"token_type": "mac", "access_token": "x", "expires_in": 60})
+
+
+def test_an_answer_without_a_bearer_token_says_the_url_is_wrong(sleeps):
+    with NotHelpScout(app_id=APP_ID, app_secret=APP_SECRET) as server:
+        server.add_customer(9001, "jane@acme.example.com")
+        with HelpScoutClient(server.url, app_id=APP_ID, app_secret=APP_SECRET, sleep=sleeps) as client:
+            with pytest.raises(TokenError, match="without a bearer token"):
+                client.requester("9001")
+        assert [r.path for r in server.requests] == ["/v2/oauth2/token"]  # no API call without a token
