@@ -4,6 +4,7 @@ lost after they were applied, tags merged into the list Help Scout replaces, and
 from __future__ import annotations
 
 import logging
+from contextlib import closing
 import threading
 import time
 
@@ -47,7 +48,7 @@ def sleeps():
 
 @pytest.fixture
 def client(helpscout, sleeps):
-    with HelpScoutClient(helpscout.url, app_id=APP_ID, app_secret=APP_SECRET, sleep=sleeps) as made:
+    with closing(HelpScoutClient(helpscout.url, app_id=APP_ID, app_secret=APP_SECRET, sleep=sleeps)) as made:
         yield made
 
 
@@ -88,7 +89,7 @@ def test_every_worker_threads_client_shares_the_processs_token(helpscout, redis)
 def test_a_token_is_renewed_before_it_lapses(helpscout, sleeps):
     now = [1000.0]
     helpscout.token_seconds = 3600
-    with HelpScoutClient(helpscout.url, app_id=APP_ID, app_secret=APP_SECRET, sleep=sleeps, clock=lambda: now[0]) as client:
+    with closing(HelpScoutClient(helpscout.url, app_id=APP_ID, app_secret=APP_SECRET, sleep=sleeps, clock=lambda: now[0])) as client:
         client.requester("9001")
         now[0] += 3600 - HELPSCOUT_TOKEN_REFRESH_MARGIN_SECONDS - 1
         client.requester("9001")
@@ -117,7 +118,7 @@ def test_a_token_refused_twice_is_an_error_not_a_loop(helpscout, client, caplog)
 
 
 def test_wrong_credentials_say_so(helpscout, sleeps):
-    with HelpScoutClient(helpscout.url, app_id=APP_ID, app_secret="wrong", sleep=sleeps) as client:
+    with closing(HelpScoutClient(helpscout.url, app_id=APP_ID, app_secret="wrong", sleep=sleeps)) as client:
         with pytest.raises(HelpScoutAuthError, match="invalid_client"):
             client.requester("9001")
 
@@ -146,7 +147,7 @@ def test_the_minutes_budget_is_reported_on_every_answer():
 def test_a_spent_budget_is_waited_out(sleeps):
     with HelpScoutStandin(app_id=APP_ID, app_secret=APP_SECRET, requests_per_minute=2, rate_window_seconds=1) as server:
         server.add_customer(9001, "jane@acme.example.com")
-        with HelpScoutClient(server.url, app_id=APP_ID, app_secret=APP_SECRET, sleep=time.sleep) as client:
+        with closing(HelpScoutClient(server.url, app_id=APP_ID, app_secret=APP_SECRET, sleep=time.sleep)) as client:
             assert all(client.requester("9001").email for _ in range(4))
         assert server.rate_limited >= 1 and server.violations == []
 
@@ -171,7 +172,7 @@ def test_the_note_is_found_on_a_later_page(sleeps):
     with HelpScoutStandin(app_id=APP_ID, app_secret=APP_SECRET, page_size=2) as server:
         server.add_customer(9001, "jane@acme.example.com")
         server.add_conversation(501, 9001)
-        with HelpScoutClient(server.url, app_id=APP_ID, app_secret=APP_SECRET, sleep=sleeps) as client:
+        with closing(HelpScoutClient(server.url, app_id=APP_ID, app_secret=APP_SECRET, sleep=sleeps)) as client:
             client.post_note(note_event(), f"<p>{REF}</p>", [])
             for n in range(4):
                 server.customer_wrote(501, f"message {n}")
@@ -241,7 +242,7 @@ class NotHelpScout(HelpScoutStandin):
 def test_an_answer_without_a_bearer_token_says_the_url_is_wrong(sleeps):
     with NotHelpScout(app_id=APP_ID, app_secret=APP_SECRET) as server:
         server.add_customer(9001, "jane@acme.example.com")
-        with HelpScoutClient(server.url, app_id=APP_ID, app_secret=APP_SECRET, sleep=sleeps) as client:
+        with closing(HelpScoutClient(server.url, app_id=APP_ID, app_secret=APP_SECRET, sleep=sleeps)) as client:
             with pytest.raises(TokenError, match="without a bearer token"):
                 client.requester("9001")
         assert [r.path for r in server.requests] == ["/v2/oauth2/token"]  # no API call without a token

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from clvdesk.defaults import RATE_LIMIT_BURST
+
 if TYPE_CHECKING:
     from pydantic_settings import BaseSettings
     from redis import Redis
@@ -124,6 +126,11 @@ class RateLimitPolicy:
 
     per_minute: float
     burst: int
+
+
+def per_minute_policy(settings: Any) -> RateLimitPolicy:
+    """The policy of an account whose settings give its `requests_per_minute`, with clvdesk's common burst."""
+    return RateLimitPolicy(per_minute=settings.requests_per_minute, burst=RATE_LIMIT_BURST)
 
 
 @dataclass(frozen=True)

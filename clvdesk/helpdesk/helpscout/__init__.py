@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from redis import Redis
 
-from clvdesk.defaults import RATE_LIMIT_BURST
 from clvdesk.helpdesk.helpscout.client import HelpScoutAuthError, HelpScoutClient, TokenSource
 from clvdesk.helpdesk.helpscout.settings import NAME, HelpScoutSettings
 from clvdesk.helpdesk.helpscout.sidebar import DynamicApp
 from clvdesk.helpdesk.helpscout.webhook import HelpScoutWebhook, helpscout_id
-from clvdesk.helpdesk.interface import Helpdesk, RateLimitPolicy
+from clvdesk.helpdesk.interface import Helpdesk, per_minute_policy
 from clvdesk.metrics import Metrics
 from clvdesk.ratelimit import RateLimiter
 from clvdesk.suggestions import SuggestionStore
@@ -43,7 +42,7 @@ HELPSCOUT = Helpdesk(
     settings=HelpScoutSettings,
     webhook=_webhook,
     client=_client,
-    rate_limit=lambda settings: RateLimitPolicy(per_minute=settings.requests_per_minute, burst=RATE_LIMIT_BURST),
+    rate_limit=per_minute_policy,
     ticket_id=helpscout_id,
     sidebar=_sidebar,
 )

@@ -146,13 +146,8 @@ class HelpScoutClient:
         self._api = ApiTransport(base_url, hooks, helpdesk=NAME, account=self.account, limiter=limiter, **common)
 
     def close(self) -> None:
+        """Release pooled connections (the shared token's stay, for the process's other clients)."""
         self._api.close()
-
-    def __enter__(self) -> HelpScoutClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def _call(self, method: str, path: str, **options: object) -> ApiResponse:
         """One call; a refused token is dropped and the call sent once more with a new one."""

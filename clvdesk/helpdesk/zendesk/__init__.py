@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from clvdesk.defaults import RATE_LIMIT_BURST
-from clvdesk.helpdesk.interface import Helpdesk, RateLimitPolicy
+from clvdesk.helpdesk.interface import Helpdesk, per_minute_policy
 from clvdesk.helpdesk.zendesk.client import UpdateConflict, ZendeskClient
 from clvdesk.helpdesk.zendesk.settings import NAME, ZendeskSettings
 from clvdesk.helpdesk.zendesk.webhook import ZendeskWebhook, zendesk_id
@@ -33,7 +32,7 @@ ZENDESK = Helpdesk(
     settings=ZendeskSettings,
     webhook=_webhook,
     client=_client,
-    rate_limit=lambda settings: RateLimitPolicy(per_minute=settings.requests_per_minute, burst=RATE_LIMIT_BURST),
+    rate_limit=per_minute_policy,
     ticket_id=zendesk_id,
 )
 
