@@ -7,6 +7,7 @@ import unicodedata
 from clvdesk.analysis import Sentiment
 from clvdesk.defaults import NOTE_REFERENCE_PREFIX
 from clvdesk.money import format_money
+from clvdesk.rules import Offer
 from clvdesk.suggestions import Suggestion
 
 TAG_PREFIX = "clvdesk"
@@ -50,6 +51,19 @@ def _analysis_lines(sentiment: Sentiment) -> list[str]:
     return lines
 
 
+def offer_summary(offer: Offer) -> str:
+    """The offer in one line, as the note's first line and a sidebar's headline show it."""
+    if offer.instrument == "apology_only":
+        line = "Apology only"
+    else:
+        line = f"{offer.instrument_label}: {format_money(offer.amount, offer.currency)}"
+    if offer.needs_approval:
+        line += " (needs supervisor approval)"
+    if offer.flagged:
+        line += " (flagged by the abuse guard: review this customer)"
+    return line
+
+
 def render_note(suggestion: Suggestion) -> str:
     customer, offer = suggestion.customer, suggestion.offer
     money = customer.currency
@@ -63,14 +77,7 @@ def render_note(suggestion: Suggestion) -> str:
     else:
         value = "not in the customer store"
 
-    if offer.instrument == "apology_only":
-        offer_line = "Apology only"
-    else:
-        offer_line = f"{offer.instrument_label}: {format_money(offer.amount, offer.currency)}"
-    if offer.needs_approval:
-        offer_line += " (needs supervisor approval)"
-    if offer.flagged:
-        offer_line += " (flagged by the abuse guard: review this customer)"
+    offer_line = offer_summary(offer)
     budget_line = f"Budget for this ticket: {format_money(offer.budget, offer.currency)}"
     if offer.budget_left is not None:
         budget_line += f" · rolling budget left after this offer: {format_money(offer.budget_left, offer.currency)}"
