@@ -15,8 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from clvdesk.defaults import GORGIAS_MAX_FIELD_CHARS, GORGIAS_MAX_TEXT_CHARS, NOTE_REFERENCE_PREFIX
-from clvdesk.events import Ignored, TicketEvent, WebhookPayloadError
+from clvdesk.defaults import GORGIAS_MAX_FIELD_CHARS, GORGIAS_MAX_TEXT_CHARS
+from clvdesk.events import Ignored, TicketEvent, WebhookPayloadError, field_error, mentions_clvdesk
 from clvdesk.helpdesk.gorgias.ids import gorgias_id
 from clvdesk.helpdesk.gorgias.settings import NAME
 from clvdesk.helpdesk.interface import Delivery
@@ -83,12 +83,6 @@ class _Body(BaseModel):
         return value
 
 
-def _field_error(exc: ValidationError) -> WebhookPayloadError:
-    first = exc.errors()[0]
-    path = ".".join(str(part) for part in first["loc"]) or "body"
-    return WebhookPayloadError(f"{path}: {first['msg'].removeprefix('Value error, ')}")
-
-
 def _event_id(body: _Body) -> str:
     """What tells this message from a redelivery: its id, else (a template without it) its time on the ticket."""
     if body.message_id:
@@ -114,13 +108,13 @@ def parse_gorgias_webhook(body: object) -> TicketEvent | Ignored:
     try:
         parsed = _Body.model_validate(body)
     except ValidationError as exc:
-        raise _field_error(exc) from None
+        raise field_error(exc) from None
     if parsed.ticket_id is None:
         raise WebhookPayloadError("ticket_id: missing: it names the ticket the customer wrote on")
     text = (parsed.message_body_text or "")[:GORGIAS_MAX_TEXT_CHARS]
     if parsed.message_channel == INTERNAL_NOTE:
         return Ignored("internal note")
-    if NOTE_REFERENCE_PREFIX in text:
+    if mentions_clvdesk(text):
         return Ignored("message written by clvdesk")
     if parsed.message_from_agent is None:
         if not (parsed.message_id or text):
