@@ -3,7 +3,10 @@ customer message, with everything clvdesk must not answer (agents, internal note
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +15,7 @@ from clvdesk.events import Ignored, TicketEvent, WebhookPayloadError
 from clvdesk.helpdesk.errors import WebhookAuthError
 from clvdesk.helpdesk.gorgias.webhook import SECRET_HEADER, GorgiasWebhook, parse_gorgias_webhook
 from clvdesk.helpdesk.interface import Delivery, Headers
+from clvdesk.standins.gorgias import INTEGRATION_BODY, GorgiasStandin, integration_request, render_integration
 from tests.gorgias_bodies import REPLY_TEXT, rendered
 
 SECRET = "gorgias-secret-0123456789abcdefghijkl"
@@ -133,3 +137,29 @@ def test_a_call_without_the_secret_is_refused_without_quoting_what_it_sent(heade
 def test_no_call_passes_when_no_secret_is_configured():
     with pytest.raises(WebhookAuthError, match="no webhook secret is configured"):
         GorgiasWebhook("acme.gorgias.com", ()).authenticate(delivery({SECRET_HEADER: ""}))
+
+
+def test_the_readme_tells_admins_to_paste_the_body_the_parser_reads():
+    """The body in "Connect a Gorgias account" is the stand-in's, which Gorgias's renderer fills and the
+    parser reads (tests/test_gorgias_receiver.py sends it through the web process)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Connect a Gorgias account", 1)[1].split("\n## ", 1)[0]
+    pasted = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
+    assert pasted == {**INTEGRATION_BODY, "event": "ticket-created"}
+    assert "/webhooks/gorgias" in section and SECRET_HEADER in section and "/apps/gorgias/sidebar" in section
+
+
+def test_what_gorgias_renders_for_a_customers_message_and_for_clvdesks_note_reads_as_it_should():
+    gorgias = GorgiasStandin()
+    gorgias.add_customer(387705374, "jane.doe@example.com")
+    gorgias.add_ticket(8651, 387705374, subject='Mug "Lisbon" broken')
+    written = gorgias.customer_writes(8651, REPLY_TEXT)
+    body = json.loads(integration_request(SECRET, render_integration(gorgias, 8651, event="ticket-created"))[0])
+    assert body["message_from_agent"] == "False" and body["ticket_id"] == "8651"  # as Gorgias's templates print them
+    event = parse_gorgias_webhook(body)
+    assert event.event_id == f"ticket:8651:message:{written['id']}" and event.text == REPLY_TEXT
+    assert event.subject == 'Mug "Lisbon" broken' and event.kind == "ticket.created"
+    gorgias.agent_writes(8651, "We are on it.", channel="email")
+    assert parse_gorgias_webhook(render_integration(gorgias, 8651)) == Ignored("message written by an agent")
+    gorgias.agent_writes(8651, "clvdesk suggestion: Apology only\n\nRules v1 · clvdesk-ref:x")  # clvdesk's note
+    assert parse_gorgias_webhook(render_integration(gorgias, 8651)) == Ignored("internal note")

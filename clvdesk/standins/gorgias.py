@@ -110,6 +110,13 @@ class GorgiasStandin(StandinServer):
                                         "sender": {"id": ticket.customer_id, "email": customer.get("email")},
                                         "body_text": text, "body_html": None, "external_id": None})
 
+    def agent_writes(self, ticket_id: int, text: str, *, channel: str = "internal-note") -> dict:
+        """A message from an agent in Gorgias's interface: an internal note, or a reply on `channel`."""
+        with self._lock:
+            return self._store(self._tickets[ticket_id], {
+                "channel": channel, "via": "helpdesk", "from_agent": True, "public": channel != "internal-note",
+                "sender": self._users[SENDER_ID], "body_text": text, "body_html": None, "external_id": None})
+
     def messages(self, ticket_id: int) -> list[dict]:
         with self._lock:
             return [dict(message) for message in self._tickets[ticket_id].messages]
