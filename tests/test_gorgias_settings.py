@@ -25,7 +25,7 @@ def env(monkeypatch):
 
 
 def test_a_complete_account_receives_and_posts(env):
-    settings = env(url="https://acme.gorgias.com/api/", email="bot@shop.example", api_key="k" * 40,
+    settings = env(url="https://acme.gorgias.com/", email="bot@shop.example", api_key="k" * 40,
                    sender_user_id="42", webhook_secret=f"{SECRET}, {SECRET}-next")
     assert settings.url == "https://acme.gorgias.com" and settings.account == "acme.gorgias.com"
     assert settings.webhook_secrets == (SECRET, f"{SECRET}-next")
@@ -51,7 +51,7 @@ def test_the_worker_names_what_it_lacks(env):
 
 @pytest.mark.parametrize(("values", "message"), [
     ({"url": "acme.gorgias.com"}, "CLVDESK_GORGIAS_URL: must be an http(s) URL such as https://acme.gorgias.com"),
-    ({"url": "https://acme.gorgias.com/app/tickets"}, "CLVDESK_GORGIAS_URL: must be the account's address, without a path"),
+    ({"url": "https://acme.gorgias.com/app/tickets"}, "CLVDESK_GORGIAS_URL: must be the account's base URL, without a path"),
     ({"webhook_secret": "short"}, "CLVDESK_GORGIAS_WEBHOOK_SECRET: each secret must be at least 32 characters long"),
     ({"sender_user_id": "clvdesk"}, "CLVDESK_GORGIAS_SENDER_USER_ID: must be a Gorgias id"),
     ({"requests_per_minute": "0"}, "CLVDESK_GORGIAS_REQUESTS_PER_MINUTE: input should be greater than 0"),

@@ -3,48 +3,34 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from clvdesk.defaults import GORGIAS_BURST, GORGIAS_REQUESTS_PER_MINUTE, GORGIAS_WINDOW_SECONDS, MIN_TOKEN_CHARS
 from clvdesk.helpdesk.gorgias.ids import gorgias_id
-from clvdesk.settings import SettingsError, blank_is_unset, split_secrets
+from clvdesk.helpdesk.settings import HelpdeskSettings
+from clvdesk.settings import SettingsError, blank_is_unset
 
 NAME = "gorgias"
 ENV_PREFIX = "CLVDESK_GORGIAS_"
 
 
-class GorgiasSettings(BaseSettings):
+class GorgiasSettings(HelpdeskSettings):
     """The account's URL, the REST API key the worker posts with (and the user its notes are from), and the
     secrets the account's HTTP integrations send in their header."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
+    URL_EXAMPLE = "https://acme.gorgias.com"
 
-    url: str | None = None  # https://acme.gorgias.com
     email: str | None = None  # the user whose API key it is: Basic auth's username
     api_key: SecretStr | None = None
     sender_user_id: Annotated[str, AfterValidator(gorgias_id)] | None = None  # the user the notes are posted as
-    webhook_secret: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     requests_per_minute: Annotated[float, Field(gt=0)] = GORGIAS_REQUESTS_PER_MINUTE
     burst: Annotated[int, Field(ge=1)] = GORGIAS_BURST
     window_seconds: Annotated[float, Field(gt=0)] = GORGIAS_WINDOW_SECONDS  # 10 on Enterprise accounts
 
     _blank_is_unset = field_validator("api_key", "sender_user_id", mode="before")(blank_is_unset)
-    _split_secrets = field_validator("webhook_secret", mode="before")(split_secrets)
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an http(s) URL such as https://acme.gorgias.com")
-        if parts.path.strip("/") not in ("", "api") or parts.query:
-            raise ValueError("must be the account's address, without a path (https://acme.gorgias.com)")
-        return f"{parts.scheme}://{parts.netloc}"
 
     @field_validator("webhook_secret")
     @classmethod
@@ -53,19 +39,6 @@ class GorgiasSettings(BaseSettings):
         if any(len(secret.get_secret_value()) < MIN_TOKEN_CHARS for secret in value):
             raise ValueError(f"each secret must be at least {MIN_TOKEN_CHARS} characters long (openssl rand -hex 32 makes one)")
         return value
-
-    @property
-    def account(self) -> str:
-        """The account's host (acme.gorgias.com): what keys and metrics name it by."""
-        return urlsplit(self.url).netloc if self.url else "default"
-
-    @property
-    def webhook_secrets(self) -> tuple[str, ...]:
-        return tuple(secret.get_secret_value() for secret in self.webhook_secret)
-
-    @property
-    def receives(self) -> bool:
-        return bool(self.webhook_secret)
 
     @property
     def posts(self) -> bool:
