@@ -19,6 +19,7 @@ from clvdesk.standins.gorgias import INTEGRATION_BODY, GorgiasStandin, integrati
 from tests.gorgias_bodies import REPLY_TEXT, rendered
 
 SECRET = "gorgias-secret-0123456789abcdefghijkl"
+ACCOUNT = "acme.gorgias.com"
 NEXT_SECRET = "gorgias-secret-rotated-0123456789abcdef"
 
 
@@ -27,7 +28,7 @@ def delivery(headers: dict[str, str]) -> Delivery:
 
 
 def test_a_customers_reply_becomes_one_event_with_its_text_whole():
-    event = parse_gorgias_webhook(rendered())
+    event = parse_gorgias_webhook(rendered(), account=ACCOUNT)
     assert isinstance(event, TicketEvent)
     assert (event.helpdesk, event.ticket_id, event.kind) == ("gorgias", "8651", "ticket.comment_added")
     assert event.event_id == "ticket:8651:message:208841467"
@@ -38,11 +39,11 @@ def test_a_customers_reply_becomes_one_event_with_its_text_whole():
 
 
 def test_the_first_message_announced_by_both_integrations_is_one_event():
-    created = parse_gorgias_webhook(rendered(event="ticket-created"))
-    replied = parse_gorgias_webhook(rendered())
+    created = parse_gorgias_webhook(rendered(event="ticket-created"), account=ACCOUNT)
+    replied = parse_gorgias_webhook(rendered(), account=ACCOUNT)
     assert created.kind == "ticket.created"
     assert created.event_id == replied.event_id and created.key == replied.key
-    assert parse_gorgias_webhook(rendered(message_id="208841468")).key != replied.key
+    assert parse_gorgias_webhook(rendered(message_id="208841468"), account=ACCOUNT).key != replied.key
 
 
 @pytest.mark.parametrize(("fields", "reason"), [
@@ -58,32 +59,32 @@ def test_the_first_message_announced_by_both_integrations_is_one_event():
       "message_created_datetime": "None"}, "the ticket has no message yet"),
 ])
 def test_what_needs_no_suggestion_is_ignored_with_its_reason(fields, reason):
-    assert parse_gorgias_webhook(rendered(**fields)) == Ignored(reason)
+    assert parse_gorgias_webhook(rendered(**fields), account=ACCOUNT) == Ignored(reason)
 
 
 @pytest.mark.parametrize("flag", ["False", "false", "0", " False ", False])
 def test_a_customer_message_flag_reads_however_the_template_renders_it(flag):
-    assert isinstance(parse_gorgias_webhook(rendered(message_from_agent=flag)), TicketEvent)
+    assert isinstance(parse_gorgias_webhook(rendered(message_from_agent=flag), account=ACCOUNT), TicketEvent)
 
 
 @pytest.mark.parametrize("nothing", ["", "None", "null"])
 def test_a_variable_without_a_value_is_absent(nothing):
-    event = parse_gorgias_webhook(rendered(customer_email=nothing, customer_id=nothing, ticket_subject=nothing))
+    event = parse_gorgias_webhook(rendered(customer_email=nothing, customer_id=nothing, ticket_subject=nothing), account=ACCOUNT)
     assert (event.requester_email, event.requester_id, event.subject) == (None, None, "")
 
 
 def test_without_a_message_id_the_messages_time_tells_redeliveries_apart():
-    by_time = parse_gorgias_webhook(rendered(message_id="None"))
+    by_time = parse_gorgias_webhook(rendered(message_id="None"), account=ACCOUNT)
     assert by_time.event_id == "ticket:8651:message-at:2026-12-04T03:05:40.308988+00:00"
-    assert parse_gorgias_webhook(rendered(message_id="")).key == by_time.key
-    by_update = parse_gorgias_webhook(rendered(message_id="", message_created_datetime=""))
+    assert parse_gorgias_webhook(rendered(message_id=""), account=ACCOUNT).key == by_time.key
+    by_update = parse_gorgias_webhook(rendered(message_id="", message_created_datetime=""), account=ACCOUNT)
     assert by_update.event_id == "ticket:8651:updated:2026-12-04T03:05:41.118302+00:00"
     with pytest.raises(WebhookPayloadError, match="^message_id: missing, and neither"):
-        parse_gorgias_webhook(rendered(message_id="", message_created_datetime="", ticket_updated_datetime="None"))
+        parse_gorgias_webhook(rendered(message_id="", message_created_datetime="", ticket_updated_datetime="None"), account=ACCOUNT)
 
 
 def test_a_long_email_is_read_from_its_start_not_refused():
-    event = parse_gorgias_webhook(rendered(message_body_text="x" * (GORGIAS_MAX_TEXT_CHARS + 10)))
+    event = parse_gorgias_webhook(rendered(message_body_text="x" * (GORGIAS_MAX_TEXT_CHARS + 10)), account=ACCOUNT)
     assert len(event.text) == GORGIAS_MAX_TEXT_CHARS
 
 
@@ -104,12 +105,12 @@ def test_a_long_email_is_read_from_its_start_not_refused():
 ])
 def test_a_body_clvdesk_cannot_read_is_refused_naming_the_field(body, message):
     with pytest.raises(WebhookPayloadError) as raised:
-        parse_gorgias_webhook(body)
+        parse_gorgias_webhook(body, account=ACCOUNT)
     assert str(raised.value).startswith(message)
 
 
 def test_ids_sent_as_numbers_are_read_too():
-    event = parse_gorgias_webhook(rendered(ticket_id=8651, message_id=208841467, customer_id=387705374))
+    event = parse_gorgias_webhook(rendered(ticket_id=8651, message_id=208841467, customer_id=387705374), account=ACCOUNT)
     assert (event.ticket_id, event.event_id, event.requester_id) == ("8651", "ticket:8651:message:208841467", "387705374")
 
 
@@ -156,10 +157,10 @@ def test_what_gorgias_renders_for_a_customers_message_and_for_clvdesks_note_read
     written = gorgias.customer_writes(8651, REPLY_TEXT)
     body = json.loads(integration_request(SECRET, render_integration(gorgias, 8651, event="ticket-created"))[0])
     assert body["message_from_agent"] == "False" and body["ticket_id"] == "8651"  # as Gorgias's templates print them
-    event = parse_gorgias_webhook(body)
+    event = parse_gorgias_webhook(body, account=ACCOUNT)
     assert event.event_id == f"ticket:8651:message:{written['id']}" and event.text == REPLY_TEXT
     assert event.subject == 'Mug "Lisbon" broken' and event.kind == "ticket.created"
     gorgias.agent_writes(8651, "We are on it.", channel="email")
-    assert parse_gorgias_webhook(render_integration(gorgias, 8651)) == Ignored("message written by an agent")
+    assert parse_gorgias_webhook(render_integration(gorgias, 8651), account=ACCOUNT) == Ignored("message written by an agent")
     gorgias.agent_writes(8651, "clvdesk suggestion: Apology only\n\nRules v1 · clvdesk-ref:x")  # clvdesk's note
-    assert parse_gorgias_webhook(render_integration(gorgias, 8651)) == Ignored("internal note")
+    assert parse_gorgias_webhook(render_integration(gorgias, 8651), account=ACCOUNT) == Ignored("internal note")

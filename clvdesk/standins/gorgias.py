@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 
+import urllib3
+
 from clvdesk.defaults import GORGIAS_MAX_PAGE_SIZE, GORGIAS_WINDOW_SECONDS
 from clvdesk.helpdesk.gorgias.client import CALL_LIMIT_HEADER
 from clvdesk.helpdesk.gorgias.webhook import SECRET_HEADER
@@ -388,3 +390,36 @@ def render_integration(standin: GorgiasStandin, ticket_id: int, *, event: str = 
 def integration_request(secret: str, body: dict) -> tuple[bytes, dict[str, str]]:
     """The HTTP integration's POST: its body serialised as Gorgias sends JSON, and the admin's header."""
     return json.dumps(body).encode(), {"Content-Type": "application/json", SECRET_HEADER: secret}
+
+
+class HttpIntegration:
+    """One of the account's HTTP integrations, as Gorgias runs it: the README's body rendered for a ticket's
+    latest message, POSTed with the admin's header; disabled after DISABLE_AFTER failed requests in a row
+    (https://docs.gorgias.com/faq/broken-or-disconnected-http-integration), any success resetting the count."""
+
+    DISABLE_AFTER = 100
+
+    def __init__(self, standin: GorgiasStandin, url: str, secret: str, *, event: str = "ticket-message-created"):
+        self._standin, self._url, self._secret, self._event = standin, url, secret, event
+        self._http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=3, read=10))
+        self.failures_in_a_row = 0
+        self.answers: list[tuple[int, dict]] = []
+
+    @property
+    def disabled(self) -> bool:
+        return self.failures_in_a_row >= self.DISABLE_AFTER
+
+    def fire(self, ticket_id: int) -> int:
+        """Send the request for the ticket's latest message; its status (0: none, the call failed)."""
+        if self.disabled:
+            raise RuntimeError("Gorgias has disabled this integration after 100 failed requests in a row")
+        payload, headers = integration_request(self._secret, render_integration(self._standin, ticket_id, event=self._event))
+        try:
+            answer = self._http.request("POST", self._url, body=payload, headers=headers)
+        except urllib3.exceptions.HTTPError:
+            status, body = 0, {}
+        else:
+            status, body = answer.status, answer.json() if answer.data else {}
+        self.answers.append((status, body))
+        self.failures_in_a_row = 0 if 200 <= status < 300 else self.failures_in_a_row + 1
+        return status

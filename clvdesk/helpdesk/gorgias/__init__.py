@@ -30,15 +30,21 @@ def _client(settings: GorgiasSettings, limiter: RateLimiter, metrics: Metrics) -
     )
 
 
+def _webhook(settings: GorgiasSettings) -> GorgiasWebhook:
+    settings.require_receiving()
+    return GorgiasWebhook(settings.account, settings.webhook_secrets)
+
+
 def sidebar(settings: GorgiasSettings, redis: Redis) -> GorgiasSidebar:
     """The widget data the sidebar HTTP integration fetches, behind the same secrets as the webhook."""
+    settings.require_receiving()
     return GorgiasSidebar(settings.webhook_secrets, SuggestionStore(redis))
 
 
 GORGIAS = Helpdesk(
     name=NAME,
     settings=GorgiasSettings,
-    webhook=lambda settings: GorgiasWebhook(settings.account, settings.webhook_secrets),
+    webhook=_webhook,
     client=_client,
     rate_limit=lambda settings: RateLimitPolicy(per_minute=settings.requests_per_minute, burst=settings.burst),
     receives=lambda settings: settings.receives,

@@ -97,8 +97,8 @@ def _event_id(body: _Body) -> str:
     )
 
 
-def parse_gorgias_webhook(body: object) -> TicketEvent | Ignored:
-    """The customer message a decoded body announces, or why it needs no suggestion."""
+def parse_gorgias_webhook(body: object, *, account: str) -> TicketEvent | Ignored:
+    """The customer message a decoded body from `account` announces, or why it needs no suggestion."""
     if not isinstance(body, dict):
         raise WebhookPayloadError(f"body: expected a JSON object, got {type(body).__name__}")
     schema = body.get("clvdesk_schema")
@@ -124,6 +124,7 @@ def parse_gorgias_webhook(body: object) -> TicketEvent | Ignored:
         return Ignored("message written by an agent")
     return TicketEvent(
         helpdesk=NAME,
+        account=account,
         event_id=_event_id(parsed),
         kind="ticket.created" if parsed.event == "ticket-created" else "ticket.comment_added",
         ticket_id=parsed.ticket_id,
@@ -148,7 +149,7 @@ class GorgiasWebhook:
         check_secret_header(delivery.headers, SECRET_HEADER, self._secrets)
 
     def parse(self, body: object, delivery: Delivery) -> TicketEvent | Ignored:
-        return parse_gorgias_webhook(body)
+        return parse_gorgias_webhook(body, account=self.account)
 
     def replay_key(self, delivery: Delivery) -> None:
         """Nothing is signed: the message id alone dedupes."""
