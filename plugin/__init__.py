@@ -13,12 +13,12 @@ from clvdesk.connection import connect, redis_url
 from clvdesk.defaults import MAX_WEBHOOK_BYTES
 from clvdesk.logs import configure_logging
 from clvdesk.metrics import Metrics
-from clvdesk.helpdesk.zendesk import ZENDESK
-from clvdesk.helpdesk.zendesk.settings import ZendeskSettings
+from clvdesk.helpdesk import configured
+from clvdesk.helpdesk.interface import WebhookAdapter
 from clvdesk.receiver import WebhookReceiver
 from clvdesk.settings import Settings, load_settings
-from clvdesk.suggestions import SuggestionStore
 from clvdesk.helpdesk.apps import SidebarApp
+from clvdesk.suggestions import SuggestionStore
 from plugin import admin, admin_page, api, apps, health, report
 from plugin.cors import register_cors
 from plugin.errors import register_error_handlers
@@ -34,6 +34,7 @@ class AppState:
     queue: Queue
     suggestions: SuggestionStore
     metrics: Metrics
+    adapters: dict[str, WebhookAdapter]  # the configured helpdesks' webhook side, by name
     apps: Mapping[str, SidebarApp] = field(default_factory=dict)  # each helpdesk's own sidebar endpoint
 
 
@@ -45,14 +46,17 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None) 
     if settings is None:
         settings = load_settings()
         configure_logging(settings.log_level)
+    helpdesks = configured("the web process")
+    adapters = {name: entry.webhook(own) for name, (entry, own) in helpdesks.items()}
     settings.require_receiver()
     redis = redis or connect(redis_url(settings))
+    sidebars = {name: entry.sidebar(own, redis) for name, (entry, own) in helpdesks.items() if entry.sidebar}
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_WEBHOOK_BYTES
     app.json.sort_keys = False
     metrics = Metrics(redis)
-    app.extensions["clvdesk"] = AppState(settings, redis, event_queue(redis), SuggestionStore(redis), metrics)
+    app.extensions["clvdesk"] = AppState(settings, redis, event_queue(redis), SuggestionStore(redis), metrics, adapters, sidebars)
     register_error_handlers(app)
 
     @app.before_request
@@ -69,8 +73,6 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None) 
     for blueprint in (api.bp, report.bp, admin.bp, admin_page.bp, apps.bp, health.bp):
         app.register_blueprint(blueprint)
     register_cors(app)
-    enqueuer = EventEnqueuer(redis, metrics, helpdesk=ZENDESK.name, timeout=settings.job_timeout_seconds)
-    zendesk = ZendeskSettings(url=settings.zendesk_url, webhook_secret=settings.zendesk_webhook_secret)
-    adapters = {ZENDESK.name: ZENDESK.webhook(zendesk)}
+    enqueuer = EventEnqueuer(redis, metrics, timeout=settings.job_timeout_seconds)
     app.wsgi_app = WebhookEndpoint(app.wsgi_app, WebhookReceiver(adapters, enqueuer, metrics))
     return app

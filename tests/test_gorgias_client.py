@@ -12,10 +12,10 @@ import urllib3
 from clvdesk.events import TicketEvent
 from clvdesk.helpdesk.errors import AmbiguousWrite, HelpdeskRequestError, HelpdeskUnavailable
 from clvdesk.helpdesk.gorgias.client import GorgiasClient
-from clvdesk.helpdesk.gorgias.note import note_html
-from clvdesk.note import note_reference
+from clvdesk.note import note_reference, render_note, text_note_as_html
 from clvdesk.ratelimit import RateLimiter
 from clvdesk.standins.gorgias import SENDER_ID, GorgiasStandin
+from tests.gorgias_bodies import real_suggestion
 
 EMAIL, KEY = "clvdesk-bot@shop.example", "gorgias-api-key-test"
 TICKET, CUSTOMER = 8651, 387705374
@@ -23,7 +23,7 @@ NOTE = 'clvdesk suggestion: Store credit: $25.00\n\nCustomer: jane.doe@example.c
 
 
 def event(message_id: int = 208841467, ticket_id: int = TICKET) -> TicketEvent:
-    return TicketEvent(helpdesk="gorgias", event_id=f"ticket:{ticket_id}:message:{message_id}",
+    return TicketEvent(helpdesk="gorgias", account="127.0.0.1", event_id=f"ticket:{ticket_id}:message:{message_id}",
                        kind="ticket.comment_added", ticket_id=str(ticket_id), text="It broke")
 
 
@@ -49,7 +49,7 @@ def waits():
 
 @pytest.fixture
 def client(gorgias, waits):
-    made = GorgiasClient(gorgias.url, account="acme.gorgias.com", email=EMAIL, api_key=KEY,
+    made = GorgiasClient(gorgias.url, email=EMAIL, api_key=KEY,
                          sender_user_id=str(SENDER_ID), sleep=waits.append)
     yield made
     made.close()
@@ -61,7 +61,7 @@ def test_the_note_is_an_internal_note_from_clvdesks_user_with_both_bodies(gorgia
     (note,) = gorgias.notes(TICKET)
     assert (note["channel"], note["from_agent"], note["public"], note["sender"]["id"]) == ("internal-note", True, False, SENDER_ID)
     assert note["external_id"] == note_reference(posted.event_id)
-    assert note["body_text"] == note_for(posted) and note["body_html"] == note_html(note_for(posted))
+    assert note["body_text"] == note_for(posted) and note["body_html"] == text_note_as_html(note_for(posted))
     assert "&lt;VIP&gt;" in note["body_html"] and "<VIP>" not in note["body_html"]
     (request,) = [r for r in gorgias.requests if r.method == "POST"]
     assert request.path == f"/api/tickets/{TICKET}/messages" and request.headers["Authorization"] == "Basic <redacted>"
@@ -91,7 +91,7 @@ def test_a_note_behind_many_newer_messages_is_found_through_the_cursor_pages(gor
 
 def test_a_note_an_agent_copied_by_hand_counts_by_its_ref_line(gorgias, client):
     posted = event()
-    copy = GorgiasClient(gorgias.url, account="acme", email=EMAIL, api_key=KEY, sender_user_id=str(SENDER_ID))
+    copy = GorgiasClient(gorgias.url, email=EMAIL, api_key=KEY, sender_user_id=str(SENDER_ID))
     copy._call("POST", f"/api/tickets/{TICKET}/messages", json={  # what an agent's paste into a note makes
         "channel": "internal-note", "from_agent": True, "sender": {"id": SENDER_ID}, "body_text": note_for(posted)})
     assert client.has_note(str(TICKET), note_reference(posted.event_id))
@@ -151,7 +151,7 @@ def test_the_requester_is_the_tickets_customer(gorgias, client):
 
 
 def test_wrong_credentials_are_refused_and_never_sent_to_the_log(gorgias):
-    wrong = GorgiasClient(gorgias.url, account="acme", email=EMAIL, api_key="not-the-key", sender_user_id="42")
+    wrong = GorgiasClient(gorgias.url, email=EMAIL, api_key="not-the-key", sender_user_id="42")
     with pytest.raises(HelpdeskRequestError) as refused:
         wrong.requester(str(CUSTOMER))
     assert refused.value.status == 401 and "not-the-key" not in str(refused.value)
@@ -195,7 +195,7 @@ def test_workers_reading_the_call_limit_header_keep_the_bucket_from_overflowing(
     how full it is, and holding all of them as it fills keeps every request within it."""
     server = GorgiasStandin(email=EMAIL, api_key=KEY, bucket_size=8, window_seconds=1).start()
     server.add_customer(CUSTOMER, "jane.doe@example.com")
-    workers = [GorgiasClient(server.url, account="acme", email=EMAIL, api_key=KEY, sender_user_id="42",
+    workers = [GorgiasClient(server.url, email=EMAIL, api_key=KEY, sender_user_id="42",
                              window_seconds=1, limiter=limiter(redis)) for _ in range(2)]
     started = time.monotonic()
     for number in range(24):
@@ -209,9 +209,9 @@ def test_workers_reading_the_call_limit_header_keep_the_bucket_from_overflowing(
 
 
 def test_a_429_holds_every_worker_of_the_account_for_its_retry_after(redis, gorgias):
-    first = GorgiasClient(gorgias.url, account="acme", email=EMAIL, api_key=KEY, sender_user_id="42",
+    first = GorgiasClient(gorgias.url, email=EMAIL, api_key=KEY, sender_user_id="42",
                           limiter=limiter(redis), max_attempts=1)
-    second = GorgiasClient(gorgias.url, account="acme", email=EMAIL, api_key=KEY, sender_user_id="42",
+    second = GorgiasClient(gorgias.url, email=EMAIL, api_key=KEY, sender_user_id="42",
                            limiter=limiter(redis))
     gorgias.fail_next(429, retry_after=1)
     with pytest.raises(HelpdeskUnavailable):
@@ -226,7 +226,7 @@ def test_a_429_holds_every_worker_of_the_account_for_its_retry_after(redis, gorg
 def test_every_answer_reports_the_bucket_and_a_bare_429_backs_off(waits):
     server = GorgiasStandin(email=EMAIL, api_key=KEY, bucket_size=40, window_seconds=20).start()
     server.add_customer(CUSTOMER, "jane.doe@example.com")
-    made = GorgiasClient(server.url, account="acme", email=EMAIL, api_key=KEY, sender_user_id="42", sleep=waits.append)
+    made = GorgiasClient(server.url, email=EMAIL, api_key=KEY, sender_user_id="42", sleep=waits.append)
     made.requester(str(CUSTOMER))
     answer = made._api.call("GET", f"/api/customers/{CUSTOMER}")
     assert answer.headers["X-Gorgias-Account-Api-Call-Limit"] == "2/40"
@@ -235,3 +235,11 @@ def test_every_answer_reports_the_bucket_and_a_bare_429_backs_off(waits):
     assert waits == [0.5]
     made.close()
     server.stop()
+
+
+def test_the_html_body_is_what_clvdesk_renders_as_html_for_the_same_suggestion():
+    suggestion = real_suggestion()
+    assert text_note_as_html(render_note(suggestion, "text")) == render_note(suggestion, "html")
+    html = text_note_as_html(render_note(suggestion.model_copy(update={"customer": suggestion.customer.model_copy(
+        update={"email": "<img src=x onerror=alert(1)>@x.com"})}), "text"))
+    assert "&lt;img src=x onerror=alert(1)&gt;@x.com" in html and "<img" not in html

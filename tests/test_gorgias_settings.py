@@ -24,27 +24,31 @@ def env(monkeypatch):
     return set_env
 
 
-def test_a_complete_account_receives_and_posts(env):
+def test_a_complete_account_is_served_by_both_sides(env):
     settings = env(url="https://acme.gorgias.com/", email="bot@shop.example", api_key="k" * 40,
                    sender_user_id="42", webhook_secret=f"{SECRET}, {SECRET}-next")
     assert settings.url == "https://acme.gorgias.com" and settings.account == "acme.gorgias.com"
     assert settings.webhook_secrets == (SECRET, f"{SECRET}-next")
-    assert GORGIAS.receives(settings) and GORGIAS.posts(settings)
+    assert GORGIAS.webhook(settings).account == "acme.gorgias.com"
+    assert GORGIAS.client(settings, None, None).account == "acme.gorgias.com"
     policy = GORGIAS.rate_limit(settings)
     assert (policy.per_minute, policy.burst) == (60, 10)
     assert "k" * 40 not in repr(settings) and SECRET not in repr(settings)
 
 
-def test_nothing_set_serves_nothing(env):
+def test_each_side_names_the_first_setting_it_lacks(env):
     settings = env()
-    assert not GORGIAS.receives(settings) and not GORGIAS.posts(settings)
+    assert settings.model_fields_set == set()  # nothing set: Gorgias is not served at all
     with pytest.raises(SettingsError, match="^CLVDESK_GORGIAS_URL is not set; the worker needs it to post notes$"):
-        settings.require_posting()
+        GORGIAS.client(settings, None, None)
+    with pytest.raises(SettingsError, match="^CLVDESK_GORGIAS_WEBHOOK_SECRET is not set; the web process needs it$"):
+        GORGIAS.webhook(settings)
+    with pytest.raises(SettingsError, match="^CLVDESK_GORGIAS_URL is not set; the web process needs it to name"):
+        GORGIAS.webhook(env(webhook_secret=SECRET))
 
 
 def test_the_worker_names_what_it_lacks(env):
     settings = env(url="https://acme.gorgias.com", email="bot@shop.example", api_key="key", sender_user_id="")
-    assert not GORGIAS.posts(settings)
     with pytest.raises(SettingsError, match="^CLVDESK_GORGIAS_SENDER_USER_ID is not set"):
         GORGIAS.client(settings, None, None)
 

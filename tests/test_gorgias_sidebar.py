@@ -4,22 +4,18 @@ integration behind its secret, flat and display-ready, and 200 for every valid c
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
 import pytest
 
-from clvdesk.analysis import analyse
-from clvdesk.customers import CustomerValue
 from clvdesk.helpdesk.gorgias.sidebar import NO_SUGGESTION, GorgiasSidebar
 from clvdesk.helpdesk.gorgias.webhook import SECRET_HEADER
 from clvdesk.note import note_reference
 from clvdesk.replies import suggested_reply
-from clvdesk.rules import decide, load_rules
-from clvdesk.suggestions import CustomerView, Suggestion, SuggestionStore
+from clvdesk.suggestions import Suggestion, SuggestionStore
+from tests.gorgias_bodies import ACCOUNT, real_suggestion
 
 SECRET = "gorgias-secret-0123456789abcdefghijkl"
 AUTH = {SECRET_HEADER: SECRET}
-TEXT = 'The mug arrived broken and <b>nobody</b> answers. I want a refund by tomorrow or I dispute the charge!'
 
 
 @pytest.fixture
@@ -29,23 +25,11 @@ def store(redis):
 
 @pytest.fixture
 def sidebar(app, store):
-    app.extensions["clvdesk"].apps["gorgias"] = GorgiasSidebar((SECRET,), store)
+    app.extensions["clvdesk"].apps["gorgias"] = GorgiasSidebar(ACCOUNT, (SECRET,), store)
 
 
 def stored(store, ticket_id="8651") -> Suggestion:
-    """A suggestion as the worker makes one: the shipped rules on a real analysis of the customer's text."""
-    rules = load_rules()
-    customer = CustomerValue(email="jane.doe@example.com", residual_clv=820, historical_spend=2300)
-    sentiment = analyse(TEXT)
-    decision = decide(rules, customer, sentiment)
-    suggestion = Suggestion(
-        ticket_id=ticket_id, helpdesk="gorgias", event_id=f"ticket:{ticket_id}:message:208841467",
-        created_at=datetime(2026, 12, 4, 3, 10, 12, tzinfo=timezone.utc), rules_version=rules.version,
-        customer=CustomerView(email=customer.email, customer_id=None, known=True, residual_clv=820,
-                              historical_spend=2300, tier=decision.tier, tier_label=decision.tier_label,
-                              currency=rules.currency),
-        sentiment=sentiment, offer=decision.offer, reasons=decision.reasons,
-    )
+    suggestion = real_suggestion(ticket_id)
     store.save(suggestion)
     return suggestion
 
@@ -83,9 +67,11 @@ def test_a_ticket_without_a_suggestion_is_answered_200_so_gorgias_keeps_the_inte
     assert response.get_json() == {"clvdesk": {"status": "none", "ticket_id": "8652", "headline": NO_SUGGESTION}}
 
 
-def test_a_zendesk_ticket_of_the_same_number_is_not_shown(client, store, sidebar):
+def test_another_accounts_ticket_of_the_same_number_is_not_shown(client, store, sidebar):
     store.save(stored(store).model_copy(update={"helpdesk": "zendesk", "ticket_id": "77"}))
-    assert client.get("/apps/gorgias/sidebar?ticket_id=77", headers=AUTH).get_json()["clvdesk"]["status"] == "none"
+    store.save(stored(store).model_copy(update={"account": "other.gorgias.com", "ticket_id": "78"}))
+    for ticket_id in ("77", "78"):  # another helpdesk's, another Gorgias account's
+        assert client.get(f"/apps/gorgias/sidebar?ticket_id={ticket_id}", headers=AUTH).get_json()["clvdesk"]["status"] == "none"
 
 
 @pytest.mark.parametrize(("path", "headers", "status", "code"), [

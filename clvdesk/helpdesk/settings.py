@@ -9,7 +9,12 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from clvdesk.settings import split_secrets
+from clvdesk.settings import SettingsError, split_secrets
+
+
+def account_of(url: str) -> str:
+    """A helpdesk account's id as keys and metrics name it: its host (acme.zendesk.com, acme.gorgias.com)."""
+    return urlsplit(url).netloc
 
 
 class HelpdeskSettings(BaseSettings):
@@ -38,13 +43,16 @@ class HelpdeskSettings(BaseSettings):
 
     @property
     def account(self) -> str:
-        """The account's host (acme.zendesk.com): what keys and metrics name it by."""
-        return urlsplit(self.url).netloc if self.url else "default"
+        return account_of(self.url) if self.url else ""
 
     @property
     def webhook_secrets(self) -> tuple[str, ...]:
         return tuple(secret.get_secret_value() for secret in self.webhook_secret)
 
-    @property
-    def receives(self) -> bool:
-        return bool(self.webhook_secret)
+    def require_receiving(self) -> None:
+        """Raise SettingsError naming what the web process lacks to take this account's webhooks."""
+        prefix = self.model_config["env_prefix"]
+        if not self.webhook_secret:
+            raise SettingsError(f"{prefix}WEBHOOK_SECRET is not set; the web process needs it")
+        if not self.url:
+            raise SettingsError(f"{prefix}URL is not set; the web process needs it to name the account")

@@ -18,8 +18,9 @@ import itertools
 import json
 import math
 import re
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
@@ -29,11 +30,13 @@ import urllib3
 from clvdesk.defaults import GORGIAS_MAX_PAGE_SIZE, GORGIAS_WINDOW_SECONDS
 from clvdesk.helpdesk.gorgias.client import CALL_LIMIT_HEADER
 from clvdesk.helpdesk.gorgias.webhook import SECRET_HEADER
+from clvdesk.standins.scenario import DemoRequest, DemoScenario, OnNote
 from clvdesk.standins.server import Answer, Handler, StandinRequest, StandinServer, json_answer
 
 BUCKET_SIZE = 40  # requests an API-key integration may make at once; the bucket leaks as many per window
 DEFAULT_PAGE_SIZE = 30
 SENDER_ID = 42  # the user clvdesk's notes are posted as
+DEMO_CUSTOMER_BASE = 9000  # the demo's ticket N belongs to customer DEMO_CUSTOMER_BASE + N
 FIRST_GENERATED_ID = 500_000_001  # messages and tags are numbered from here, apart from the tests' ids
 MAX_EXTERNAL_ID_CHARS = 255
 ORDERS = ("created_datetime:asc", "created_datetime:desc")
@@ -118,6 +121,10 @@ class GorgiasStandin(StandinServer):
             return self._store(self._tickets[ticket_id], {
                 "channel": channel, "via": "helpdesk", "from_agent": True, "public": channel != "internal-note",
                 "sender": self._users[SENDER_ID], "body_text": text, "body_html": None, "external_id": None})
+
+    def has_ticket(self, ticket_id: int) -> bool:
+        with self._lock:
+            return ticket_id in self._tickets
 
     def messages(self, ticket_id: int) -> list[dict]:
         with self._lock:
@@ -368,12 +375,15 @@ def _as_rendered(value: object) -> str:
     return str(value)
 
 
-def render_integration(standin: GorgiasStandin, ticket_id: int, *, event: str = "ticket-message-created") -> dict:
-    """The README's body as Gorgias would send it for the ticket's latest message."""
+def render_integration(standin: GorgiasStandin, ticket_id: int, *, event: str = "ticket-message-created",
+                       message_id: int | None = None) -> dict:
+    """The README's body as Gorgias would send it for the ticket's latest message (or for `message_id`, as
+    when that message was the latest)."""
     with standin._lock:
         ticket = standin._tickets[ticket_id]
         customer = standin._customers.get(ticket.customer_id) or {}
-        last = ticket.messages[-1] if ticket.messages else {}
+        chosen = [m for m in ticket.messages if message_id is None or m["id"] == message_id]
+        last = chosen[-1] if chosen else {}
         context = {
             "ticket.id": ticket.id, "ticket.subject": ticket.subject,
             "ticket.updated_datetime": last.get("created_datetime", START.isoformat()),
@@ -423,3 +433,45 @@ class HttpIntegration:
         self.answers.append((status, body))
         self.failures_in_a_row = 0 if 200 <= status < 300 else self.failures_in_a_row + 1
         return status
+
+
+def demo_scenario(customers: Sequence[tuple[str, str]], on_note: OnNote) -> DemoScenario:
+    """Three tickets as the README's integrations announce them: one created by e-mail, a reply after an
+    agent's answer, and one whose body lacks the e-mail (clvdesk reads the customer through the API); and
+    the agent's answer itself, which clvdesk ignores."""
+    key, secret = secrets.token_urlsafe(32), secrets.token_hex(32)
+    standin = GorgiasStandin(api_key=key, bucket_size=BUCKET_SIZE,
+                             on_note=lambda ticket_id, note: on_note(str(ticket_id), note["body_text"]))
+    standin.start()
+    texts = {
+        201: ("Blender arrived broken", "My order #4471 arrived broken. This is ridiculous!! Refund me or I will cancel my account."),
+        202: ("Where is my parcel?", "The parcel is a few days late, any news?"),
+        203: ("Still waiting", "Still waiting for my order after two weeks. This is unacceptable."),
+    }
+    for (ticket_id, (subject, _)), (email, _) in zip(texts.items(), customers):
+        standin.add_customer(DEMO_CUSTOMER_BASE + ticket_id, email)
+        standin.add_ticket(ticket_id, DEMO_CUSTOMER_BASE + ticket_id, subject=subject)
+    (_, ana_says), (_, ben_says), (_, dana_says) = customers
+    standin.customer_writes(201, texts[201][1])
+    created = render_integration(standin, 201, event="ticket-created")
+    standin.customer_writes(202, "Hello, I ordered a kettle last week.")
+    standin.agent_writes(202, "Thanks! It left our warehouse on Monday.", channel="email")
+    answered = render_integration(standin, 202)
+    standin.customer_writes(202, texts[202][1])
+    replied = render_integration(standin, 202)
+    standin.customer_writes(203, texts[203][1])
+    without_email = {**render_integration(standin, 203), "customer_email": ""}
+    bodies = [
+        (f"ticket 201 ({ana_says}), created", created),
+        ("ticket 202, an agent's answer (ignored)", answered),
+        (f"ticket 202 ({ben_says}), replied", replied),
+        (f"ticket 203 ({dana_says}), without the e-mail", without_email),
+    ]
+    env = {
+        "CLVDESK_GORGIAS_URL": standin.url,
+        "CLVDESK_GORGIAS_EMAIL": standin.email,
+        "CLVDESK_GORGIAS_API_KEY": key,
+        "CLVDESK_GORGIAS_SENDER_USER_ID": str(SENDER_ID),
+        "CLVDESK_GORGIAS_WEBHOOK_SECRET": secret,
+    }
+    return DemoScenario(standin, env, [DemoRequest(label, *integration_request(secret, body)) for label, body in bodies])

@@ -20,7 +20,6 @@ def _client(settings: GorgiasSettings, limiter: RateLimiter, metrics: Metrics) -
     settings.require_posting()
     return GorgiasClient(
         settings.url,
-        account=settings.account,
         email=settings.email,
         api_key=settings.api_key.get_secret_value(),
         sender_user_id=settings.sender_user_id,
@@ -38,7 +37,7 @@ def _webhook(settings: GorgiasSettings) -> GorgiasWebhook:
 def sidebar(settings: GorgiasSettings, redis: Redis) -> GorgiasSidebar:
     """The widget data the sidebar HTTP integration fetches, behind the same secrets as the webhook."""
     settings.require_receiving()
-    return GorgiasSidebar(settings.webhook_secrets, SuggestionStore(redis))
+    return GorgiasSidebar(settings.account, settings.webhook_secrets, SuggestionStore(redis))
 
 
 GORGIAS = Helpdesk(
@@ -47,9 +46,8 @@ GORGIAS = Helpdesk(
     webhook=_webhook,
     client=_client,
     rate_limit=lambda settings: RateLimitPolicy(per_minute=settings.requests_per_minute, burst=settings.burst),
-    receives=lambda settings: settings.receives,
-    posts=lambda settings: settings.posts,
     ticket_id=gorgias_id,
+    sidebar=sidebar,
 )
 
 __all__ = ["GORGIAS", "GorgiasClient", "GorgiasSettings", "GorgiasSidebar", "GorgiasWebhook", "sidebar"]

@@ -24,12 +24,12 @@ from clvdesk.defaults import (
 from clvdesk.events import TicketEvent
 from clvdesk.helpdesk.errors import HelpdeskError, HelpdeskRequestError
 from clvdesk.helpdesk.gorgias.ids import gorgias_id
-from clvdesk.helpdesk.gorgias.note import note_html
 from clvdesk.helpdesk.gorgias.settings import NAME
 from clvdesk.helpdesk.interface import PostedNote, Requester
+from clvdesk.helpdesk.settings import account_of
 from clvdesk.helpdesk.transport import ApiHooks, ApiResponse, ApiTransport, retry_after_header
 from clvdesk.metrics import Metrics
-from clvdesk.note import note_reference
+from clvdesk.note import note_reference, text_note_as_html
 from clvdesk.ratelimit import RateLimiter
 
 log = logging.getLogger("clvdesk.helpdesk")
@@ -55,13 +55,12 @@ class GorgiasClient:
     """The worker side of one Gorgias account, over keep-alive connections."""
 
     helpdesk = NAME
-    note_format = "text"  # the HTML body is made from it (gorgias/note.py)
+    note_format = "text"  # Gorgias keeps a text and an HTML body: the HTML is made from the text
 
     def __init__(
         self,
         base_url: str,
         *,
-        account: str,
         email: str,
         api_key: str,
         sender_user_id: str,
@@ -72,14 +71,14 @@ class GorgiasClient:
         sleep: Callable[[float], None] = time.sleep,
     ):
         authorization = {"Authorization": "Basic " + base64.b64encode(f"{email}:{api_key}".encode()).decode()}
-        self.account = account
+        self.account = account_of(base_url)
         self._sender = int(gorgias_id(sender_user_id))
         self._window = window_seconds
         self._limiter = limiter
         self._sleep = sleep
         self._api = ApiTransport(
             base_url, ApiHooks(auth_headers=lambda: authorization, retry_after=self._retry_after),
-            helpdesk=NAME, max_attempts=max_attempts, sleep=sleep, limiter=limiter, metrics=metrics,
+            helpdesk=NAME, account=self.account, max_attempts=max_attempts, sleep=sleep, limiter=limiter, metrics=metrics,
         )
 
     def close(self) -> None:
@@ -102,7 +101,7 @@ class GorgiasClient:
             "sender": {"id": self._sender},
             "external_id": note_reference(event.event_id),  # Gorgias keeps it for foreign systems' ids
             "body_text": note,
-            "body_html": note_html(note),
+            "body_html": text_note_as_html(note),
         }
         self._call("POST", f"/api/tickets/{gorgias_id(event.ticket_id)}/messages", json=message, repeatable=False)
         return PostedNote(tags=None)

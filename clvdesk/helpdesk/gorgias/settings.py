@@ -40,17 +40,6 @@ class GorgiasSettings(HelpdeskSettings):
             raise ValueError(f"each secret must be at least {MIN_TOKEN_CHARS} characters long (openssl rand -hex 32 makes one)")
         return value
 
-    @property
-    def posts(self) -> bool:
-        return bool(self.url and self.email and self.api_key and self.sender_user_id)
-
-    def require_receiving(self) -> None:
-        """Raise SettingsError naming what the web process lacks to take this account's calls."""
-        if not self.webhook_secret:
-            raise SettingsError(f"{ENV_PREFIX}WEBHOOK_SECRET is not set; the web process needs it")
-        if not self.url:
-            raise SettingsError(f"{ENV_PREFIX}URL is not set; the web process needs it to name the account")
-
     def require_posting(self) -> None:
         """Raise SettingsError naming the first thing the worker lacks to post notes."""
         for field in ("url", "email", "api_key", "sender_user_id"):

@@ -58,7 +58,8 @@ def widget_data(suggestion: Suggestion) -> dict[str, str]:
 class GorgiasSidebar:
     """Answers the sidebar integration's GET /apps/gorgias/sidebar?ticket_id=..., behind its secret header."""
 
-    def __init__(self, secrets: tuple[str, ...], suggestions: SuggestionStore):
+    def __init__(self, account: str, secrets: tuple[str, ...], suggestions: SuggestionStore):
+        self._scope = f"{NAME}:{account}"
         self._secrets = secrets
         self._suggestions = suggestions
 
@@ -76,7 +77,7 @@ class GorgiasSidebar:
             ticket_id = gorgias_id(raw.strip())
         except ValueError as exc:
             return AppAnswer.error(400, "invalid_ticket_id", f"ticket_id {exc}")
-        found = self._suggestions.latest(NAME, ticket_id)
+        found = self._suggestions.latest(self._scope, ticket_id)
         if found is None:
             return AppAnswer.json(200, {"clvdesk": {"status": "none", "ticket_id": ticket_id, "headline": NO_SUGGESTION}})
         return AppAnswer.json(200, {"clvdesk": widget_data(found)})

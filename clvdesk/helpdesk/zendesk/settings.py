@@ -8,8 +8,10 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from clvdesk.defaults import ZENDESK_REQUESTS_PER_MINUTE
-from clvdesk.helpdesk.settings import HelpdeskSettings
+from clvdesk.helpdesk.settings import HelpdeskSettings, account_of
 from clvdesk.settings import SettingsError, blank_is_unset
+
+__all__ = ["ENV_PREFIX", "NAME", "ZendeskSettings", "account_of"]
 
 NAME = "zendesk"
 ENV_PREFIX = "CLVDESK_ZENDESK_"
@@ -28,15 +30,11 @@ class ZendeskSettings(HelpdeskSettings):
 
     _blank_is_unset = field_validator("api_token", "oauth_token", mode="before")(blank_is_unset)
 
-    @property
-    def posts(self) -> bool:
-        return bool(self.url and (self.oauth_token or (self.email and self.api_token)))
-
     def require_posting(self) -> None:
         """Raise SettingsError naming what the worker lacks to post notes."""
         if not self.url:
             raise SettingsError(f"{ENV_PREFIX}URL is not set; the worker needs it")
-        if not self.posts:
+        if not (self.oauth_token or (self.email and self.api_token)):
             raise SettingsError(
                 f"{ENV_PREFIX}EMAIL and {ENV_PREFIX}API_TOKEN are not both set "
                 f"(nor {ENV_PREFIX}OAUTH_TOKEN); the worker needs them to post notes"
