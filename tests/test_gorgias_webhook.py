@@ -142,7 +142,7 @@ def test_no_call_passes_when_no_secret_is_configured():
 
 def test_the_readme_tells_admins_to_paste_the_body_the_parser_reads():
     """The body in "Connect a Gorgias account" is the stand-in's, which Gorgias's renderer fills and the
-    parser reads (tests/test_gorgias_receiver.py sends it through the web process)."""
+    parser reads (tests/test_gorgias_flow.py sends it through the web process)."""
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Connect a Gorgias account", 1)[1].split("\n## ", 1)[0]
     pasted = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))

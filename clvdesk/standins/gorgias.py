@@ -190,8 +190,9 @@ class GorgiasStandin(StandinServer):
         return _error(404, "Not Found")
 
     def _over_limit(self) -> tuple[Answer | None, dict[str, str]]:
-        """Gorgias's leaky bucket: `size` requests at once, leaking `size` per window; each served request
-        adds one, one that would overflow it is refused with the seconds until it would fit."""
+        """Gorgias's leaky bucket in place of the base's per-minute window: `size` requests at once, leaking
+        `size` per window; each served request adds one, one that would overflow it is refused with the
+        seconds until it would fit."""
         size, window = self._bucket
         if size is None:
             return None, {}
