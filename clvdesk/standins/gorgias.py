@@ -445,28 +445,28 @@ def demo_scenario(customers: Sequence[tuple[str, str]], on_note: OnNote) -> Demo
                              on_note=lambda ticket_id, note: on_note(str(ticket_id), note["body_text"]))
     standin.start()
     texts = {
-        201: ("Blender arrived broken", "My order #4471 arrived broken. This is ridiculous!! Refund me or I will cancel my account."),
-        202: ("Where is my parcel?", "The parcel is a few days late, any news?"),
-        203: ("Still waiting", "Still waiting for my order after two weeks. This is unacceptable."),
+        101: ("Blender arrived broken", "My order #4471 arrived broken. This is ridiculous!! Refund me or I will cancel my account."),
+        102: ("Where is my parcel?", "The parcel is a few days late, any news?"),
+        103: ("Still waiting", "Still waiting for my order after two weeks. This is unacceptable."),
     }
     for (ticket_id, (subject, _)), (email, _) in zip(texts.items(), customers):
         standin.add_customer(DEMO_CUSTOMER_BASE + ticket_id, email)
         standin.add_ticket(ticket_id, DEMO_CUSTOMER_BASE + ticket_id, subject=subject)
     (_, ana_says), (_, ben_says), (_, dana_says) = customers
-    standin.customer_writes(201, texts[201][1])
-    created = render_integration(standin, 201, event="ticket-created")
-    standin.customer_writes(202, "Hello, I ordered a kettle last week.")
-    standin.agent_writes(202, "Thanks! It left our warehouse on Monday.", channel="email")
-    answered = render_integration(standin, 202)
-    standin.customer_writes(202, texts[202][1])
-    replied = render_integration(standin, 202)
-    standin.customer_writes(203, texts[203][1])
-    without_email = {**render_integration(standin, 203), "customer_email": ""}
+    standin.customer_writes(101, texts[101][1])
+    created = render_integration(standin, 101, event="ticket-created")
+    standin.customer_writes(102, "Hello, I ordered a kettle last week.")
+    standin.agent_writes(102, "Thanks! It left our warehouse on Monday.", channel="email")
+    answered = render_integration(standin, 102)
+    standin.customer_writes(102, texts[102][1])
+    replied = render_integration(standin, 102)
+    standin.customer_writes(103, texts[103][1])
+    without_email = {**render_integration(standin, 103), "customer_email": ""}
     bodies = [
-        (f"ticket 201 ({ana_says}), created", created),
-        ("ticket 202, an agent's answer (ignored)", answered),
-        (f"ticket 202 ({ben_says}), replied", replied),
-        (f"ticket 203 ({dana_says}), without the e-mail", without_email),
+        (f"ticket 101 ({ana_says}), created", created),
+        ("ticket 102, an agent's answer (ignored)", answered),
+        (f"ticket 102 ({ben_says}), replied", replied),
+        (f"ticket 103 ({dana_says}), without the e-mail", without_email),
     ]
     env = {
         "CLVDESK_GORGIAS_URL": standin.url,
