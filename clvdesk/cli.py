@@ -153,6 +153,7 @@ def jobs_retry(job_ids: tuple[str, ...], retry_all: bool) -> None:
 SECRET_VARIABLES = (  # their values must not end up in the app package
     "CLVDESK_API_TOKEN", "CLVDESK_ADMIN_TOKEN", "CLVDESK_SECRET_KEY", "CLVDESK_ZENDESK_WEBHOOK_SECRET",
     "CLVDESK_ZENDESK_API_TOKEN", "CLVDESK_ZENDESK_OAUTH_TOKEN",
+    "CLVDESK_GORGIAS_API_KEY", "CLVDESK_GORGIAS_WEBHOOK_SECRET",
 )
 
 

@@ -96,6 +96,22 @@ EMBEDDED_REDIS_LOG_TAIL_LINES = 5  # lines of the server's log quoted in a start
 HTTP_ERROR_BODY_MAX_CHARS = 500  # of a refused request's answer kept in the error: Zendesk's reason, never a page
 ZENDESK_MAX_PAGE_SIZE = 100  # Zendesk's cap on page[size] for cursor-paginated lists such as comments
 
+# Gorgias (https://developers.gorgias.com/reference/limitations): a leaky bucket per account, 40 requests per
+# 20 s for API-key integrations (80 for OAuth apps; Enterprise accounts drain theirs in 10 s), reported on
+# every answer as X-Gorgias-Account-Api-Call-Limit: used/limit. clvdesk paces itself at half the drain rate,
+# leaving the account's other integrations room; when the header shows the bucket fuller than the threshold
+# (someone else is busy) every worker holds until it has drained back to it.
+GORGIAS_WINDOW_SECONDS = 20
+GORGIAS_REQUESTS_PER_MINUTE = 60  # 40 per 20 s drains at 120 a minute
+GORGIAS_BURST = 10
+GORGIAS_CALL_LIMIT_THRESHOLD = 0.75  # share of the bucket above which clvdesk waits for it to drain
+GORGIAS_MAX_PAGE_SIZE = 100  # Gorgias's cap on `limit` for cursor-paged lists such as a ticket's messages
+GORGIAS_NOTE_SEARCH_PAGES = 10  # pages of a ticket's newest messages read to find an earlier note
+# A customer's message longer than this is analysed from its start: refusing it would count towards the
+# 100 failed requests after which Gorgias disables the integration.
+GORGIAS_MAX_TEXT_CHARS = 65_536
+GORGIAS_MAX_FIELD_CHARS = 1024  # a subject, an e-mail address or a channel name in that body
+
 # CLV engine: money settings (CLVDESK_MARGIN, CLVDESK_ANNUAL_DISCOUNT_RATE, CLVDESK_CAC)
 DEFAULT_MARGIN = 0.30  # share of an order's amount that is profit
 DEFAULT_ANNUAL_DISCOUNT_RATE = 0.10  # future margin is worth 10% less a year later

@@ -15,6 +15,7 @@ from clvdesk.analysis import Sentiment
 from clvdesk.defaults import NOTE_REFERENCE_PREFIX
 from clvdesk.helpdesk.interface import NoteFormat
 from clvdesk.money import format_money
+from clvdesk.rules import Offer
 from clvdesk.suggestions import Suggestion
 
 TAG_PREFIX = "clvdesk"
@@ -60,6 +61,19 @@ def _analysis_lines(sentiment: Sentiment) -> list[str]:
     return lines
 
 
+def offer_summary(offer: Offer) -> str:
+    """The offer in one line, as the note's first line and a sidebar's headline show it."""
+    if offer.instrument == "apology_only":
+        line = "Apology only"
+    else:
+        line = f"{offer.instrument_label}: {format_money(offer.amount, offer.currency)}"
+    if offer.needs_approval:
+        line += " (needs supervisor approval)"
+    if offer.flagged:
+        line += " (flagged by the abuse guard: review this customer)"
+    return line
+
+
 def _note_lines(suggestion: Suggestion) -> list[str]:
     customer, offer = suggestion.customer, suggestion.offer
     money = customer.currency
@@ -73,14 +87,7 @@ def _note_lines(suggestion: Suggestion) -> list[str]:
     else:
         value = "not in the customer store"
 
-    if offer.instrument == "apology_only":
-        offer_line = "Apology only"
-    else:
-        offer_line = f"{offer.instrument_label}: {format_money(offer.amount, offer.currency)}"
-    if offer.needs_approval:
-        offer_line += " (needs supervisor approval)"
-    if offer.flagged:
-        offer_line += " (flagged by the abuse guard: review this customer)"
+    offer_line = offer_summary(offer)
     budget_line = f"Budget for this ticket: {format_money(offer.budget, offer.currency)}"
     if offer.budget_left is not None:
         budget_line += f" · rolling budget left after this offer: {format_money(offer.budget_left, offer.currency)}"
@@ -113,6 +120,12 @@ def render_note(suggestion: Suggestion, fmt: NoteFormat = "text") -> str:
     if fmt == "html":
         return "".join(_html_block(block) for block in blocks[:-1]) + _html_block(blocks[-1], html.escape(reference, quote=False))
     raise ValueError(f"a note is text, markdown or html, not {fmt!r}")
+
+
+def text_note_as_html(note: str) -> str:
+    """A note rendered as text, in the HTML render_note renders it in: for a helpdesk that keeps both bodies
+    of one note (Gorgias), made from the text the pipeline gives it."""
+    return "".join(_html_block(block) for block in _blocks(note.split("\n")))
 
 
 def _blocks(lines: list[str]) -> list[list[str]]:

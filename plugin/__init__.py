@@ -18,8 +18,8 @@ from clvdesk.helpdesk import configured
 from clvdesk.helpdesk.interface import WebhookAdapter
 from clvdesk.receiver import WebhookReceiver
 from clvdesk.settings import Settings, load_settings
-from clvdesk.suggestions import SuggestionStore
 from clvdesk.helpdesk.apps import SidebarApp
+from clvdesk.suggestions import SuggestionStore
 from plugin import admin, admin_page, api, apps, health, report
 from plugin.cors import register_cors
 from plugin.errors import register_error_handlers
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None) 
     adapters = {name: entry.webhook(own) for name, (entry, own) in helpdesks.items()}
     settings.require_receiver()
     redis = redis or connect(redis_url(settings))
+    sidebars = {name: entry.sidebar(own, redis) for name, (entry, own) in helpdesks.items() if entry.sidebar}
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_WEBHOOK_BYTES

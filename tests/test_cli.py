@@ -18,6 +18,7 @@ from clvdesk.standins.zendesk import signed_request, ticket_created_event
 from tests.conftest import API_TOKEN, WEBHOOK_SECRET, ZENDESK_EMAIL, ZENDESK_TOKEN
 
 CLVDESK = [sys.executable, "-m", "clvdesk"]
+HELPDESK_PREFIXES = ", ".join(entry.settings.model_config["env_prefix"] + "*" for entry in REGISTRY.values())
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ HELPDESK_VARIABLES = ", ".join(entry.settings.model_config["env_prefix"] + "*" f
 @pytest.mark.parametrize(
     "extra, message",
     [
-        ({}, f"clvdesk: no helpdesk is configured ({HELPDESK_VARIABLES}); the web process needs one"),
+        ({}, f"clvdesk: no helpdesk is configured ({HELPDESK_PREFIXES}); the web process needs one"),
         ({"CLVDESK_ZENDESK_URL": "https://acme.zendesk.com"},
          "clvdesk: CLVDESK_ZENDESK_WEBHOOK_SECRET is not set; the web process needs it"),
         ({"CLVDESK_ZENDESK_WEBHOOK_SECRET": "s", "CLVDESK_API_TOKEN": "t", "CLVDESK_REDIS_URL": "http://x"},
@@ -78,7 +79,7 @@ def test_web_settings_errors(env, extra, message):
 def test_worker_without_zendesk_settings(env):
     result = run(env, "worker", "--burst")
     assert result.returncode == 2
-    assert result.stderr.strip() == f"clvdesk: no helpdesk is configured ({HELPDESK_VARIABLES}); the worker needs one"
+    assert result.stderr.strip() == f"clvdesk: no helpdesk is configured ({HELPDESK_PREFIXES}); the worker needs one"
     result = run({**env, "CLVDESK_ZENDESK_EMAIL": "agent@example.com"}, "worker", "--burst")
     assert result.stderr.strip() == "clvdesk: CLVDESK_ZENDESK_URL is not set; the worker needs it"
 

@@ -31,9 +31,10 @@ class HelpdeskCase:
     webhook: Callable[[StandinServer, int, str, str], WebhookRequest]
     notes: Callable[[StandinServer, int], list[str]]  # the private notes on ticket N, as their text
     note_method: str  # the HTTP method of the note's write, for the stand-in's fault controls
-    # The id clvdesk gives the event `webhook` made of (ticket N, event id): the same where the helpdesk's
-    # webhook carries that id, made of what the delivery names where it carries none (Help Scout)
-    event_id: Callable[[int, str], str] = lambda ticket_id, given: given
+    # The id clvdesk gives the event that `webhook(standin, ticket_id, text, event_id)` announces: `event_id`
+    # itself where the helpdesk's webhook carries an id, else made of what the delivery names (Help Scout:
+    # conversation and thread; Gorgias: ticket and message)
+    event_id: Callable[[StandinServer, int, str, str], str] = lambda standin, ticket_id, text, announced: announced
 
 
 CASES: dict[str, HelpdeskCase] = {}

@@ -21,7 +21,7 @@ def thread_id(event_id: str) -> int:
     return int(hashlib.sha256(event_id.encode()).hexdigest()[:12], 16) + 1
 
 
-def event_id(conversation_id: int, given: str) -> str:
+def event_id(standin: HelpScoutStandin, conversation_id: int, text: str, given: str) -> str:
     """The event id clvdesk makes of the case's event `given` on conversation N."""
     return f"{conversation_id}:{thread_id(given)}"
 
