@@ -16,6 +16,7 @@ REDIS_DOWN_RETRY_AFTER_SECONDS = 30  # told to the helpdesk with 503 when Redis 
 MAX_JSON_DEPTH = 64  # nested arrays and objects
 MAX_JSON_INTEGER_DIGITS = 100
 MAX_ID = 2**63 - 1  # Zendesk's ticket and user ids are positive 64-bit integers
+FRESHDESK_MAX_TEXT_CHARS = 65_536  # of a Freshdesk message's text analysed; the rest of a long e-mail is cut, not refused
 MAX_REQUEST_ID_CHARS = 64  # a caller's X-Request-Id longer than this (or not [A-Za-z0-9._-]) is replaced
 
 # Queue
@@ -60,6 +61,11 @@ HTTP_RETRY_AFTER_MAX_SECONDS = 30  # a longer Retry-After ends the job's attempt
 # (Professional) or 700 (Enterprise) requests a minute. At most burst + rate requests fall in any
 # minute, so the defaults (10 + 160) stay below the smallest plan's limit.
 ZENDESK_REQUESTS_PER_MINUTE = 160
+# Freshdesk's budget is the account's, shared with its webhooks and apps: 50 a minute on trials, 3,000 an
+# hour on the hourly plans (50 a minute), 200/400/700 a minute on Growth/Pro/Enterprise. 10 + 40 stays
+# below the smallest; raise CLVDESK_FRESHDESK_REQUESTS_PER_MINUTE to what the account's
+# X-RateLimit-Total says, less what its other apps use.
+FRESHDESK_REQUESTS_PER_MINUTE = 40
 RATE_LIMIT_BURST = 10  # requests that may go at once after a quiet spell
 RATE_LIMIT_MAX_WAIT_SECONDS = 30  # a job waits at most this for a slot, then is retried later
 
