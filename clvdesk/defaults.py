@@ -89,6 +89,8 @@ EMBEDDED_REDIS_LOG_TAIL_LINES = 5  # lines of the server's log quoted in a start
 # Zendesk client
 HTTP_ERROR_BODY_MAX_CHARS = 500  # of a refused request's answer kept in the error: Zendesk's reason, never a page
 ZENDESK_MAX_PAGE_SIZE = 100  # Zendesk's cap on page[size] for cursor-paginated lists such as comments
+FRESHDESK_PAGE_SIZE = 100  # conversations a page (per_page); python-freshdesk's default, the largest seen used
+FRESHDESK_MAX_CONVERSATION_PAGES = 50  # 5,000 conversations: a ticket with more is not searched for the note
 
 # CLV engine: money settings (CLVDESK_MARGIN, CLVDESK_ANNUAL_DISCOUNT_RATE, CLVDESK_CAC)
 DEFAULT_MARGIN = 0.30  # share of an order's amount that is profit
