@@ -17,7 +17,7 @@ from redis import Redis
 from clvdesk.connection import connect
 from clvdesk.customers import CustomerStore, CustomerValue
 from clvdesk.demo import free_port, wait_until_serving
-from clvdesk.helpdesk.zendesk_standin import ZendeskStandin
+from clvdesk.standins.zendesk import ZendeskStandin
 from clvdesk.redis_server import ensure_embedded_redis, stop_embedded_redis
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,7 +24,7 @@ from bench.harness import (
     ROOT, WEBHOOK_SECRET, clvdesk_env, gunicorn, median, paired_ratios, percentile, requester_of, scratch_redis, shop,
     table,
 )
-from clvdesk.helpdesk.zendesk_events import signed_request, ticket_created_event
+from clvdesk.standins.zendesk import signed_request, ticket_created_event
 
 CLIENTS = 4  # concurrent client processes
 ROUNDS = 6

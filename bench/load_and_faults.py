@@ -30,7 +30,7 @@ from bench.harness import (
     ROOT, WEBHOOK_SECRET, clvdesk_env, gunicorn, requester_of, scratch_redis, shop, table,
 )
 from clvdesk.defaults import HTTP_READ_TIMEOUT_SECONDS
-from clvdesk.helpdesk.zendesk_events import signed_request, ticket_created_event
+from clvdesk.standins.zendesk import signed_request, ticket_created_event
 from clvdesk.redis_server import ensure_embedded_redis
 
 DUPLICATE_SHARE = 0.10

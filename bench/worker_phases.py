@@ -19,7 +19,7 @@ from rq.queue import Queue
 
 from bench.harness import REQUESTERS, clvdesk_env, scratch_redis, shop, table
 from bench.worker_throughput import enqueue_events
-from clvdesk.helpdesk.zendesk import ZendeskClient
+from clvdesk.helpdesk.transport import ApiTransport
 from clvdesk.ratelimit import RateLimiter
 from clvdesk.settings import load_settings
 from workers import jobs
@@ -31,7 +31,7 @@ PHASES = [
     ("take the job (dequeue, fetch)", Queue, "dequeue_any"),
     ("start it (lease, execution)", EventWorker, "prepare_job_execution"),
     ("the job", jobs, "handle_ticket_event"),
-    ("  helpdesk calls", ZendeskClient, "_call"),
+    ("  helpdesk calls", ApiTransport, "call"),
     ("    rate-limit slot", RateLimiter, "acquire"),
     ("finish it (result, registries)", EventWorker, "handle_job_success"),
 ]

@@ -20,11 +20,11 @@ from rq.serializers import JSONSerializer
 from bench.drain import NOOP_QUEUE
 from bench.harness import ROOT, WEBHOOK_SECRET, clvdesk_env, median, paired_ratios, requester_of, scratch_redis, shop, table
 from clvdesk.defaults import WORKER_THREADS
-from clvdesk.events import parse_zendesk_webhook
-from clvdesk.helpdesk.zendesk_events import signed_request, ticket_created_event
-from clvdesk.helpdesk.zendesk_standin import ZendeskStandin
+from clvdesk.helpdesk.zendesk.webhook import parse_zendesk_webhook
+from clvdesk.standins.zendesk import signed_request, ticket_created_event
+from clvdesk.standins.zendesk import ZendeskStandin
 from clvdesk.metrics import Metrics
-from clvdesk.signature import TIMESTAMP_HEADER, signed_digest
+from clvdesk.helpdesk.zendesk.signature import TIMESTAMP_HEADER, signed_digest
 from workers.queue import EventEnqueuer, event_queue
 
 ROUNDS = 8

@@ -16,6 +16,7 @@ REDIS_DOWN_RETRY_AFTER_SECONDS = 30  # told to the helpdesk with 503 when Redis 
 MAX_JSON_DEPTH = 64  # nested arrays and objects
 MAX_JSON_INTEGER_DIGITS = 100
 MAX_ID = 2**63 - 1  # Zendesk's ticket and user ids are positive 64-bit integers
+MAX_RECORD_ID_CHARS = 64  # any helpdesk's ticket id, as it goes into keys and paths
 FRESHDESK_MAX_TEXT_CHARS = 65_536  # of a Freshdesk message's text analysed; the rest of a long e-mail is cut, not refused
 MAX_REQUEST_ID_CHARS = 64  # a caller's X-Request-Id longer than this (or not [A-Za-z0-9._-]) is replaced
 

@@ -23,8 +23,8 @@ import requests
 
 from clvdesk.connection import connect
 from clvdesk.customers import CustomerStore, read_customer_csv
-from clvdesk.helpdesk.zendesk_events import comment_added_event, signed_request, ticket_created_event, trigger_body
-from clvdesk.helpdesk.zendesk_standin import ZendeskStandin
+from clvdesk.standins.zendesk import comment_added_event, signed_request, ticket_created_event, trigger_body
+from clvdesk.standins.zendesk import ZendeskStandin
 from clvdesk.redis_server import ensure_embedded_redis, stop_embedded_redis
 
 READY_TIMEOUT_SECONDS = 20

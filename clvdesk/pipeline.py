@@ -24,7 +24,8 @@ from clvdesk.defaults import (
     KEY_PREFIX, NOTE_MARKER_TTL_SECONDS, NOTE_SENDS_PER_JOB, SAME_TEXT_WINDOW_SECONDS, SUGGESTION_TTL_SECONDS,
 )
 from clvdesk.events import TicketEvent
-from clvdesk.helpdesk.zendesk import AmbiguousWrite, UpdateConflict
+from clvdesk.helpdesk.errors import AmbiguousWrite
+from clvdesk.helpdesk.zendesk import UpdateConflict
 from clvdesk.logs import email_digest
 from clvdesk.metrics import Metrics
 from clvdesk.note import note_reference, note_tags, render_note

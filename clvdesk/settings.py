@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -27,6 +27,18 @@ def _default_data_dir() -> Path:
 
 def env_name(field: str) -> str:
     return ENV_PREFIX + field.upper()
+
+
+def blank_is_unset(value: object) -> object:
+    """An empty secret (e.g. `VAR=` in an env file) is no secret: treat it as unset."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def split_secrets(value: object) -> object:
+    """Several secrets, comma-separated, so that one can be rotated without dropping requests."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
 
 
 class Settings(BaseSettings):
@@ -72,11 +84,9 @@ class Settings(BaseSettings):
             raise ValueError("must be the account's base URL, without a path (https://acme.zendesk.com)")
         return f"{parts.scheme}://{parts.netloc}"
 
-    @field_validator("zendesk_api_token", "zendesk_oauth_token", "api_token", "admin_token", "secret_key", mode="before")
-    @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
-        """An empty secret (e.g. `VAR=` in an env file) is no secret: treat it as unset."""
-        return None if isinstance(value, str) and not value.strip() else value
+    _blank_is_unset = field_validator(
+        "zendesk_api_token", "zendesk_oauth_token", "api_token", "admin_token", "secret_key", mode="before"
+    )(blank_is_unset)
 
     @field_validator("api_token", "admin_token", "secret_key")
     @classmethod
@@ -91,12 +101,7 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("zendesk_webhook_secret", mode="before")
-    @classmethod
-    def _split_secrets(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
+    _split_secrets = field_validator("zendesk_webhook_secret", mode="before")(split_secrets)
 
     @property
     def webhook_secrets(self) -> tuple[str, ...]:
@@ -122,12 +127,17 @@ class Settings(BaseSettings):
             )
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read the environment; a malformed value becomes one SettingsError naming its variable."""
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
+def load_settings(cls: type[SettingsT] = Settings, **overrides: object) -> SettingsT:  # type: ignore[assignment]
+    """Read the environment into `cls` (the common Settings, or a helpdesk's own); a malformed value
+    becomes one SettingsError naming its variable."""
     try:
-        return Settings(**overrides)
+        return cls(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "?"
         message = first["msg"].removeprefix("Value error, ")
-        raise SettingsError(f"{env_name(field)}: {message[:1].lower()}{message[1:]}") from None
+        variable = cls.model_config.get("env_prefix", "") + field.upper()
+        raise SettingsError(f"{variable}: {message[:1].lower()}{message[1:]}") from None

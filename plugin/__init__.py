@@ -12,7 +12,9 @@ from clvdesk.connection import connect, redis_url
 from clvdesk.defaults import MAX_WEBHOOK_BYTES
 from clvdesk.logs import configure_logging
 from clvdesk.metrics import Metrics
-from clvdesk.receiver import HELPDESK, WebhookReceiver
+from clvdesk.helpdesk.zendesk import ZENDESK
+from clvdesk.helpdesk.zendesk.settings import ZendeskSettings
+from clvdesk.receiver import WebhookReceiver
 from clvdesk.settings import Settings, load_settings
 from clvdesk.suggestions import SuggestionStore
 from plugin import admin, admin_page, api, health, report
@@ -64,6 +66,8 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None) 
     for blueprint in (api.bp, report.bp, admin.bp, admin_page.bp, health.bp):
         app.register_blueprint(blueprint)
     register_cors(app)
-    enqueuer = EventEnqueuer(redis, metrics, helpdesk=HELPDESK, timeout=settings.job_timeout_seconds)
-    app.wsgi_app = WebhookEndpoint(app.wsgi_app, WebhookReceiver(settings.webhook_secrets, enqueuer, metrics))
+    enqueuer = EventEnqueuer(redis, metrics, helpdesk=ZENDESK.name, timeout=settings.job_timeout_seconds)
+    zendesk = ZendeskSettings(url=settings.zendesk_url, webhook_secret=settings.zendesk_webhook_secret)
+    adapters = {ZENDESK.name: ZENDESK.webhook(zendesk)}
+    app.wsgi_app = WebhookEndpoint(app.wsgi_app, WebhookReceiver(adapters, enqueuer, metrics))
     return app

@@ -52,6 +52,7 @@ def _sessions(state) -> None:
 def _guard():
     if request.endpoint == "admin_page.static":
         return None
+    admin_session.raise_session_outage()
     if not admin_session.admin_token():
         return render_template("admin/message.html", title="The admin page is disabled",
                                message="Set CLVDESK_ADMIN_TOKEN on the server to use it, as for the admin API."), 503

@@ -15,9 +15,10 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
+from redis.exceptions import RedisError
 
 from clvdesk.admin_sessions import AdminSessions
 from clvdesk.defaults import ADMIN_SESSION_HOURS
@@ -41,10 +42,20 @@ class AdminCookies(SecureCookieSessionInterface):
         self.store = store
 
     def open_session(self, app: Flask, request):
-        """Without a cookie there is nothing to verify: the API's requests never need the key."""
+        """Without a cookie there is nothing to verify: the API's requests never need the key. With Redis
+        out of reach the key cannot be read: the session is empty, and the view's own use of Redis meets
+        the outage's 503 (an error here, before any handler, would be a 500)."""
         if admin_token(app) and not request.cookies.get(COOKIE):
             return self.session_class()
-        return super().open_session(app, request)
+        try:
+            return super().open_session(app, request)
+        except RedisError as exc:
+            g.session_outage = exc  # raised again by raise_session_outage(), where the 503 handler answers it
+            return self.session_class()
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if "session_outage" not in g:
+            super().save_session(app, session, response)
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         if not admin_token(app):
@@ -75,6 +86,12 @@ def install(app: Flask) -> None:
     app.session_interface = AdminCookies(AdminSessions(
         state.redis, secret_key=secret_key.get_secret_value() if secret_key else None))
     app.permanent_session_lifetime = timedelta(hours=ADMIN_SESSION_HOURS)
+
+
+def raise_session_outage() -> None:
+    """Raise the Redis error that kept this request's session from being read, if one did."""
+    if "session_outage" in g:
+        raise g.session_outage
 
 
 def token_matches(given: str) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from pydantic import ValidationError
 
-from clvdesk.events import zendesk_id
+from clvdesk.helpdesk.zendesk.webhook import zendesk_id
 from clvdesk.outcomes import CurrencyMismatch, OutcomeBody, StaleSuggestion
 from clvdesk.replies import suggested_reply
 from clvdesk.suggestions import Suggestion

@@ -1,9 +1,10 @@
-"""POST /webhooks/zendesk, answered in front of Flask: verify, validate, enqueue once, within milliseconds.
+"""POST /webhooks/<helpdesk>, answered in front of Flask: authenticate, validate, enqueue once, within milliseconds.
 
 The webhook is the web process's busiest request, and Flask's request cycle (context, routing, hooks,
 response object) cost as much CPU as verifying, validating and storing the event together
 (`python -m bench.ingest`). So this WSGI layer answers that one path through the framework-free
 `WebhookReceiver` and hands every other request to the Flask app, with the same JSON errors and headers.
+A name that is no configured helpdesk is answered 404 here too.
 """
 
 from __future__ import annotations
@@ -12,30 +13,24 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
+from urllib.parse import parse_qsl
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from clvdesk.defaults import MAX_WEBHOOK_BYTES
-from clvdesk.events import INVOCATION_HEADER
-from clvdesk.receiver import Answer, Delivery, WebhookReceiver
-from clvdesk.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from clvdesk.helpdesk.interface import Delivery, Headers
+from clvdesk.receiver import Answer, WebhookReceiver
 from plugin.errors import INTERNAL_ERROR, STORAGE_RETRY, STORAGE_UNAVAILABLE, too_large
 from plugin.headers import REQUEST_ID_HEADER, SECURITY_HEADERS, request_id
 
 logger = logging.getLogger(__name__)
-PATH = "/webhooks/zendesk"
+PREFIX = "/webhooks/"
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 _FIXED_HEADERS = [("Content-Type", "application/json"), *SECURITY_HEADERS.items()]
 
 
-def _environ_key(header: str) -> str:
-    return "HTTP_" + header.upper().replace("-", "_")
-
-
-_SIGNATURE, _TIMESTAMP, _INVOCATION, _REQUEST_ID = map(
-    _environ_key, (SIGNATURE_HEADER, TIMESTAMP_HEADER, INVOCATION_HEADER, REQUEST_ID_HEADER)
-)
+_REQUEST_ID = "HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_")
 
 
 class _Refused(Exception):
@@ -46,7 +41,7 @@ class _Refused(Exception):
 
 
 class WebhookEndpoint:
-    """WSGI middleware: answers POST /webhooks/zendesk itself, passes everything else to `app`."""
+    """WSGI middleware: answers POST /webhooks/<name> itself, passes everything else to `app`."""
 
     def __init__(self, app: WSGIApp, receiver: WebhookReceiver, max_bytes: int = MAX_WEBHOOK_BYTES):
         self._app = app
@@ -54,18 +49,22 @@ class WebhookEndpoint:
         self._max_bytes = max_bytes
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") != PATH:
+        path = environ.get("PATH_INFO") or ""
+        if not path.startswith(PREFIX):
             return self._app(environ, start_response)
+        name = path.removeprefix(PREFIX)
         request = request_id(environ.get(_REQUEST_ID))
         extra: tuple[tuple[str, str], ...] = ()
         try:
+            if name not in self._receiver.adapters:
+                known = ", ".join(PREFIX + known for known in self._receiver.adapters) or "none"
+                raise _Refused(Answer.error(404, "not_found", f"no helpdesk webhook at {path[:80]}; configured: {known}"))
             if environ.get("REQUEST_METHOD") != "POST":
-                raise _Refused(Answer.error(405, "method_not_allowed", f"{PATH} accepts POST only"), ("Allow", "POST"))
-            answer = self._receiver.receive(Delivery(
+                raise _Refused(Answer.error(405, "method_not_allowed", f"{path} accepts POST only"), ("Allow", "POST"))
+            answer = self._receiver.receive(name, Delivery(
                 body=self._body(environ),
-                signature=environ.get(_SIGNATURE),
-                timestamp=environ.get(_TIMESTAMP),
-                invocation_id=environ.get(_INVOCATION),
+                headers=Headers.from_environ(environ),
+                query=dict(parse_qsl(environ.get("QUERY_STRING") or "", keep_blank_values=True)),
                 request_id=request,
             ))
         except _Refused as refused:
@@ -74,7 +73,7 @@ class WebhookEndpoint:
             logger.error("redis unreachable: %s", exc)
             answer, extra = Answer.error(503, *STORAGE_UNAVAILABLE), tuple(STORAGE_RETRY.items())
         except Exception:
-            logger.exception("unhandled error on %s %s", environ.get("REQUEST_METHOD"), PATH)
+            logger.exception("unhandled error on %s %s", environ.get("REQUEST_METHOD"), path[:80])
             answer = Answer.error(500, *INTERNAL_ERROR)
         payload = json.dumps(answer.body, separators=(",", ":")).encode()
         status = HTTPStatus(answer.status)

@@ -18,8 +18,8 @@ from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from clvdesk.connection import connect
-from clvdesk.helpdesk.zendesk_events import signed_request
-from clvdesk.helpdesk.zendesk_standin import ZendeskStandin
+from clvdesk.standins.zendesk import signed_request
+from clvdesk.standins.zendesk import ZendeskStandin
 from clvdesk.redis_server import ensure_embedded_redis, stop_embedded_redis
 from clvdesk.settings import Settings
 from plugin import create_app

@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from clvdesk.customers import CustomerStore, CustomerValue
-from clvdesk.helpdesk.zendesk_events import ticket_created_event
+from clvdesk.standins.zendesk import ticket_created_event
 from clvdesk.rules import load_rules
 from plugin import create_app
 from tests.conftest import ADMIN_TOKEN, API_TOKEN

@@ -16,9 +16,10 @@ from itsdangerous import URLSafeTimedSerializer
 from pydantic import SecretStr
 from werkzeug.datastructures import MultiDict
 
+from clvdesk.connection import connect
 from clvdesk.customers import CustomerStore, CustomerValue
 from clvdesk.defaults import ADMIN_SIGN_IN_FAILURES, ADMIN_SIGN_IN_WINDOW_SECONDS, MIN_TOKEN_CHARS
-from clvdesk.helpdesk.zendesk_events import ticket_created_event
+from clvdesk.standins.zendesk import ticket_created_event
 from clvdesk.rule_store import RuleStore
 from clvdesk.rules import RuleSet, load_rules
 from plugin import create_app
@@ -372,3 +373,11 @@ def test_in_a_browser_an_edit_is_simulated_published_and_changes_the_next_sugges
 
     page.get_by_role("link", name="History").click()
     assert "Champions get 30% of their value" in page.locator("main").text_content()
+
+
+def test_redis_down_with_a_cookie_is_503_not_500(settings):
+    """The session's key lives in Redis: a cookie that cannot be checked for want of it is the outage's 503."""
+    client = create_app(settings, redis=connect("redis://127.0.0.1:1/0")).test_client()
+    client.set_cookie(COOKIE, "some.signed.value", path="/admin")
+    response = client.get("/admin")
+    assert response.status_code == 503 and response.json["error"] == "storage_unavailable"

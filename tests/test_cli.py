@@ -11,7 +11,7 @@ import requests
 
 from clvdesk.customers import CustomerStore
 from clvdesk.demo import free_port, wait_until_serving
-from clvdesk.helpdesk.zendesk_events import signed_request, ticket_created_event
+from clvdesk.standins.zendesk import signed_request, ticket_created_event
 from tests.conftest import API_TOKEN, WEBHOOK_SECRET, ZENDESK_EMAIL, ZENDESK_TOKEN
 
 CLVDESK = [sys.executable, "-m", "clvdesk"]

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clvdesk.defaults import MAX_JSON_DEPTH, MAX_JSON_INTEGER_DIGITS
-from clvdesk.helpdesk.zendesk_events import comment_added_event, signed_request, ticket_created_event, trigger_body
+from clvdesk.standins.zendesk import comment_added_event, signed_request, ticket_created_event, trigger_body
 from clvdesk.rules import load_rules
 from tests.conftest import ADMIN_TOKEN, API_TOKEN, WEBHOOK_SECRET
 from tests.test_outcomes_api import ticket  # noqa: F401  (a fixture: ticket 101 with its suggestion)

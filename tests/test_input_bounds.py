@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from clvdesk.defaults import MAX_JSON_DEPTH, MAX_JSON_INTEGER_DIGITS, NOTE_REFERENCE_PREFIX
-from clvdesk.helpdesk.zendesk_events import signed_request, ticket_created_event, trigger_body
+from clvdesk.standins.zendesk import signed_request, ticket_created_event, trigger_body
 from clvdesk.json_body import JsonTooDeep, MalformedJson, NumberOutOfRange, read_json
 from clvdesk.logs import JsonFormatter
 from clvdesk.rule_store import RuleStore

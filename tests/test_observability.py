@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from clvdesk.customers import CustomerStore, CustomerValue
-from clvdesk.helpdesk.zendesk_events import ticket_created_event
+from clvdesk.standins.zendesk import ticket_created_event
 from clvdesk.logs import JsonFormatter, event_context, scrub
 from clvdesk.metrics import Metrics
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from clvdesk.customers import CustomerStore, CustomerValue
-from clvdesk.helpdesk.zendesk_events import ticket_created_event
+from clvdesk.standins.zendesk import ticket_created_event
 from clvdesk.logs import JsonFormatter
 from tests.conftest import ADMIN_TOKEN, API_TOKEN
 

@@ -8,8 +8,8 @@ import pytest
 from rq.registry import FailedJobRegistry
 
 from clvdesk.customers import CustomerStore, CustomerValue
-from clvdesk.events import parse_zendesk_webhook
-from clvdesk.helpdesk.zendesk_events import comment_added_event, ticket_created_event, trigger_body
+from clvdesk.helpdesk.zendesk.webhook import parse_zendesk_webhook
+from clvdesk.standins.zendesk import comment_added_event, ticket_created_event, trigger_body
 from clvdesk.pipeline import NoteLedger
 from clvdesk.suggestions import SuggestionStore
 from tests.conftest import API_TOKEN

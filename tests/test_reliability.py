@@ -15,9 +15,10 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegis
 
 from clvdesk.customers import CustomerStore, CustomerValue
 from clvdesk.defaults import HTTP_MAX_ATTEMPTS, HTTP_READ_TIMEOUT_SECONDS, JOB_RETRY_INTERVALS_SECONDS, NOTE_SENDS_PER_JOB
-from clvdesk.helpdesk.zendesk import HelpdeskUnavailable, ZendeskClient
-from clvdesk.helpdesk.zendesk_events import signed_request, ticket_created_event, trigger_body
-from clvdesk.helpdesk.zendesk_standin import ZendeskStandin
+from clvdesk.helpdesk.errors import HelpdeskUnavailable
+from clvdesk.helpdesk.zendesk import ZendeskClient
+from clvdesk.standins.zendesk import signed_request, ticket_created_event, trigger_body
+from clvdesk.standins.zendesk import ZendeskStandin
 from clvdesk.ratelimit import RateLimiter, RateLimitWaitTooLong
 from plugin import create_app
 from tests.conftest import WEBHOOK_SECRET, ZENDESK_EMAIL, ZENDESK_TOKEN

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, Route, expect
 
 from clvdesk.app_package import build_package
 from clvdesk.customers import CustomerStore, CustomerValue
-from clvdesk.helpdesk.zendesk_events import ticket_created_event
+from clvdesk.standins.zendesk import ticket_created_event
 from tests.conftest import ADMIN_TOKEN, API_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent

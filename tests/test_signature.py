@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from clvdesk.signature import SignatureVerificationError, compute_signature, verify_signature
+from clvdesk.helpdesk.zendesk.signature import SignatureVerificationError, compute_signature, verify_signature
 
 SECRET = "dGhpc19zZWNyZXRfaXNfbm90X3JlYWw="
 PAYLOAD = b'{"ticket_id": "42"}'

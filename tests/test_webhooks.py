@@ -12,10 +12,10 @@ import pytest
 
 from clvdesk.connection import connect
 from clvdesk.defaults import WEBHOOK_REPLAY_SECONDS, WEBHOOK_TOLERANCE_SECONDS
-from clvdesk.events import INVOCATION_HEADER, parse_zendesk_webhook
-from clvdesk.helpdesk.zendesk_events import comment_added_event, signed_request, ticket_created_event, trigger_body
+from clvdesk.helpdesk.zendesk.webhook import INVOCATION_HEADER, parse_zendesk_webhook
+from clvdesk.standins.zendesk import comment_added_event, signed_request, ticket_created_event, trigger_body
 from clvdesk.redis_server import ensure_embedded_redis, stop_embedded_redis
-from clvdesk.signature import SIGNATURE_HEADER
+from clvdesk.helpdesk.zendesk.signature import SIGNATURE_HEADER
 from plugin import create_app
 from tests.conftest import WEBHOOK_SECRET
 from workers.queue import event_queue
@@ -311,7 +311,7 @@ def test_queued_job_is_the_job_rqs_own_unique_enqueue_writes(deliver, redis):
     from rq.job import Job
 
     from clvdesk.defaults import EVENT_DEDUPE_SECONDS, FAILED_JOB_TTL_SECONDS, JOB_RETRY_INTERVALS_SECONDS, JOB_TIMEOUT_SECONDS
-    from clvdesk.events import parse_zendesk_webhook
+    from clvdesk.helpdesk.zendesk.webhook import parse_zendesk_webhook
     from workers.queue import JOB_FUNCTION, description
 
     ours = deliver(created(event_id="evt-layout")).json["job_id"]

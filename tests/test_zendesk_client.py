@@ -7,8 +7,9 @@ import pytest
 import requests
 
 from clvdesk.defaults import HTTP_BACKOFF_BASE_SECONDS, HTTP_RETRY_AFTER_MAX_SECONDS
-from clvdesk.helpdesk import AmbiguousWrite, HelpdeskRequestError, HelpdeskUnavailable, UpdateConflict, ZendeskClient
-from clvdesk.helpdesk.zendesk_standin import AGENT_ID, ZendeskStandin
+from clvdesk.helpdesk.errors import AmbiguousWrite, HelpdeskRequestError, HelpdeskUnavailable
+from clvdesk.helpdesk.zendesk import UpdateConflict, ZendeskClient
+from clvdesk.standins.zendesk import AGENT_ID, ZendeskStandin
 from tests.shared_files import needs_shared
 from tests.zendesk_contract import OAS, contract_validator
 

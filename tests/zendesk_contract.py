@@ -20,7 +20,7 @@ from openapi_core.datatypes import RequestParameters
 from openapi_core.validation.request.validators import V30RequestBodyValidator, V30RequestParametersValidator
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from clvdesk.helpdesk.zendesk_standin import ContractViolation, StandinRequest
+from clvdesk.standins.server import ContractViolation, StandinRequest
 from tests.shared_files import shared_path
 
 OAS = "helpdesk/zendesk/oas.yaml"  # in ../shared

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from rq import get_current_job
 
 from clvdesk.events import TicketEvent
-from clvdesk.helpdesk.zendesk import HelpdeskRequestError
+from clvdesk.helpdesk.errors import HelpdeskRequestError
 from clvdesk.logs import event_context
 from workers.context import current_pipeline
 

@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from clvdesk.defaults import WEBHOOK_TOLERANCE_SECONDS
+from clvdesk.helpdesk.errors import WebhookAuthError
 
 SIGNATURE_HEADER = "X-Zendesk-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Zendesk-Webhook-Signature-Timestamp"
 
 
-class SignatureVerificationError(Exception):
+class SignatureVerificationError(WebhookAuthError):
     """The request is not provably from Zendesk; the message says which check failed."""
 
 
