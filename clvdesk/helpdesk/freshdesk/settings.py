@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from clvdesk.defaults import FRESHDESK_REQUESTS_PER_MINUTE, MIN_TOKEN_CHARS
+from clvdesk.settings import blank_is_unset, split_secrets
 
 NAME = "freshdesk"
 ENV_PREFIX = "CLVDESK_FRESHDESK_"
@@ -50,17 +51,8 @@ class FreshdeskSettings(BaseSettings):
     def _url(cls, value: str | None) -> str | None:
         return _account_url(value) if value else None
 
-    @field_validator("api_key", mode="before")
-    @classmethod
-    def _blank_key(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("webhook_secret", mode="before")
-    @classmethod
-    def _secrets(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
+    _blank_is_unset = field_validator("api_key", mode="before")(blank_is_unset)
+    _split_secrets = field_validator("webhook_secret", mode="before")(split_secrets)
 
     @field_validator("webhook_secret")
     @classmethod

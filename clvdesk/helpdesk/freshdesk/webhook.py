@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from clvdesk.defaults import FRESHDESK_MAX_TEXT_CHARS, MAX_ID
 from clvdesk.events import Ignored, TicketEvent, WebhookPayloadError, field_error, mentions_clvdesk
@@ -31,6 +31,7 @@ SECRET_HEADER = "X-Clvdesk-Webhook-Secret"
 BASIC_USER = "clvdesk"  # the user name the README tells admins to type under "Requires authentication"
 TICKET_CREATED, CUSTOMER_REPLIED = "ticket_created", "customer_replied"
 _ID_DIGITS = re.compile(r"[1-9][0-9]{0,18}")
+MAX_SHORT_TEXT = 1024  # a subject or an e-mail address: Freshdesk's own are far shorter
 
 
 def freshdesk_id(text: str) -> str:
@@ -50,13 +51,19 @@ def _rendered(value: Any) -> Any:
     return value
 
 
+def _short(text: str) -> str:
+    if len(text) > MAX_SHORT_TEXT:
+        raise ValueError(f"must be at most {MAX_SHORT_TEXT} characters, got {len(text)}")
+    return text
+
+
 def _id_or_empty(text: str) -> str:
     return text and freshdesk_id(text)
 
 
 Rendered = Annotated[str, BeforeValidator(_rendered)]
 FreshdeskId = Annotated[str, BeforeValidator(_rendered), AfterValidator(freshdesk_id)]
-ShortText = Annotated[Rendered, StringConstraints(max_length=1024)]
+ShortText = Annotated[Rendered, AfterValidator(_short)]
 
 
 class _RuleBody(BaseModel):
