@@ -4,6 +4,9 @@ parsed into the common event with an id derived from what it says, clvdesk's own
 from __future__ import annotations
 
 import base64
+import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -166,3 +169,15 @@ def test_the_api_key_and_secrets_never_show_in_the_settings_repr():
     settings = FreshdeskSettings(url="acme", api_key="fd-key-abcdef123456", webhook_secret=SECRET)
     assert "fd-key-abcdef123456" not in repr(settings) and SECRET not in repr(settings)
     assert settings.posts and settings.receives
+
+
+def test_the_readme_gives_the_body_the_stand_in_sends():
+    """What an admin pastes is what the tests deliver: rule A's body verbatim, rule B's with its two values."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Connect a Freshdesk account"):readme.index("### Freshdesk sidebar app")]
+    [block] = re.findall(r"```json\n(.*?)```", section, flags=re.DOTALL)
+    assert json.loads(block) == rule_body("ticket_created")
+    changed = {key: value for key, value in rule_body("customer_replied").items() if rule_body("ticket_created")[key] != value}
+    assert changed == {"clvdesk_event": "customer_replied", "text": "{{ticket.latest_public_comment}}"}
+    for key, value in changed.items():
+        assert f'`"{key}": "{value}"`' in section
