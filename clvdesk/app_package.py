@@ -375,19 +375,19 @@ def check_app(root: Path, *, known_secrets: Iterable[str] = ()) -> list[AppProbl
 
 def build_package(root: Path, out: Path, *, known_secrets: Iterable[str] = ()) -> list[str]:
     """Check the app in `root` and write its zip to `out`; the zipped paths, or AppPackageError."""
-    problems = check_app(root, known_secrets=known_secrets)
+    sources = {name: root / name for name in package_files(root)}
+    return write_checked_zip(check_app(root, known_secrets=known_secrets), sources, out)
+
+
+def write_checked_zip(problems: list[AppProblem], sources: Mapping[str, Path], out: Path) -> list[str]:
+    """The zip of `sources` (name in the zip -> file) at `out`, unless the checks found `problems`
+    (AppPackageError, and nothing written); the zipped names. Fixed timestamps: the same app gives the same zip."""
     if problems:
         raise AppPackageError(problems)
-    files = package_files(root)
-    write_zip(out, {name: root / name for name in files})
-    return files
-
-
-def write_zip(out: Path, sources: Mapping[str, Path]) -> None:
-    """The zip of `sources` (name in the zip -> file), with fixed timestamps: the same app gives the same zip."""
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, path in sources.items():
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, path.read_bytes())
+    return list(sources)

@@ -18,7 +18,6 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from clvdesk.app_package import (
-    AppPackageError,
     AppProblem,
     InsecureParameter,
     InsecureUrl,
@@ -29,7 +28,7 @@ from clvdesk.app_package import (
     check_secrets,
     html_references,
     read_json_file,
-    write_zip,
+    write_checked_zip,
 )
 
 APP_DIR = "plugin/apps/freshdesk"
@@ -238,9 +237,4 @@ def check_freshdesk_app(root: Path, *, known_secrets: Iterable[str] = ()) -> lis
 
 def build_freshdesk_package(root: Path, out: Path, *, known_secrets: Iterable[str] = ()) -> list[str]:
     """Check the app and write its zip to `out`; the zipped names, or AppPackageError."""
-    problems = check_freshdesk_app(root, known_secrets=known_secrets)
-    if problems:
-        raise AppPackageError(problems)
-    files = freshdesk_files(root)
-    write_zip(out, files)
-    return list(files)
+    return write_checked_zip(check_freshdesk_app(root, known_secrets=known_secrets), freshdesk_files(root), out)
