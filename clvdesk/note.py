@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import unicodedata
 
 from clvdesk.analysis import Sentiment
@@ -89,22 +88,6 @@ def render_note(suggestion: Suggestion) -> str:
         f"Rules {suggestion.rules_version} · {note_reference(suggestion.event_id)}",
     ]
     return "\n".join(lines)
-
-
-def note_html(note: str) -> str:
-    """The note for helpdesks that show notes as HTML (Freshdesk): every line of `render_note`'s text
-    escaped, so a customer's "<b>" or "&" shows as written and no markup of theirs gets in; a blank line
-    ends a paragraph, "- " lines make a list, and the reference stays the text of the last paragraph."""
-    blocks = []
-    for paragraph in note.split("\n\n"):
-        lines = [html.escape(line) for line in paragraph.split("\n") if line]
-        items = [line[2:] for line in lines if line.startswith("- ")]
-        text = [line for line in lines if not line.startswith("- ")]
-        if text:
-            blocks.append(f"<p>{'<br>'.join(text)}</p>")
-        if items:
-            blocks.append("<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>")
-    return "".join(blocks)
 
 
 def note_tags(suggestion: Suggestion) -> list[str]:

@@ -12,7 +12,6 @@ from clvdesk.events import TicketEvent
 from clvdesk.helpdesk.errors import AmbiguousWrite, HelpdeskError, HelpdeskRequestError
 from clvdesk.helpdesk.freshdesk import FreshdeskClient, FreshdeskSettings
 from clvdesk.helpdesk.interface import Requester
-from clvdesk.note import note_html
 from clvdesk.ratelimit import RateLimiter
 from clvdesk.standins.freshdesk import AGENT_ID, FreshdeskStandin
 
@@ -57,7 +56,7 @@ def statuses(standin):
 
 
 def test_a_note_is_a_private_html_conversation_found_again_by_its_reference(standin, freshdesk):
-    body = note_html(f"clvdesk suggestion: Refund <b>20%</b> & more\n\nWhy:\n- loyal\n\nRules 3 · {REF}")
+    body = f"<p>clvdesk suggestion: Refund &lt;b&gt;20%&lt;/b&gt; &amp; more</p><ul><li>loyal</li></ul><p>Rules 3 · {REF}</p>"
     assert freshdesk.post_note(event(), body, ["clvdesk"]).tags is None
     [note] = standin.notes(TICKET_ID)
     assert note["private"] is True and note["user_id"] == AGENT_ID and note["body"] == body
