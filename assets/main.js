@@ -140,7 +140,7 @@ function show(suggestion, requester) {
 
 function api(path, options = {}) {
   return client.request({
-    url: `{{setting.service_url}}/api/v1/tickets/${encodeURIComponent(state.ticketId)}/${path}`,
+    url: `{{setting.service_url}}/api/v1/zendesk/tickets/${encodeURIComponent(state.ticketId)}/${path}`,
     type: 'GET',
     headers: { Authorization: 'Bearer {{setting.api_token}}' },
     secure: true,

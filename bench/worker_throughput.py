@@ -20,6 +20,7 @@ from rq.serializers import JSONSerializer
 from bench.drain import NOOP_QUEUE
 from bench.harness import ROOT, WEBHOOK_SECRET, clvdesk_env, median, paired_ratios, requester_of, scratch_redis, shop, table
 from clvdesk.defaults import WORKER_THREADS
+from clvdesk.helpdesk.zendesk.settings import account_of
 from clvdesk.helpdesk.zendesk.webhook import parse_zendesk_webhook
 from clvdesk.standins.zendesk import signed_request, ticket_created_event
 from clvdesk.standins.zendesk import ZendeskStandin
@@ -39,12 +40,12 @@ TEXTS = [
 
 def enqueue_events(redis: Redis, standin: ZendeskStandin, tickets: list[int]) -> None:
     """Queue a ticket.created event for each ticket, as the receiver would, with the ticket's state."""
-    enqueuer = EventEnqueuer(redis, Metrics(redis), helpdesk="zendesk")
+    enqueuer = EventEnqueuer(redis, Metrics(redis))
     for ticket in tickets:
         body = ticket_created_event(ticket_id=ticket, requester_id=requester_of(ticket), subject="Order",
                                     description=TEXTS[ticket % len(TEXTS)], ticket_state=standin.ticket_state(ticket))
         payload, headers = signed_request(WEBHOOK_SECRET, body)
-        event = parse_zendesk_webhook(body).model_copy(update={"received_at": datetime.now(timezone.utc)})
+        event = parse_zendesk_webhook(body, account=account_of(standin.url)).model_copy(update={"received_at": datetime.now(timezone.utc)})
         enqueuer.enqueue(event, signed=signed_digest(headers[TIMESTAMP_HEADER], payload))
 
 

@@ -12,6 +12,7 @@ from clvdesk.analysis.cli import analyze
 from clvdesk.clv.cli import clv
 from clvdesk.customers import CustomerImportError, CustomerStore, read_customer_csv
 from clvdesk.defaults import WORKER_THREADS
+from clvdesk.helpdesk import REGISTRY
 from clvdesk.logs import configure_logging
 from clvdesk.redis_server import EmbeddedRedisError
 from clvdesk.rules import load_rules
@@ -179,8 +180,10 @@ main.add_command(rules)
 @main.command()
 @click.option("--once", is_flag=True, help="Exit 0 when every sample note is posted.")
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for the notes.")
-def demo(once: bool, timeout: float) -> None:
-    """Run everything locally: embedded Redis, a stand-in Zendesk, web, worker and sample tickets."""
+@click.option("--helpdesk", type=click.Choice([*REGISTRY, "all"]), default="all", show_default=True,
+              help="The helpdesk to imitate, or all of them in one deployment.")
+def demo(once: bool, timeout: float, helpdesk: str) -> None:
+    """Run everything locally: embedded Redis, stand-in helpdesks, web, worker and sample tickets."""
     from clvdesk.demo import run_demo
 
-    sys.exit(run_demo(once=once, timeout=timeout))
+    sys.exit(run_demo(once=once, timeout=timeout, helpdesk=helpdesk))

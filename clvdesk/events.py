@@ -28,7 +28,8 @@ class TicketEvent(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    helpdesk: str = "zendesk"
+    helpdesk: str  # the registry name
+    account: str  # the helpdesk account's stable id (WebhookAdapter.account)
     event_id: str
     kind: Literal["ticket.created", "ticket.comment_added", "trigger"]
     ticket_id: RecordId
@@ -45,9 +46,15 @@ class TicketEvent(BaseModel):
     received_at: datetime | None = None  # when clvdesk accepted the webhook: the start of its latency
 
     @property
+    def scope(self) -> str:
+        """What every key, metric and log line about this event is named under: two helpdesks, or two
+        accounts of one, never share a record."""
+        return f"{self.helpdesk}:{self.account}"
+
+    @property
     def key(self) -> str:
         """A short, job-id-safe identity for the event (RQ job ids allow [A-Za-z0-9_-])."""
-        digest = hashlib.sha256(f"{self.helpdesk}:{self.event_id}".encode()).hexdigest()[:40]
+        digest = hashlib.sha256(f"{self.scope}:{self.event_id}".encode()).hexdigest()[:40]
         return f"{self.helpdesk}-{digest}"
 
 

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 
 _event_id: ContextVar[str | None] = ContextVar("clvdesk_event_id", default=None)
 _request_id: ContextVar[str | None] = ContextVar("clvdesk_request_id", default=None)
+_helpdesk: ContextVar[str | None] = ContextVar("clvdesk_helpdesk", default=None)  # "helpdesk:account"
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _SECRET_WORDS = re.compile(
@@ -36,8 +37,12 @@ def scrub(text: str) -> str:
 
 
 @contextmanager
-def event_context(event_id: str | None = None, request_id: str | None = None) -> Iterator[None]:
-    tokens = [(_event_id, _event_id.set(event_id)), (_request_id, _request_id.set(request_id))]
+def event_context(
+    event_id: str | None = None, request_id: str | None = None, helpdesk: str | None = None
+) -> Iterator[None]:
+    """Name the event, request and helpdesk account ("helpdesk:account") on every log line within."""
+    tokens = [(_event_id, _event_id.set(event_id)), (_request_id, _request_id.set(request_id)),
+              (_helpdesk, _helpdesk.set(helpdesk))]
     try:
         yield
     finally:
@@ -53,7 +58,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": scrub(record.getMessage()),
         }
-        for key, value in (("event_id", _event_id.get()), ("request_id", _request_id.get())):
+        for key, value in (("event_id", _event_id.get()), ("request_id", _request_id.get()), ("helpdesk", _helpdesk.get())):
             if value:
                 line[key] = value
         if record.exc_info:

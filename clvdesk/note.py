@@ -1,11 +1,19 @@
-"""The internal note an agent reads on the ticket, and the tags that make suggestions searchable."""
+"""The internal note an agent reads on the ticket, and the tags that make suggestions searchable.
+
+One source of lines, rendered as each helpdesk shows a note: plain text, Markdown or HTML. In the last two,
+what came from outside clvdesk (the customer's email, words quoted from their message) cannot turn into
+markup: Markdown's inline markers are escaped, and HTML is escaped whole.
+"""
 
 from __future__ import annotations
 
+import html
+import re
 import unicodedata
 
 from clvdesk.analysis import Sentiment
 from clvdesk.defaults import NOTE_REFERENCE_PREFIX
+from clvdesk.helpdesk.interface import NoteFormat
 from clvdesk.money import format_money
 from clvdesk.suggestions import Suggestion
 
@@ -13,6 +21,8 @@ TAG_PREFIX = "clvdesk"
 EVIDENCE_SHOWN = 3  # words quoted per signal or category: enough to see why, short enough to read
 _LINE_WRITERS = {"Cc", "Cf", "Zl", "Zp"}  # controls, invisible formatting (bidi overrides), line and paragraph separators
 _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_MARKDOWN_MARKERS = re.compile(r"([\\`*_\[\]<>|#!~])")  # CommonMark lets any of them be backslash-escaped
+_ITEM = "- "
 
 
 def note_reference(event_id: str) -> str:
@@ -50,7 +60,7 @@ def _analysis_lines(sentiment: Sentiment) -> list[str]:
     return lines
 
 
-def render_note(suggestion: Suggestion) -> str:
+def _note_lines(suggestion: Suggestion) -> list[str]:
     customer, offer = suggestion.customer, suggestion.offer
     money = customer.currency
 
@@ -85,9 +95,52 @@ def render_note(suggestion: Suggestion) -> str:
         "Why:",
         *(f"- {one_line(reason.text)} [{reason.rule}]" for reason in suggestion.reasons),
         "",
-        f"Rules {suggestion.rules_version} · {note_reference(suggestion.event_id)}",
+        f"Rules {suggestion.rules_version} · ",
     ]
-    return "\n".join(lines)
+    return lines
+
+
+def render_note(suggestion: Suggestion, fmt: NoteFormat = "text") -> str:
+    """The note in `fmt`: paragraphs, the reasons a list, and the reference last, never Markdown-escaped
+    (so that `has_note` finds it in the note's text; in HTML only &, < and > are escaped)."""
+    *lines, rules = _note_lines(suggestion)
+    reference = note_reference(suggestion.event_id)
+    if fmt == "text":
+        return "\n".join([*lines, rules + reference])
+    blocks = _blocks([*lines, rules])
+    if fmt == "markdown":
+        return "\n\n".join(_markdown_block(block) for block in blocks) + reference
+    if fmt == "html":
+        return "".join(_html_block(block) for block in blocks[:-1]) + _html_block(blocks[-1], html.escape(reference, quote=False))
+    raise ValueError(f"a note is text, markdown or html, not {fmt!r}")
+
+
+def _blocks(lines: list[str]) -> list[list[str]]:
+    """Paragraphs (split at blank lines) and lists (runs of "- " items) apart."""
+    blocks: list[list[str]] = [[]]
+    for line in lines:
+        if blocks[-1] and (not line or line.startswith(_ITEM) != blocks[-1][-1].startswith(_ITEM)):
+            blocks.append([])
+        if line:
+            blocks[-1].append(line)
+    return [block for block in blocks if block]
+
+
+def _is_list(block: list[str]) -> bool:
+    return all(line.startswith(_ITEM) for line in block)
+
+
+def _markdown_block(block: list[str]) -> str:
+    escaped = [_MARKDOWN_MARKERS.sub(r"\\\1", line.removeprefix(_ITEM) if _is_list(block) else line) for line in block]
+    if _is_list(block):
+        return "\n".join(_ITEM + line for line in escaped)
+    return "  \n".join(escaped)  # two spaces: a hard line break
+
+
+def _html_block(block: list[str], tail: str = "") -> str:
+    if _is_list(block):
+        return "<ul>" + "".join(f"<li>{html.escape(line.removeprefix(_ITEM))}</li>" for line in block) + "</ul>" + tail
+    return "<p>" + "<br>".join(html.escape(line) for line in block) + tail + "</p>"
 
 
 def note_tags(suggestion: Suggestion) -> list[str]:

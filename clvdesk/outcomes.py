@@ -82,7 +82,7 @@ class SuggestionLog:
         self._index = f"{self._prefix}:by-time"
 
     def _key(self, suggestion: Suggestion) -> str:
-        return f"{self._prefix}:{suggestion.helpdesk}:{suggestion.ticket_id}:{suggestion.event_id}"
+        return f"{self._prefix}:{suggestion.scope}:{suggestion.ticket_id}:{suggestion.event_id}"
 
     def add(self, pipe: Pipeline, suggestion: Suggestion) -> None:
         """Queue the suggestion's record on `pipe` (the caller's transaction saves the suggestion too)."""
@@ -90,6 +90,7 @@ class SuggestionLog:
         offer = suggestion.offer
         pipe.hset(key, mapping={
             "helpdesk": suggestion.helpdesk,
+            "account": suggestion.account,
             "ticket_id": suggestion.ticket_id,
             "event_id": suggestion.event_id,
             "created_at": suggestion.created_at.isoformat(),

@@ -1,6 +1,7 @@
 """One ticket event, end to end: who the customer is, how they feel, what to offer, and the note.
 
-Framework-free: the worker passes in the stores and the helpdesk client. A note is posted at most
+Framework-free: the worker passes in the stores and a client per helpdesk account, and nothing here knows
+one helpdesk from another (clvdesk.helpdesk.interface.HelpdeskClient). A note is posted at most
 once per event: a marker is claimed in Redis before posting and confirmed after. Whenever the note
 may be on the ticket without clvdesk knowing it (a job finds the marker claimed but unconfirmed
 because its previous run stopped mid-way, or a note update may have been applied without an answer
@@ -11,9 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Protocol
 
 from redis import Redis
 from redis.client import Pipeline as RedisPipeline
@@ -25,7 +25,7 @@ from clvdesk.defaults import (
 )
 from clvdesk.events import TicketEvent
 from clvdesk.helpdesk.errors import AmbiguousWrite
-from clvdesk.helpdesk.zendesk import UpdateConflict
+from clvdesk.helpdesk.interface import HelpdeskClient, PostedNote
 from clvdesk.logs import email_digest
 from clvdesk.metrics import Metrics
 from clvdesk.note import note_reference, note_tags, render_note
@@ -38,14 +38,8 @@ from clvdesk.suggestions import CustomerView, Suggestion, SuggestionStore
 log = logging.getLogger("clvdesk.pipeline")
 
 
-class Helpdesk(Protocol):
-    def get_user(self, user_id: int | str) -> dict: ...
-    def list_comments(self, ticket_id: int | str, *, newest_first: bool = True, limit: int = 100) -> list[dict]: ...
-    def add_private_note(  # answers {"ticket": {..., "tags"}, ...}; a refused safe update raises UpdateConflict,
-        # one that may have been applied without an answer saying so raises AmbiguousWrite
-        self, ticket_id: int | str, body: str, *, tags: list[str] | None = None, updated_stamp: str | None = None
-    ) -> dict: ...
-    def add_tags(self, ticket_id: int | str, tags: list[str]) -> list[str]: ...
+class UnservedAccount(LookupError):
+    """The event's helpdesk account has no client in this worker (its API settings are not configured here)."""
 
 
 # KEYS: the text marker, the note marker, the suggestion. ARGV: event id, text window, note ttl, whether
@@ -85,7 +79,7 @@ class NoteLedger:
         when another event already brought the same message."""
         text = event.text.strip()
         digest = hashlib.sha256(text.encode()).hexdigest()[:32]
-        keys = [f"{self._prefix}:text:{event.helpdesk}:{event.ticket_id}:{digest}", f"{self._prefix}:{event.key}", suggestion_key]
+        keys = [f"{self._prefix}:text:{event.scope}:{event.ticket_id}:{digest}", f"{self._prefix}:{event.key}", suggestion_key]
         args = [event.event_id, SAME_TEXT_WINDOW_SECONDS, NOTE_MARKER_TTL_SECONDS, "1" if text else "0",
                 suggestion.model_dump_json(), SUGGESTION_TTL_SECONDS]
         outcome, detail = self._claim(keys=keys, args=args)
@@ -108,7 +102,7 @@ class Pipeline:
         suggestions: SuggestionStore,
         ledger: NoteLedger,
         requesters: RequesterCache,
-        helpdesk: Helpdesk,
+        helpdesks: Mapping[tuple[str, str], HelpdeskClient],
         metrics: Metrics,
         analyse_text: Callable[[str], Sentiment] = analyse,
     ):
@@ -118,7 +112,7 @@ class Pipeline:
         self.suggestions = suggestions
         self.ledger = ledger
         self.requesters = requesters
-        self.helpdesk = helpdesk
+        self.helpdesks = helpdesks  # by (helpdesk, account)
         self.metrics = metrics
         self.analyse_text = analyse_text
 
@@ -127,16 +121,18 @@ class Pipeline:
         ends, whatever happens; the note's confirmation goes on it rather than in a round trip of its
         own (a job stopped before it is sent looks for the note on the ticket when it runs again)."""
         now = now or datetime.now(timezone.utc)
-        requester_keys = [self.requesters.key_of(event.helpdesk, event.requester_id)] if event.requester_id else []
+        client = self.client_for(event)
+        requester_keys = [self.requesters.key_of(event.scope, event.requester_id)] if event.requester_id else []
         rules, cached = self.rules.current_and(*requester_keys)  # one round trip for both
-        email, customer, corrupt = self._find_customer(event, cached[0] if cached else None, closing)
+        email, customer, corrupt = self._find_customer(client, event, cached[0] if cached else None, closing)
         sentiment = self.analyse_text("\n".join(part for part in (event.subject, event.text) if part))
         identity = (customer.email or customer.customer_id) if customer else email
-        ticket = f"{event.helpdesk}:{event.ticket_id}"
+        ticket = f"{event.scope}:{event.ticket_id}"
         decision = self.spending.decide(rules, customer, sentiment, identity=identity, ticket=ticket, now=now)
         suggestion = Suggestion(
             ticket_id=event.ticket_id,
             helpdesk=event.helpdesk,
+            account=event.account,
             event_id=event.event_id,
             created_at=now,
             rules_version=rules.version,
@@ -158,27 +154,34 @@ class Pipeline:
             reasons=[*corrupt, *decision.reasons],
         )
         tags = note_tags(suggestion)
-        posted, ticket_tags = self._post_once(event, suggestion, tags, closing)
-        if not set(tags) <= set(ticket_tags):  # Add Tags is idempotent; skipped when the ticket has them
-            self.helpdesk.add_tags(event.ticket_id, tags)
+        posted, ticket_tags = self._post_once(client, event, suggestion, tags, closing)
+        if not set(tags) <= set(ticket_tags):  # adding tags is idempotent; skipped when the ticket has them
+            client.add_tags(event.ticket_id, tags)
         log.info(
-            "suggestion ticket=%s event=%s customer=%s tier=%s offer=%s amount=%.2f note=%s",
-            event.ticket_id, event.event_id, email_digest(email), decision.tier,
+            "suggestion helpdesk=%s ticket=%s event=%s customer=%s tier=%s offer=%s amount=%.2f note=%s",
+            event.scope, event.ticket_id, event.event_id, email_digest(email), decision.tier,
             decision.offer.instrument, decision.offer.amount, "posted" if posted else "already there",
         )
         return suggestion
 
+    def client_for(self, event: TicketEvent) -> HelpdeskClient:
+        try:
+            return self.helpdesks[(event.helpdesk, event.account)]
+        except KeyError:
+            served = ", ".join(f"{name}:{account}" for name, account in self.helpdesks) or "none"
+            raise UnservedAccount(f"no {event.helpdesk} client for account {event.account!r} (served: {served})") from None
+
     def _find_customer(
-        self, event: TicketEvent, cached_requester: bytes | None, closing: RedisPipeline | None
+        self, client: HelpdeskClient, event: TicketEvent, cached_requester: bytes | None, closing: RedisPipeline | None
     ) -> tuple[str | None, CustomerValue | None, list[Reason]]:
         """(email, the customer's value or None, a reason when their stored record is corrupt): a corrupt
         record makes the customer unknown, never a failed job."""
         email, external_id = event.requester_email, event.requester_external_id
         if not email and event.requester_id:
-            email, found_id = self.requesters.lookup(
-                event.helpdesk, event.requester_id, self.helpdesk.get_user, cached=cached_requester, pipe=closing
+            found = self.requesters.lookup(
+                event.scope, event.requester_id, client.requester, cached=cached_requester, pipe=closing
             )
-            external_id = external_id or found_id
+            email, external_id = found.email, external_id or found.external_id
         try:
             return email, self.customers.find(email=email, customer_id=external_id), []
         except CorruptCustomerRecord as exc:
@@ -186,60 +189,43 @@ class Pipeline:
             return email, None, [Reason(rule="customer_store", text="The customer's stored value is corrupt: treated as not in the store")]
 
     def _post_once(
-        self, event: TicketEvent, suggestion: Suggestion, tags: list[str], closing: RedisPipeline | None
-    ) -> tuple[bool, list[str]]:
+        self, client: HelpdeskClient, event: TicketEvent, suggestion: Suggestion, tags: list[str],
+        closing: RedisPipeline | None,
+    ) -> tuple[bool, tuple[str, ...]]:
         """Store the suggestion and post its note unless it is there: (posted now, the ticket's tags
         as the note's answer gave them; none known when nothing was posted or the answer was lost)."""
         outcome, detail = self.ledger.claim(event, suggestion, self.suggestions.key_of(suggestion))
         if outcome == "repeat":
             log.info("ticket=%s repeats the message of event %s: no second note", event.ticket_id, detail)
-            return False, []
+            return False, ()
         self.suggestions.add_to_log(suggestion, closing)
         if detail == NoteLedger.POSTED.decode():
-            return False, []
-        if outcome == "earlier" and self._note_is_on_ticket(event):
+            return False, ()
+        reference = note_reference(event.event_id)
+        if outcome == "earlier" and client.has_note(event.ticket_id, reference):
             self.ledger.confirm(event.key)
-            return False, []
-        answer = self._post_note(event, render_note(suggestion), tags)
+            return False, ()
+        posted = self._post_note(client, event, render_note(suggestion, client.note_format), tags, reference)
         self.ledger.confirm(event.key, closing)
-        self.metrics.count("clvdesk_notes_posted_total", helpdesk=event.helpdesk)
-        return True, list((answer.get("ticket") or {}).get("tags") or [])
+        self.metrics.count("clvdesk_notes_posted_total", helpdesk=event.helpdesk, account=event.account)
+        return True, posted.tags or ()
 
-    def _post_note(self, event: TicketEvent, note: str, tags: list[str]) -> dict:
+    def _post_note(
+        self, client: HelpdeskClient, event: TicketEvent, note: str, tags: list[str], reference: str
+    ) -> PostedNote:
         """Send the note until it is known to be on the ticket: after each send whose answer was lost
         (AmbiguousWrite), look for its reference first and send again only if it is absent, at most
-        NOTE_SENDS_PER_JOB sends; then the job fails and its rerun looks first too. Returns the
-        update's answer, or {} when the note was found by looking."""
+        NOTE_SENDS_PER_JOB sends; then the job fails and its rerun looks first too. Returns what the
+        write told, or nothing known when the note was found by looking."""
         sent = 1
         while True:
             try:
-                return self._send_note(event, note, tags)
+                return client.post_note(event, note, tags)
             except AmbiguousWrite:
-                if self._note_is_on_ticket(event):
+                if client.has_note(event.ticket_id, reference):
                     log.info("ticket=%s the note's answer was lost but the note is there", event.ticket_id)
-                    return {}
+                    return PostedNote()
                 if sent == NOTE_SENDS_PER_JOB:
                     raise
             sent += 1
             log.info("ticket=%s the note's answer was lost and the note is not there: sending it again", event.ticket_id)
-
-    def _send_note(self, event: TicketEvent, note: str, tags: list[str]) -> dict:
-        """Post the note, with clvdesk's tags in the same update when the event told the ticket's tags
-        and when they were read (one helpdesk call instead of two). That update replaces the tag list,
-        so it is a safe update: if the ticket changed since, Zendesk refuses it (409, nothing written)
-        and the note goes alone, Add Tags following. A safe update whose answer is lost is not followed
-        by the note alone: AmbiguousWrite goes to the caller, which looks first."""
-        known = event.ticket_tags
-        if known is not None and event.ticket_updated_at and not set(tags) <= set(known):
-            try:
-                return self.helpdesk.add_private_note(
-                    event.ticket_id, note, tags=[*known, *(tag for tag in tags if tag not in known)],
-                    updated_stamp=event.ticket_updated_at,
-                )
-            except UpdateConflict:
-                log.info("ticket=%s changed since the event: note without tags, then Add Tags", event.ticket_id)
-        return self.helpdesk.add_private_note(event.ticket_id, note)
-
-    def _note_is_on_ticket(self, event: TicketEvent) -> bool:
-        reference = note_reference(event.event_id)
-        return any(reference in (comment.get("body") or "") for comment in self.helpdesk.list_comments(event.ticket_id))

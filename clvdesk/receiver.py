@@ -97,7 +97,7 @@ class WebhookReceiver:
                  detail: str = "", *, counted: bool = False) -> None:
         """Count the delivery (unless the enqueue script did) and log one line that names its event."""
         if not counted:
-            self._metrics.count("clvdesk_webhooks_total", helpdesk=adapter.helpdesk, outcome=outcome)
+            self._metrics.count("clvdesk_webhooks_total", helpdesk=adapter.helpdesk, account=adapter.account, outcome=outcome)
         if logger.isEnabledFor(logging.INFO):
-            with event_context(event_id, delivery.request_id):
+            with event_context(event_id, delivery.request_id, f"{adapter.helpdesk}:{adapter.account}"):
                 logger.info("webhook %s%s", outcome, f": {detail}" if detail else "")

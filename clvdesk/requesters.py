@@ -14,6 +14,7 @@ from redis import Redis
 from redis.client import Pipeline as RedisPipeline
 
 from clvdesk.defaults import KEY_PREFIX, REQUESTER_CACHE_SECONDS
+from clvdesk.helpdesk.interface import Requester
 
 
 class RequesterCache:
@@ -24,21 +25,21 @@ class RequesterCache:
         self._redis = redis
         self._prefix = f"{prefix}:requester"
 
-    def key_of(self, helpdesk: str, user_id: str) -> str:
-        return f"{self._prefix}:{helpdesk}:{user_id}"
+    def key_of(self, scope: str, user_id: str) -> str:
+        """The key of a user of the account `scope` ("helpdesk:account")."""
+        return f"{self._prefix}:{scope}:{user_id}"
 
     def lookup(
-        self, helpdesk: str, user_id: str, fetch_user: Callable[[str], dict], *,
+        self, scope: str, user_id: str, fetch: Callable[[str], Requester], *,
         cached: bytes | None, pipe: RedisPipeline | None = None,
-    ) -> tuple[str | None, str | None]:
-        """(email, external id) of the user: `cached` (the value read at `key_of`), or else from
-        `fetch_user`, remembered on `pipe` when given (sent with the caller's other writes)."""
+    ) -> Requester:
+        """The user's email and external id: `cached` (the value read at `key_of`), or else from
+        `fetch`, remembered on `pipe` when given (sent with the caller's other writes)."""
         if cached is not None:
             email, external_id = json.loads(cached)
-            return email, external_id
-        user = fetch_user(user_id)
-        email, external_id = user.get("email") or None, user.get("external_id") or None
+            return Requester(email, external_id)
+        found = fetch(user_id)
         (pipe if pipe is not None else self._redis).set(
-            self.key_of(helpdesk, user_id), json.dumps([email, external_id]), ex=REQUESTER_CACHE_SECONDS
+            self.key_of(scope, user_id), json.dumps([found.email, found.external_id]), ex=REQUESTER_CACHE_SECONDS
         )
-        return email, external_id
+        return found

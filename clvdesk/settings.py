@@ -8,9 +8,9 @@ from typing import Annotated, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from clvdesk.defaults import JOB_TIMEOUT_SECONDS, MIN_TOKEN_CHARS, ZENDESK_REQUESTS_PER_MINUTE
+from clvdesk.defaults import JOB_TIMEOUT_SECONDS, MIN_TOKEN_CHARS
 from clvdesk.defaults import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_CAC, DEFAULT_MARGIN
 
 ENV_PREFIX = "CLVDESK_"
@@ -42,21 +42,16 @@ def split_secrets(value: object) -> object:
 
 
 class Settings(BaseSettings):
-    """Everything clvdesk reads from its environment. Secrets have no defaults."""
+    """What clvdesk reads from its environment whatever helpdesks it serves; each helpdesk's own settings
+    (CLVDESK_<NAME>_*) are its package's (see clvdesk.helpdesk.configured). Secrets have no defaults."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
     redis_url: str | None = None
     data_dir: Path = _default_data_dir()
-    zendesk_url: str | None = None
-    zendesk_email: str | None = None
-    zendesk_api_token: SecretStr | None = None
-    zendesk_oauth_token: SecretStr | None = None
-    zendesk_webhook_secret: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     api_token: SecretStr | None = None
     admin_token: SecretStr | None = None  # the admin API's; unset, the admin API answers 503
     secret_key: SecretStr | None = None  # signs the admin page's sessions; unset, one is generated and kept in Redis
-    zendesk_requests_per_minute: Annotated[float, Field(gt=0)] = ZENDESK_REQUESTS_PER_MINUTE
     job_timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = JOB_TIMEOUT_SECONDS
     margin: Annotated[float, Field(gt=0, le=1)] = DEFAULT_MARGIN  # share of spend that is profit
     annual_discount_rate: Annotated[float, Field(gt=0, le=1)] = DEFAULT_ANNUAL_DISCOUNT_RATE
@@ -72,21 +67,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value
 
-    @field_validator("zendesk_url")
-    @classmethod
-    def _zendesk_url(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an http(s) URL such as https://acme.zendesk.com")
-        if parts.path.strip("/") or parts.query:
-            raise ValueError("must be the account's base URL, without a path (https://acme.zendesk.com)")
-        return f"{parts.scheme}://{parts.netloc}"
-
-    _blank_is_unset = field_validator(
-        "zendesk_api_token", "zendesk_oauth_token", "api_token", "admin_token", "secret_key", mode="before"
-    )(blank_is_unset)
+    _blank_is_unset = field_validator("api_token", "admin_token", "secret_key", mode="before")(blank_is_unset)
 
     @field_validator("api_token", "admin_token", "secret_key")
     @classmethod
@@ -101,12 +82,6 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    _split_secrets = field_validator("zendesk_webhook_secret", mode="before")(split_secrets)
-
-    @property
-    def webhook_secrets(self) -> tuple[str, ...]:
-        return tuple(secret.get_secret_value() for secret in self.zendesk_webhook_secret)
-
     def require(self, *fields: str, purpose: str) -> None:
         """Raise SettingsError for the first of `fields` that is unset."""
         for field in fields:
@@ -114,17 +89,7 @@ class Settings(BaseSettings):
                 raise SettingsError(f"{env_name(field)} is not set; {purpose} needs it")
 
     def require_receiver(self) -> None:
-        self.require("zendesk_webhook_secret", "api_token", purpose="the web process")
-
-    def require_helpdesk(self) -> None:
-        self.require("zendesk_url", purpose="the worker")
-        if self.zendesk_oauth_token:
-            return
-        if not (self.zendesk_email and self.zendesk_api_token):
-            raise SettingsError(
-                f"{env_name('zendesk_email')} and {env_name('zendesk_api_token')} are not both set "
-                f"(nor {env_name('zendesk_oauth_token')}); the worker needs them to post notes"
-            )
+        self.require("api_token", purpose="the web process")
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)

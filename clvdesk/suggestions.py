@@ -38,6 +38,7 @@ class Suggestion(BaseModel):
 
     ticket_id: str
     helpdesk: str
+    account: str = ""  # the helpdesk account (TicketEvent.account); none on suggestions stored before there were several
     event_id: str
     created_at: datetime
     rules_version: str
@@ -45,6 +46,11 @@ class Suggestion(BaseModel):
     sentiment: Sentiment
     offer: Offer
     reasons: list[Reason]
+
+    @property
+    def scope(self) -> str:
+        """The helpdesk and account it was made for, as its keys name them (TicketEvent.scope)."""
+        return f"{self.helpdesk}:{self.account}"
 
 
 class SuggestionStore:
@@ -55,12 +61,12 @@ class SuggestionStore:
         self._prefix = f"{prefix}:suggestion"
         self.log = SuggestionLog(redis, prefix)
 
-    def _key(self, helpdesk: str, ticket_id: str) -> str:
-        return f"{self._prefix}:{helpdesk}:{ticket_id}"
+    def _key(self, scope: str, ticket_id: str) -> str:
+        return f"{self._prefix}:{scope}:{ticket_id}"
 
     def key_of(self, suggestion: Suggestion) -> str:
         """Where `suggestion` is kept, for a caller that stores it within its own script (the worker)."""
-        return self._key(suggestion.helpdesk, suggestion.ticket_id)
+        return self._key(suggestion.scope, suggestion.ticket_id)
 
     def save(self, suggestion: Suggestion) -> None:
         """Store the ticket's latest suggestion and log it, in one transaction."""
@@ -85,6 +91,7 @@ class SuggestionStore:
         while batch := list(islice(keys, SCAN_BATCH)):
             yield from (Suggestion.model_validate_json(raw) for raw in self._redis.mget(batch) if raw)
 
-    def latest(self, helpdesk: str, ticket_id: str) -> Suggestion | None:
-        raw = self._redis.get(self._key(helpdesk, ticket_id))
+    def latest(self, scope: str, ticket_id: str) -> Suggestion | None:
+        """The latest suggestion on the ticket of the account `scope` ("helpdesk:account")."""
+        raw = self._redis.get(self._key(scope, ticket_id))
         return Suggestion.model_validate_json(raw) if raw else None

@@ -12,8 +12,8 @@ from clvdesk.connection import connect, redis_url
 from clvdesk.defaults import MAX_WEBHOOK_BYTES
 from clvdesk.logs import configure_logging
 from clvdesk.metrics import Metrics
-from clvdesk.helpdesk.zendesk import ZENDESK
-from clvdesk.helpdesk.zendesk.settings import ZendeskSettings
+from clvdesk.helpdesk import configured
+from clvdesk.helpdesk.interface import WebhookAdapter
 from clvdesk.receiver import WebhookReceiver
 from clvdesk.settings import Settings, load_settings
 from clvdesk.suggestions import SuggestionStore
@@ -32,6 +32,7 @@ class AppState:
     queue: Queue
     suggestions: SuggestionStore
     metrics: Metrics
+    adapters: dict[str, WebhookAdapter]  # the configured helpdesks' webhook side, by name
 
 
 def create_app(settings: Settings | None = None, *, redis: Redis | None = None) -> Flask:
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None) 
     if settings is None:
         settings = load_settings()
         configure_logging(settings.log_level)
+    adapters = {name: entry.webhook(own) for name, (entry, own) in configured("the web process").items()}
     settings.require_receiver()
     redis = redis or connect(redis_url(settings))
 
@@ -49,7 +51,7 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None) 
     app.config["MAX_CONTENT_LENGTH"] = MAX_WEBHOOK_BYTES
     app.json.sort_keys = False
     metrics = Metrics(redis)
-    app.extensions["clvdesk"] = AppState(settings, redis, event_queue(redis), SuggestionStore(redis), metrics)
+    app.extensions["clvdesk"] = AppState(settings, redis, event_queue(redis), SuggestionStore(redis), metrics, adapters)
     register_error_handlers(app)
 
     @app.before_request
@@ -66,8 +68,6 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None) 
     for blueprint in (api.bp, report.bp, admin.bp, admin_page.bp, health.bp):
         app.register_blueprint(blueprint)
     register_cors(app)
-    enqueuer = EventEnqueuer(redis, metrics, helpdesk=ZENDESK.name, timeout=settings.job_timeout_seconds)
-    zendesk = ZendeskSettings(url=settings.zendesk_url, webhook_secret=settings.zendesk_webhook_secret)
-    adapters = {ZENDESK.name: ZENDESK.webhook(zendesk)}
+    enqueuer = EventEnqueuer(redis, metrics, timeout=settings.job_timeout_seconds)
     app.wsgi_app = WebhookEndpoint(app.wsgi_app, WebhookReceiver(adapters, enqueuer, metrics))
     return app

@@ -1,32 +1,36 @@
 """The sidebar's API, behind a bearer token: a ticket's latest suggestion with the reply to insert, and
-the outcome the agent records for it."""
+the outcome the agent records for it, under /api/v1/<helpdesk>/ for each configured helpdesk."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 from pydantic import ValidationError
 
-from clvdesk.helpdesk.zendesk.webhook import zendesk_id
+from clvdesk.helpdesk import REGISTRY
 from clvdesk.outcomes import CurrencyMismatch, OutcomeBody, StaleSuggestion
 from clvdesk.replies import suggested_reply
 from clvdesk.suggestions import Suggestion
 from plugin.auth import require_bearer
 from plugin.errors import error, invalid, json_object
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-HELPDESK = "zendesk"  # the one helpdesk the sidebar app runs in
+bp = Blueprint("api", __name__, url_prefix="/api/v1/<helpdesk>")
 
 
 require_token = require_bearer("api_token", "api")
 
 
-def _latest(ticket_id: str) -> tuple[Suggestion | None, object]:
+def _latest(helpdesk: str, ticket_id: str) -> tuple[Suggestion | None, object]:
     """The ticket's latest suggestion, or the 4xx answer to send instead."""
+    state = current_app.extensions["clvdesk"]
+    adapter = state.adapters.get(helpdesk)
+    if adapter is None:
+        served = ", ".join(state.adapters) or "none"
+        return None, error(404, "unknown_helpdesk", f"no helpdesk {helpdesk[:40]!r} is served here (served: {served})")
     try:
-        zendesk_id(ticket_id)
+        REGISTRY[helpdesk].ticket_id(ticket_id)
     except ValueError as exc:
         return None, error(400, "invalid_ticket_id", f"ticket id {exc}")
-    found = current_app.extensions["clvdesk"].suggestions.latest(HELPDESK, ticket_id)
+    found = state.suggestions.latest(f"{helpdesk}:{adapter.account}", ticket_id)
     if found is None:
         return None, error(404, "not_found", f"no suggestion for ticket {ticket_id} yet")
     return found, None
@@ -34,8 +38,8 @@ def _latest(ticket_id: str) -> tuple[Suggestion | None, object]:
 
 @bp.get("/tickets/<ticket_id>/suggestion")
 @require_token
-def suggestion(ticket_id: str):
-    found, refusal = _latest(ticket_id)
+def suggestion(helpdesk: str, ticket_id: str):
+    found, refusal = _latest(helpdesk, ticket_id)
     if found is None:
         return refusal
     outcome = current_app.extensions["clvdesk"].suggestions.log.outcome(found)
@@ -48,8 +52,8 @@ def suggestion(ticket_id: str):
 
 @bp.post("/tickets/<ticket_id>/outcome")
 @require_token
-def outcome(ticket_id: str):
-    found, refusal = _latest(ticket_id)
+def outcome(helpdesk: str, ticket_id: str):
+    found, refusal = _latest(helpdesk, ticket_id)
     if found is None:
         return refusal
     data, refusal = json_object()

@@ -11,13 +11,13 @@ from flask import Flask, request
 from clvdesk.defaults import CORS_ALLOWED_ORIGINS, CORS_MAX_AGE_SECONDS
 
 ALLOWED = re.compile("|".join(f"(?:{pattern})" for pattern in CORS_ALLOWED_ORIGINS))
-SIDEBAR_API = "/api/v1/tickets/"
+SIDEBAR_API = re.compile(r"/api/v1/[a-z0-9_-]+/tickets/")  # /api/v1/<helpdesk>/tickets/...
 
 
 def register_cors(app: Flask) -> None:
     @app.after_request
     def _cors(response):
-        if not request.path.startswith(SIDEBAR_API):
+        if not SIDEBAR_API.match(request.path):
             return response
         response.vary.add("Origin")
         origin = request.headers.get("Origin", "")

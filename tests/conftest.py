@@ -1,6 +1,7 @@
 """Fixtures: a real Redis (CLVDESK_REDIS_URL, else the embedded server), a stand-in Zendesk that
 checks every request against Zendesk's OpenAPI description (when ../shared has it: see
-tests/zendesk_contract.py), the app, and a burst RQ worker.
+tests/zendesk_contract.py), the app, and a burst RQ worker; and `helpdesk_case`, the same for each
+registered helpdesk in turn (tests/helpdesk_cases/).
 
 The tests flush the Redis database they are given: point CLVDESK_REDIS_URL at a scratch database.
 """
@@ -10,6 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,11 +21,16 @@ from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from clvdesk.connection import connect
-from clvdesk.standins.zendesk import signed_request
-from clvdesk.standins.zendesk import ZendeskStandin
+from clvdesk.helpdesk import REGISTRY
 from clvdesk.redis_server import ensure_embedded_redis, stop_embedded_redis
-from clvdesk.settings import Settings
+from clvdesk.settings import ENV_PREFIX, Settings
+from clvdesk.standins.server import StandinServer
+from clvdesk.standins.zendesk import ZendeskStandin, signed_request
 from plugin import create_app
+from tests.helpdesk_cases import CASES, HelpdeskCase
+from tests.helpdesk_cases.zendesk import API_TOKEN as ZENDESK_TOKEN
+from tests.helpdesk_cases.zendesk import EMAIL as ZENDESK_EMAIL
+from tests.helpdesk_cases.zendesk import WEBHOOK_SECRET
 from tests.zendesk_contract import contract_validator
 from workers.worker import run_worker
 
@@ -32,11 +40,8 @@ hypothesis_settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
-WEBHOOK_SECRET = "whsec-test-0123456789"
 API_TOKEN = "api-token-test-0123456789abcdefghijkl"  # clvdesk's own tokens are at least 32 characters
 ADMIN_TOKEN = "admin-token-test-0123456789abcdefghij"
-ZENDESK_EMAIL = "clvdesk@example.com"
-ZENDESK_TOKEN = "zendesk-token-test"
 
 
 @pytest.fixture(scope="session")
@@ -66,18 +71,30 @@ def standin():
     assert server.violations == [], "requests that break Zendesk's published contract"
 
 
+def serve_only(monkeypatch, helpdesk_env: dict[str, str]) -> None:
+    """Make `helpdesk_env` the only helpdesk settings in the environment, as a deployment would have them."""
+    for name in list(os.environ):
+        if name.startswith(ENV_PREFIX) and name != "CLVDESK_REDIS_URL":
+            monkeypatch.delenv(name)
+    for name, value in helpdesk_env.items():
+        monkeypatch.setenv(name, value)
+
+
+def common_settings(redis_url: str, data_dir: Path) -> Settings:
+    return Settings(redis_url=redis_url, data_dir=data_dir, api_token=API_TOKEN, admin_token=ADMIN_TOKEN)
+
+
 @pytest.fixture
-def settings(redis_url, standin, tmp_path):
-    return Settings(
-        redis_url=redis_url,
-        data_dir=tmp_path,
-        zendesk_url=standin.url,
-        zendesk_email=ZENDESK_EMAIL,
-        zendesk_api_token=ZENDESK_TOKEN,
-        zendesk_webhook_secret=WEBHOOK_SECRET,
-        api_token=API_TOKEN,
-        admin_token=ADMIN_TOKEN,
-    )
+def zendesk_env(standin):
+    """CLVDESK_ZENDESK_* for the stand-in Zendesk (set in the environment by `settings`)."""
+    return CASES["zendesk"].env(standin)
+
+
+@pytest.fixture
+def settings(redis_url, zendesk_env, tmp_path, monkeypatch):
+    """The common settings; the stand-in Zendesk's are in the environment, where clvdesk reads them."""
+    serve_only(monkeypatch, zendesk_env)
+    return common_settings(redis_url, tmp_path)
 
 
 @pytest.fixture
@@ -106,6 +123,55 @@ def deliver(client):
 def work(settings, redis):
     """Run a real RQ worker in this process until the queue is empty."""
     return lambda: run_worker(settings, redis, burst=True)
+
+
+# --- every registered helpdesk, one at a time, through its stand-in ------------------------------------
+
+
+@dataclass
+class LiveCase:
+    """A helpdesk's stand-in, started and served by the app and worker (the only helpdesk configured)."""
+
+    case: HelpdeskCase
+    standin: StandinServer  # with the base's fault controls: fail_next, lose_answer_next, delay_next ...
+    settings: Settings
+    env: dict[str, str]  # the whole environment of a `clvdesk` process serving it
+    client: object  # the app's test client
+    work: Callable[[], bool]  # run a burst worker until the queue is empty
+
+    @property
+    def name(self) -> str:
+        return self.case.name
+
+    def add_ticket(self, ticket_id: int, email: str = "ana@example.com") -> None:
+        self.case.add_ticket(self.standin, ticket_id, email)
+
+    def deliver(self, ticket_id: int, text: str = "It arrived broken!", *, event_id: str | None = None):
+        """POST the authenticated webhook "the customer wrote `text` on ticket N"; the app's answer."""
+        request = self.case.webhook(self.standin, ticket_id, text, event_id or f"evt-{ticket_id}")
+        path = f"/webhooks/{self.name}" + (f"?{request.query}" if request.query else "")
+        return self.client.post(path, data=request.body, headers=request.headers)
+
+    def notes(self, ticket_id: int) -> list[str]:
+        return self.case.notes(self.standin, ticket_id)
+
+
+@pytest.fixture(params=sorted(REGISTRY))
+def helpdesk_case(request, redis, redis_url, tmp_path, monkeypatch):
+    case = CASES.get(request.param)
+    assert case is not None, f"helpdesk {request.param} is registered but has no case in tests/helpdesk_cases/"
+    standin = case.standin().start()
+    try:
+        own = case.env(standin)
+        serve_only(monkeypatch, own)
+        settings = common_settings(redis_url, tmp_path)
+        clean = {name: value for name, value in os.environ.items() if not name.startswith(ENV_PREFIX)}
+        env = {**clean, "CLVDESK_REDIS_URL": redis_url, **own}
+        client = create_app(settings, redis=redis).test_client()
+        yield LiveCase(case, standin, settings, env, client, lambda: run_worker(settings, redis, burst=True))
+    finally:
+        standin.stop()
+    assert standin.violations == [], f"requests that break {case.name}'s published contract"
 
 
 # --- pages in a real browser: Debian's chromium driven by Playwright ---------------------------------

@@ -111,7 +111,7 @@ def shop(redis, standin):
 def test_a_published_change_reaches_the_next_suggestion(shop, client, deliver, work):
     deliver(ticket_created_event(ticket_id=101, requester_id=901, subject="Broken", description=ANGRY, event_id="e1"))
     work()
-    before = client.get("/api/v1/tickets/101/suggestion", headers={"Authorization": f"Bearer {API_TOKEN}"}).json
+    before = client.get("/api/v1/zendesk/tickets/101/suggestion", headers={"Authorization": f"Bearer {API_TOKEN}"}).json
     assert (before["rules_version"], before["offer"]["amount"], before["offer"]["needs_approval"]) == (
         "default-2026.11", 200.0, True,
     )
@@ -120,7 +120,7 @@ def test_a_published_change_reaches_the_next_suggestion(shop, client, deliver, w
     assert publish(client, rules, "champions: store credit, $120 at most").status_code == 201
     deliver(ticket_created_event(ticket_id=102, requester_id=901, subject="Broken", description=ANGRY, event_id="e2"))
     work()
-    after = client.get("/api/v1/tickets/102/suggestion", headers={"Authorization": f"Bearer {API_TOKEN}"}).json
+    after = client.get("/api/v1/zendesk/tickets/102/suggestion", headers={"Authorization": f"Bearer {API_TOKEN}"}).json
     assert after["rules_version"] == "v1"
     assert after["offer"]["instrument"] == "store_credit"
     assert (after["offer"]["amount"], after["offer"]["needs_approval"]) == (120.0, False)

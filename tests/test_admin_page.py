@@ -270,7 +270,7 @@ def shop(redis, standin):
 
 
 def suggestion(client, ticket_id: int) -> dict:
-    answer = client.get(f"/api/v1/tickets/{ticket_id}/suggestion", headers={"Authorization": f"Bearer {API_TOKEN}"})
+    answer = client.get(f"/api/v1/zendesk/tickets/{ticket_id}/suggestion", headers={"Authorization": f"Bearer {API_TOKEN}"})
     assert answer.status_code == 200
     return answer.json
 

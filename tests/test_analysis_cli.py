@@ -63,9 +63,9 @@ def test_analyze_mistakes_are_one_line_and_exit_2(tmp_path):
         assert (result.returncode, result.stderr.strip(), result.stdout) == (2, message, "")
 
 
-def note_for(text):
+def note_for(text, fmt="text", email="ana@example.com"):
     rules = load_rules()
-    customer = CustomerValue(email="ana@example.com", residual_clv=500, historical_spend=2300)
+    customer = CustomerValue(email=email, residual_clv=500, historical_spend=2300)
     sentiment = analyse(text)
     decision = decide(rules, customer, sentiment)
     view = CustomerView(
@@ -74,11 +74,27 @@ def note_for(text):
     )
     return render_note(
         Suggestion(
-            ticket_id="1", helpdesk="zendesk", event_id="evt-1", created_at=datetime.now(timezone.utc),
+            ticket_id="1", helpdesk="zendesk", account="acme.zendesk.com", event_id="evt-1", created_at=datetime.now(timezone.utc),
             rules_version=rules.version, customer=view, sentiment=sentiment, offer=decision.offer,
             reasons=decision.reasons,
-        )
+        ),
+        fmt,
     )
+
+
+def test_markdown_and_html_notes_say_the_same_and_cannot_be_marked_up_by_the_customer():
+    text = "My *order* arrived damaged <b>again</b> & [click](http://x) by tomorrow!"
+    email = "<img src=x>_ana_@example.com"
+    plain = note_for(text, email=email)
+    markdown = note_for(text, "markdown", email=email)
+    page = note_for(text, "html", email=email)
+    for note in (plain, markdown, page.removesuffix("</p>")):
+        assert note.endswith("clvdesk-ref:evt-1")  # what has_note looks for, never escaped
+    assert "\\<img src=x\\>\\_ana\\_@example.com" in markdown and "<img" not in page
+    assert "&lt;img src=x&gt;_ana_@example.com" in page
+    assert page.startswith("<p>clvdesk suggestion: ") and "<ul><li>" in page and "\n" not in page
+    assert "\n\n- " in markdown  # the reasons are a Markdown list
+    assert [line for line in plain.splitlines() if line.startswith("Why:")] == ["Why:"]
 
 
 def test_the_note_shows_signals_and_what_went_wrong_with_their_words():

@@ -11,6 +11,7 @@ import requests
 
 from clvdesk.customers import CustomerStore
 from clvdesk.demo import free_port, wait_until_serving
+from clvdesk.helpdesk import REGISTRY
 from clvdesk.standins.zendesk import signed_request, ticket_created_event
 from tests.conftest import API_TOKEN, WEBHOOK_SECRET, ZENDESK_EMAIL, ZENDESK_TOKEN
 
@@ -52,7 +53,9 @@ def test_bad_import_is_one_line_exit_2_and_changes_nothing(env, redis, tmp_path)
 @pytest.mark.parametrize(
     "extra, message",
     [
-        ({}, "clvdesk: CLVDESK_ZENDESK_WEBHOOK_SECRET is not set; the web process needs it"),
+        ({}, "clvdesk: no helpdesk is configured (CLVDESK_ZENDESK_*); the web process needs one"),
+        ({"CLVDESK_ZENDESK_URL": "https://acme.zendesk.com"},
+         "clvdesk: CLVDESK_ZENDESK_WEBHOOK_SECRET is not set; the web process needs it"),
         ({"CLVDESK_ZENDESK_WEBHOOK_SECRET": "s", "CLVDESK_API_TOKEN": "t", "CLVDESK_REDIS_URL": "http://x"},
          "clvdesk: CLVDESK_REDIS_URL: must be a redis://, rediss:// or unix:// URL"),
         ({"CLVDESK_ZENDESK_WEBHOOK_SECRET": "s", "CLVDESK_API_TOKEN": API_TOKEN, "CLVDESK_ADMIN_TOKEN": "8chars!!"},
@@ -70,6 +73,8 @@ def test_web_settings_errors(env, extra, message):
 def test_worker_without_zendesk_settings(env):
     result = run(env, "worker", "--burst")
     assert result.returncode == 2
+    assert result.stderr.strip() == "clvdesk: no helpdesk is configured (CLVDESK_ZENDESK_*); the worker needs one"
+    result = run({**env, "CLVDESK_ZENDESK_EMAIL": "agent@example.com"}, "worker", "--burst")
     assert result.stderr.strip() == "clvdesk: CLVDESK_ZENDESK_URL is not set; the worker needs it"
 
 
@@ -111,12 +116,13 @@ def test_web_and_burst_worker_turn_one_event_into_one_note(env, standin, redis):
     assert WEBHOOK_SECRET not in web_log and API_TOKEN not in web_log
 
 
-def test_demo_once(tmp_path):
+def test_demo_once_runs_every_helpdesk_in_one_deployment(tmp_path):
     env = {name: value for name, value in os.environ.items() if not name.startswith("CLVDESK_")}
-    result = subprocess.run([*CLVDESK, "demo", "--once"], env={**env, "TMPDIR": str(tmp_path)},
+    result = subprocess.run([*CLVDESK, "demo", "--once", "--helpdesk", "all"], env={**env, "TMPDIR": str(tmp_path)},
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("--- note posted on ticket") == 3
+    for name in REGISTRY:
+        assert result.stdout.count(f"--- {name} note posted on ticket") == 3
     assert "all sample notes posted" in result.stdout
     assert "Partial refund" in result.stdout  # ana, the valuable angry customer
     assert "tier New or low value" in result.stdout  # dana, not in the store

@@ -114,7 +114,7 @@ def test_hostile_numbers_and_depth_at_the_webhook(client, redis, data, request_i
 def test_hostile_numbers_and_depth_at_the_json_apis(client, ticket, data, request_id):
     rules = load_rules().model_dump(mode="json", exclude={"version"})
     bodies = {
-        ("POST", f"/api/v1/tickets/{ticket}/outcome", API_TOKEN): {"outcome": "changed", "agent_id": 1, "amount": 5, "currency": "USD"},
+        ("POST", f"/api/v1/zendesk/tickets/{ticket}/outcome", API_TOKEN): {"outcome": "changed", "agent_id": 1, "amount": 5, "currency": "USD"},
         ("PUT", "/api/v1/admin/rules", ADMIN_TOKEN): {"author": "Mia", "comment": "", "rules": rules},
         ("POST", "/api/v1/admin/rules/rollback", ADMIN_TOKEN): {"author": "Mia", "version": 1},
     }

@@ -61,7 +61,7 @@ def test_the_webhook_refuses_unbounded_json(client, redis, text, words):
 def test_the_json_apis_refuse_unbounded_json(client, redis, text, words):
     sent = {"data": text, "content_type": "application/json"}
     for answer in (
-        client.post("/api/v1/tickets/1/outcome", headers=AGENT, **sent),  # read after the suggestion: none here
+        client.post("/api/v1/zendesk/tickets/1/outcome", headers=AGENT, **sent),  # read after the suggestion: none here
         client.put("/api/v1/admin/rules", headers=ADMIN, **sent),
         client.post("/api/v1/admin/rules/rollback", headers=ADMIN, **sent),
     ):
@@ -76,14 +76,14 @@ def test_the_json_apis_refuse_unbounded_json(client, redis, text, words):
 
 @pytest.mark.parametrize("text, words", TOO_MUCH.values(), ids=TOO_MUCH)
 def test_an_outcome_in_unbounded_json_is_refused(client, ticket, text, words):
-    answer = client.post(f"/api/v1/tickets/{ticket}/outcome", data=text, content_type="application/json", headers=AGENT)
+    answer = client.post(f"/api/v1/zendesk/tickets/{ticket}/outcome", data=text, content_type="application/json", headers=AGENT)
     assert answer.status_code == 400 and words in answer.json["message"]
 
 
 @pytest.mark.parametrize("amount", [1.7e308, 1e9 + 1])
 def test_an_outcome_amount_beyond_a_billion_names_the_field(client, ticket, amount):
     body = {"outcome": "changed", "agent_id": 1, "amount": amount, "currency": "USD"}
-    answer = client.post(f"/api/v1/tickets/{ticket}/outcome", json=body, headers=AGENT)
+    answer = client.post(f"/api/v1/zendesk/tickets/{ticket}/outcome", json=body, headers=AGENT)
     assert answer.status_code == 422 and answer.json["errors"][0]["path"] == "amount"
     assert "less than or equal to 1000000000" in answer.json["message"]
 
@@ -143,7 +143,7 @@ def test_a_ticket_id_that_is_no_zendesk_id_is_refused(deliver, client, redis, ti
     body["ticket_id"] = ticket_id
     answer = deliver(body)
     assert answer.status_code == 400 and answer.json["message"].startswith("ticket_id: must be a Zendesk id")
-    shown = client.get(f"/api/v1/tickets/{ticket_id}/suggestion", headers=AGENT)
+    shown = client.get(f"/api/v1/zendesk/tickets/{ticket_id}/suggestion", headers=AGENT)
     assert shown.status_code == 400 and shown.json["error"] == "invalid_ticket_id"
 
 

@@ -30,12 +30,13 @@ def test_metrics_count_webhooks_notes_and_latency(client, deliver, work, redis, 
     work()
 
     text = client.get("/metrics").get_data(as_text=True)
-    assert sample(text, 'clvdesk_webhooks_total{helpdesk="zendesk",outcome="queued"}') == 1
-    assert sample(text, 'clvdesk_webhooks_total{helpdesk="zendesk",outcome="duplicate"}') == 1
-    assert sample(text, 'clvdesk_webhooks_total{helpdesk="zendesk",outcome="unauthorized"}') == 1
-    assert sample(text, 'clvdesk_notes_posted_total{helpdesk="zendesk"}') == 1
-    assert sample(text, 'clvdesk_helpdesk_requests_total{status="429"}') == 1
-    assert sample(text, "clvdesk_helpdesk_retries_total") == 1
+    account = f'account="{standin.url.removeprefix("http://")}",helpdesk="zendesk"'
+    assert sample(text, f'clvdesk_webhooks_total{{{account},outcome="queued"}}') == 1
+    assert sample(text, f'clvdesk_webhooks_total{{{account},outcome="duplicate"}}') == 1
+    assert sample(text, f'clvdesk_webhooks_total{{{account},outcome="unauthorized"}}') == 1
+    assert sample(text, f"clvdesk_notes_posted_total{{{account}}}") == 1
+    assert sample(text, f'clvdesk_helpdesk_requests_total{{{account},status="429"}}') == 1
+    assert sample(text, f"clvdesk_helpdesk_retries_total{{{account}}}") == 1
     assert sample(text, "clvdesk_queue_depth") == 0
     assert sample(text, "clvdesk_dead_letters") == 0
     assert sample(text, "clvdesk_event_latency_seconds_count") == 1

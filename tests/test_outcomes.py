@@ -23,7 +23,7 @@ DAY = datetime(2026, 3, 10, 14, 30, tzinfo=timezone.utc)
 def suggestion(ticket="7", event="evt-1", *, tier="champions", instrument="partial_refund", amount=100.0,
                created=DAY, language="en") -> Suggestion:
     return Suggestion(
-        ticket_id=ticket, helpdesk="zendesk", event_id=event, created_at=created, rules_version="v1",
+        ticket_id=ticket, helpdesk="zendesk", account="acme.zendesk.com", event_id=event, created_at=created, rules_version="v1",
         customer=CustomerView(email="ana@example.com", customer_id=None, known=True, residual_clv=500,
                               historical_spend=900, tier=tier, tier_label=tier.title(), currency="USD"),
         sentiment=Sentiment(score=-0.8, label="very_negative", language=language),
@@ -45,7 +45,7 @@ def body(**fields) -> OutcomeBody:
 def test_each_saved_suggestion_is_recorded_for_the_report_even_when_a_newer_one_replaces_it(store):
     store.save(suggestion(event="evt-1"))
     store.save(suggestion(event="evt-2", amount=60))  # the customer wrote again: the sidebar shows this one
-    assert store.latest("zendesk", "7").event_id == "evt-2"
+    assert store.latest("zendesk:acme.zendesk.com", "7").event_id == "evt-2"
     records = store.log.records(DAY.date(), DAY.date())
     assert sorted(record["event_id"] for record in records) == ["evt-1", "evt-2"]
     assert [record["event_id"] for record in store.log.records(DAY.date() + timedelta(days=1), date(2027, 1, 1))] == []
@@ -98,7 +98,7 @@ def test_a_record_whose_suggestion_outlived_the_log_is_written_again_with_the_ou
     store.log.record(shown, body(outcome="applied"))
     [record] = store.log.records(DAY.date(), DAY.date())
     assert record["outcome"] == "applied" and record["given_amount"] == "100.0" and record["tier"] == "champions"
-    assert 0 < redis.ttl("clvdesk:suggestion-log:zendesk:7:evt-1") <= OUTCOME_RETENTION_DAYS * 86400
+    assert 0 < redis.ttl("clvdesk:suggestion-log:zendesk:acme.zendesk.com:7:evt-1") <= OUTCOME_RETENTION_DAYS * 86400
 
 
 def test_report_sums_by_tier_and_instrument_and_the_csv_by_both(store):

@@ -32,7 +32,7 @@ def ticket(redis, standin, deliver, work):
 
 
 def record(client, ticket_id, body, headers=AGENT):
-    return client.post(f"/api/v1/tickets/{ticket_id}/outcome", json=body, headers=headers)
+    return client.post(f"/api/v1/zendesk/tickets/{ticket_id}/outcome", json=body, headers=headers)
 
 
 def report(client, query="", headers=ADMIN):
@@ -40,7 +40,7 @@ def report(client, query="", headers=ADMIN):
 
 
 def test_the_suggestion_carries_its_reply_and_later_its_outcome(client, ticket):
-    shown = client.get(f"/api/v1/tickets/{ticket}/suggestion", headers=AGENT).json
+    shown = client.get(f"/api/v1/zendesk/tickets/{ticket}/suggestion", headers=AGENT).json
     assert shown["reply"] == {
         "language": "en",
         "text": "I'm sorry about the trouble, and thank you for your patience while we put it right. "
@@ -51,7 +51,7 @@ def test_the_suggestion_carries_its_reply_and_later_its_outcome(client, ticket):
     answer = record(client, ticket, {"outcome": "applied", "agent_id": 377, "event_id": shown["event_id"]})
     assert answer.status_code == 200
     assert answer.json["outcome"] == "applied" and answer.json["given_amount"] == 100.0
-    outcome = client.get(f"/api/v1/tickets/{ticket}/suggestion", headers=AGENT).json["outcome"]
+    outcome = client.get(f"/api/v1/zendesk/tickets/{ticket}/suggestion", headers=AGENT).json["outcome"]
     assert outcome["outcome"] == "applied" and outcome["agent_id"] == "377"
 
 
@@ -67,13 +67,13 @@ def test_a_bad_outcome_gets_a_clear_error_and_nothing_is_stored(client, ticket, 
     answer = record(client, ticket, body)
     assert answer.status_code == status
     assert message in answer.json["message"]
-    assert client.get(f"/api/v1/tickets/{ticket}/suggestion", headers=AGENT).json["outcome"] is None
+    assert client.get(f"/api/v1/zendesk/tickets/{ticket}/suggestion", headers=AGENT).json["outcome"] is None
 
 
 def test_outcome_requests_that_cannot_be_matched_to_a_suggestion(client, ticket):
     assert record(client, "999", {"outcome": "applied", "agent_id": 1}).status_code == 404
     assert record(client, "abc", {"outcome": "applied", "agent_id": 1}).json["error"] == "invalid_ticket_id"
-    broken = client.post(f"/api/v1/tickets/{ticket}/outcome", data="{", headers=AGENT, content_type="application/json")
+    broken = client.post(f"/api/v1/zendesk/tickets/{ticket}/outcome", data="{", headers=AGENT, content_type="application/json")
     assert broken.status_code == 400 and broken.json["error"] == "invalid_json"
     assert record(client, ticket, {"outcome": "applied", "agent_id": 1}, headers={}).status_code == 401
 
@@ -117,7 +117,7 @@ def test_the_report_is_for_admins_only(client, redis):
 
 
 def test_the_token_is_accepted_from_the_authorization_header_only(client, ticket):
-    path = f"/api/v1/tickets/{ticket}/suggestion"
+    path = f"/api/v1/zendesk/tickets/{ticket}/suggestion"
     assert client.get(f"{path}?api_token={API_TOKEN}").status_code == 401
     assert client.get(f"{path}?access_token={API_TOKEN}").status_code == 401
     assert client.get(path, headers={"X-Api-Token": API_TOKEN}).status_code == 401
@@ -126,7 +126,7 @@ def test_the_token_is_accepted_from_the_authorization_header_only(client, ticket
 
 
 def test_cors_answers_zendesks_origins_only(client, ticket):
-    path = f"/api/v1/tickets/{ticket}/outcome"
+    path = f"/api/v1/zendesk/tickets/{ticket}/outcome"
     preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type"}
     for origin in ("https://acme.zendesk.com", "https://4711.apps.zdusercontent.com"):
         answer = client.options(path, headers={"Origin": origin, **preflight})
@@ -135,7 +135,7 @@ def test_cors_answers_zendesks_origins_only(client, ticket):
         assert "POST" in answer.headers["Access-Control-Allow-Methods"]
         assert "Authorization" in answer.headers["Access-Control-Allow-Headers"]
         assert "Origin" in answer.headers["Vary"]
-        got = client.get(f"/api/v1/tickets/{ticket}/suggestion", headers={"Origin": origin, **AGENT})
+        got = client.get(f"/api/v1/zendesk/tickets/{ticket}/suggestion", headers={"Origin": origin, **AGENT})
         assert got.headers["Access-Control-Allow-Origin"] == origin
     for origin in ("https://evil.example.com", "https://zendesk.com.evil.example", "http://acme.zendesk.com",
                    "https://acme.zendesk.com.evil.example", "null"):
@@ -155,7 +155,7 @@ def test_no_token_reaches_the_logs(live_app, ticket):
     root.setLevel(logging.INFO)
     werkzeug.setLevel(logging.INFO)
     try:
-        base = f"{live_app}/api/v1/tickets/{ticket}"
+        base = f"{live_app}/api/v1/zendesk/tickets/{ticket}"
         requests.get(f"{base}/suggestion?api_token={API_TOKEN}", timeout=5)
         requests.get(f"{base}/suggestion", headers=AGENT, timeout=5)
         requests.post(f"{base}/outcome", json={"outcome": "nope"}, headers=AGENT, timeout=5)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from clvdesk.defaults import MIN_TOKEN_CHARS
+from clvdesk.helpdesk import configured
+from clvdesk.helpdesk.zendesk import ZENDESK, ZendeskSettings
 from clvdesk.settings import Settings, SettingsError, load_settings
 
 
@@ -16,14 +18,14 @@ def clean_env(monkeypatch):
 
 
 def test_no_secret_has_a_default():
-    settings = Settings()
-    assert settings.zendesk_webhook_secret == ()
-    assert settings.api_token is None and settings.zendesk_api_token is None and settings.zendesk_oauth_token is None
+    settings, zendesk = Settings(), ZendeskSettings()
+    assert zendesk.webhook_secret == ()
+    assert settings.api_token is None and zendesk.api_token is None and zendesk.oauth_token is None
 
 
 def test_secrets_are_a_comma_separated_list_for_rotation(monkeypatch):
     monkeypatch.setenv("CLVDESK_ZENDESK_WEBHOOK_SECRET", "new-secret, old-secret")
-    settings = load_settings()
+    settings = load_settings(ZendeskSettings)
     assert settings.webhook_secrets == ("new-secret", "old-secret")
     assert "new-secret" not in repr(settings)
 
@@ -40,25 +42,36 @@ def test_malformed_values_name_their_variable(monkeypatch, name, value, message)
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_settings()
+        configured("the test")
 
 
 def test_receiver_needs_its_secrets():
     with pytest.raises(SettingsError, match="CLVDESK_ZENDESK_WEBHOOK_SECRET is not set; the web process needs it"):
-        Settings(api_token="t" * 32).require_receiver()
+        ZENDESK.webhook(ZendeskSettings(url="https://acme.zendesk.com"))
+    with pytest.raises(SettingsError, match="CLVDESK_ZENDESK_URL is not set; the web process needs it to name"):
+        ZENDESK.webhook(ZendeskSettings(webhook_secret="s"))
     with pytest.raises(SettingsError, match="CLVDESK_API_TOKEN is not set"):
-        Settings(zendesk_webhook_secret="s").require_receiver()
+        Settings().require_receiver()
 
 
 def test_worker_needs_zendesk_credentials():
+    def client(**values):
+        return ZENDESK.client(ZendeskSettings(**values), None, None)
+
     with pytest.raises(SettingsError, match="CLVDESK_ZENDESK_URL is not set; the worker needs it"):
-        Settings().require_helpdesk()
+        client(email="a@x.com")
     with pytest.raises(SettingsError, match="CLVDESK_ZENDESK_EMAIL and CLVDESK_ZENDESK_API_TOKEN are not both set"):
-        Settings(zendesk_url="https://acme.zendesk.com", zendesk_email="a@x.com").require_helpdesk()
-    Settings(zendesk_url="https://acme.zendesk.com", zendesk_oauth_token="o").require_helpdesk()
+        client(url="https://acme.zendesk.com", email="a@x.com")
+    assert client(url="https://acme.zendesk.com", oauth_token="o").account == "acme.zendesk.com"
+
+
+def test_a_process_with_no_helpdesk_configured_says_so():
+    with pytest.raises(SettingsError, match=r"no helpdesk is configured \(CLVDESK_ZENDESK_\*.*\); the worker needs one"):
+        configured("the worker")
 
 
 def test_zendesk_url_loses_its_trailing_slash():
-    assert Settings(zendesk_url="https://acme.zendesk.com/").zendesk_url == "https://acme.zendesk.com"
+    assert ZendeskSettings(url="https://acme.zendesk.com/").url == "https://acme.zendesk.com"
 
 
 def test_an_empty_secret_is_unset(monkeypatch):

@@ -91,7 +91,7 @@ def test_a_signed_request_is_remembered_as_long_as_it_could_pass_the_signature_c
     body = trigger_body(ticket_id=44, subject="", latest_comment="hi", requester_email="a@example.com")
     payload, headers = signed_request(WEBHOOK_SECRET, body, timestamp=ahead)
     assert post(client, payload, headers).status_code == 202
-    [key] = redis.keys("clvdesk:zendesk:signed:*")
+    [key] = redis.keys("clvdesk:zendesk:*:signed:*")
     assert 2 * WEBHOOK_TOLERANCE_SECONDS - 5 < redis.ttl(key) <= WEBHOOK_REPLAY_SECONDS
 
 
@@ -185,7 +185,7 @@ def test_unknown_body_shape_is_400(deliver):
 
 def test_the_tickets_tags_and_update_time_are_read_and_checked(deliver):
     state = {"tags": ["vip"], "updated_at": "2026-11-23T10:15:00Z"}
-    event = parse_zendesk_webhook(ticket_created_event(ticket_id=7, requester_id=8, subject="s", description="d", ticket_state=state))
+    event = parse_zendesk_webhook(ticket_created_event(ticket_id=7, requester_id=8, subject="s", description="d", ticket_state=state), account="acme.zendesk.com")
     assert (event.ticket_tags, event.ticket_updated_at) == (("vip",), "2026-11-23T10:15:00Z")
     bad = ticket_created_event(ticket_id=7, requester_id=8, subject="s", description="d",
                                ticket_state={"tags": ["vip"], "updated_at": "yesterday"})
@@ -311,12 +311,15 @@ def test_queued_job_is_the_job_rqs_own_unique_enqueue_writes(deliver, redis):
     from rq.job import Job
 
     from clvdesk.defaults import EVENT_DEDUPE_SECONDS, FAILED_JOB_TTL_SECONDS, JOB_RETRY_INTERVALS_SECONDS, JOB_TIMEOUT_SECONDS
+    from clvdesk.helpdesk.zendesk import ZENDESK, ZendeskSettings
     from clvdesk.helpdesk.zendesk.webhook import parse_zendesk_webhook
+    from clvdesk.settings import load_settings
     from workers.queue import JOB_FUNCTION, description
 
     ours = deliver(created(event_id="evt-layout")).json["job_id"]
     job = Job.fetch(ours, connection=redis, serializer=event_queue(redis).serializer)
-    event = parse_zendesk_webhook(created(event_id="evt-layout")).model_copy(update={"received_at": None})
+    account = ZENDESK.webhook(load_settings(ZendeskSettings)).account
+    event = parse_zendesk_webhook(created(event_id="evt-layout"), account=account).model_copy(update={"received_at": None})
     rqs = event_queue(redis).enqueue_call(
         JOB_FUNCTION,
         args=(event.model_dump(mode="json"),),
@@ -336,9 +339,18 @@ def test_queued_job_is_the_job_rqs_own_unique_enqueue_writes(deliver, redis):
     assert redis.sismember("rq:queues", "rq:queue:clvdesk")
 
 
-def test_queued_and_duplicate_deliveries_are_counted(deliver, client):
+def test_queued_and_duplicate_deliveries_are_counted(deliver, client, standin):
     deliver(created(event_id="evt-count"))
     deliver(created(event_id="evt-count"))
     metrics = client.get("/metrics").get_data(as_text=True)
-    assert 'clvdesk_webhooks_total{helpdesk="zendesk",outcome="queued"} 1' in metrics
-    assert 'clvdesk_webhooks_total{helpdesk="zendesk",outcome="duplicate"} 1' in metrics
+    account = standin.url.removeprefix("http://")
+    assert f'clvdesk_webhooks_total{{account="{account}",helpdesk="zendesk",outcome="queued"}} 1' in metrics
+    assert f'clvdesk_webhooks_total{{account="{account}",helpdesk="zendesk",outcome="duplicate"}} 1' in metrics
+
+
+def test_a_webhook_for_no_configured_helpdesk_is_a_json_404(client, redis):
+    response = client.post("/webhooks/freshdeskk", data=b"{}", headers={"Content-Type": "application/json"})
+    assert response.status_code == 404
+    assert response.json["error"] == "not_found" and "/webhooks/zendesk" in response.json["message"]
+    assert client.get("/webhooks/zendesk").status_code == 405
+    assert redis.keys("rq:job:*") == []

@@ -1,45 +1,46 @@
-"""The pipeline a worker process uses for every job, built once: one HTTP session, one Redis client."""
+"""The pipeline a worker process uses for every job, built once: one client per configured helpdesk
+account (its own connections and rate limiter), one Redis client."""
 
 from __future__ import annotations
 
 import threading
-from urllib.parse import urlsplit
 
 from redis import Redis
 
 from clvdesk.customers import CustomerStore
-from clvdesk.defaults import RATE_LIMIT_BURST, RATE_LIMIT_MAX_WAIT_SECONDS
-from clvdesk.helpdesk.zendesk import ZendeskClient
+from clvdesk.defaults import RATE_LIMIT_MAX_WAIT_SECONDS
+from clvdesk.helpdesk import configured
+from clvdesk.helpdesk.interface import HelpdeskClient
 from clvdesk.metrics import Metrics
 from clvdesk.pipeline import NoteLedger, Pipeline
 from clvdesk.ratelimit import RateLimiter
 from clvdesk.requesters import RequesterCache
 from clvdesk.rule_store import RuleStore
-from clvdesk.settings import Settings, load_settings
 from clvdesk.spending import SpendingLedger
 from clvdesk.suggestions import SuggestionStore
 
 _local = threading.local()  # each worker thread has its own pipeline
 
 
-def build_pipeline(settings: Settings, redis: Redis) -> Pipeline:
-    settings.require_helpdesk()
+def build_clients(redis: Redis, metrics: Metrics) -> dict[tuple[str, str], HelpdeskClient]:
+    """A client per configured helpdesk, by (helpdesk, account), each paced by its account's shared limiter."""
+    clients: dict[tuple[str, str], HelpdeskClient] = {}
+    for name, (entry, settings) in configured("the worker").items():
+        policy = entry.rate_limit(settings)
+        limiter = RateLimiter(
+            redis,
+            f"{name}:{settings.account}",
+            per_minute=policy.per_minute,
+            burst=policy.burst,
+            max_wait_seconds=RATE_LIMIT_MAX_WAIT_SECONDS,
+        )
+        client = entry.client(settings, limiter, metrics)
+        clients[(client.helpdesk, client.account)] = client
+    return clients
+
+
+def build_pipeline(redis: Redis) -> Pipeline:
     metrics = Metrics(redis)
-    limiter = RateLimiter(
-        redis,
-        f"zendesk:{urlsplit(settings.zendesk_url).netloc}",
-        per_minute=settings.zendesk_requests_per_minute,
-        burst=RATE_LIMIT_BURST,
-        max_wait_seconds=RATE_LIMIT_MAX_WAIT_SECONDS,
-    )
-    helpdesk = ZendeskClient(
-        settings.zendesk_url,
-        email=settings.zendesk_email,
-        api_token=settings.zendesk_api_token.get_secret_value() if settings.zendesk_api_token else None,
-        oauth_token=settings.zendesk_oauth_token.get_secret_value() if settings.zendesk_oauth_token else None,
-        limiter=limiter,
-        metrics=metrics,
-    )
     return Pipeline(
         rules=RuleStore(redis),
         spending=SpendingLedger(redis),
@@ -47,7 +48,7 @@ def build_pipeline(settings: Settings, redis: Redis) -> Pipeline:
         suggestions=SuggestionStore(redis),
         ledger=NoteLedger(redis),
         requesters=RequesterCache(redis),
-        helpdesk=helpdesk,
+        helpdesks=build_clients(redis, metrics),
         metrics=metrics,
     )
 
@@ -60,5 +61,5 @@ def install(pipeline: Pipeline) -> None:
 def current_pipeline(redis: Redis) -> Pipeline:
     """The installed pipeline; a worker started by plain `rq worker` builds one from the environment."""
     if getattr(_local, "pipeline", None) is None:
-        install(build_pipeline(load_settings(), redis))
+        install(build_pipeline(redis))
     return _local.pipeline

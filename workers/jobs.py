@@ -20,7 +20,7 @@ def handle_ticket_event(event: dict) -> dict:
     ticket_event = TicketEvent.model_validate(event)
     started = time.monotonic()
     closing = job.connection.pipeline(transaction=False)  # the note's confirmation and the job's metrics
-    with pipeline.metrics.batch(closing), event_context(ticket_event.event_id):
+    with pipeline.metrics.batch(closing), event_context(ticket_event.event_id, helpdesk=ticket_event.scope):
         try:
             suggestion = pipeline.handle(ticket_event, closing=closing)
         except HelpdeskRequestError:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import zlib
 
 from redis import Redis
+from redis.commands.core import Script
 from rq import Queue, Retry
 from rq.job import JobStatus
 from rq.serializers import JSONSerializer
@@ -34,21 +35,24 @@ from clvdesk.metrics import Metrics
 JOB_FUNCTION = "workers.jobs.handle_ticket_event"
 _VARYING = ("created_at", "enqueued_at", "data", "description")  # per event; every other field is constant
 
-# KEYS: job hash, queue list, set of queues, metrics hash, signed digest. ARGV: job id, time,
-# description, data. The job's constant fields, the two counters' names and the replay window are
-# written into the script's text, so a delivery sends and Redis parses only what varies. Returns 1
-# (queued), 0 (duplicate of this event) or the id of the job a replayed request was first queued as.
+# KEYS: job hash, queue list, set of queues, metrics hash, and the signed digest when the helpdesk signs.
+# ARGV: job id, time, description, data. The job's constant fields, the two counters' names (one script
+# per helpdesk account) and the replay window are written into the script's text, so a delivery sends and
+# Redis parses only what varies. Returns 1 (queued), 0 (duplicate of this event) or the id of the job a
+# replayed request was first queued as.
 _ENQUEUE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HINCRBYFLOAT', KEYS[4], {duplicate}, 1)
   return 0
 end
-local first = redis.call('GET', KEYS[5])
-if first then
-  redis.call('HINCRBYFLOAT', KEYS[4], {duplicate}, 1)
-  return first
+if #KEYS == 5 then
+  local first = redis.call('GET', KEYS[5])
+  if first then
+    redis.call('HINCRBYFLOAT', KEYS[4], {duplicate}, 1)
+    return first
+  end
+  redis.call('SET', KEYS[5], ARGV[1], 'EX', {replay_seconds})
 end
-redis.call('SET', KEYS[5], ARGV[1], 'EX', {replay_seconds})
 redis.call('HSET', KEYS[1], 'created_at', ARGV[2], 'enqueued_at', ARGV[2], 'description', ARGV[3], 'data', ARGV[4],
            {constant})
 redis.call('RPUSH', KEYS[2], ARGV[1])
@@ -73,7 +77,9 @@ def event_queue(redis: Redis) -> Queue:
 class EventEnqueuer:
     """Stores and queues each ticket event's job once, and counts the delivery, in one round trip."""
 
-    def __init__(self, redis: Redis, metrics: Metrics, *, helpdesk: str, timeout: int = JOB_TIMEOUT_SECONDS):
+    def __init__(self, redis: Redis, metrics: Metrics, *, timeout: int = JOB_TIMEOUT_SECONDS):
+        self._redis = redis
+        self._metrics = metrics
         self._queue = event_queue(redis)
         template = self._queue.create_job(
             JOB_FUNCTION,
@@ -88,27 +94,36 @@ class EventEnqueuer:
         fields = template.to_dict()
         constant = [(field, value) for field, value in fields.items() if field not in _VARYING and value is not None]
         # As redis-py writes them: str subclasses (RQ's status enum) by their text, numbers by str().
-        texts = [str.__str__(part) if isinstance(part, str) else str(part) for pair in constant for part in pair]
-        self._script = redis.register_script(_ENQUEUE.format(
-            constant=", ".join(map(_lua_string, texts)),
-            queued=_lua_string(metrics.field("clvdesk_webhooks_total", helpdesk=helpdesk, outcome="queued")),
-            duplicate=_lua_string(metrics.field("clvdesk_webhooks_total", helpdesk=helpdesk, outcome="duplicate")),
-            replay_seconds=int(WEBHOOK_REPLAY_SECONDS),
-        ))
+        self._constant = ", ".join(_lua_string(str.__str__(part) if isinstance(part, str) else str(part))
+                                   for pair in constant for part in pair)
+        self._scripts: dict[tuple[str, str], Script] = {}
         self._keys_of = template.__class__.key_for
-        self._metrics_key = metrics.key
-        self._signed_prefix = f"{KEY_PREFIX}:{helpdesk}:signed"
 
-    def enqueue(self, event: TicketEvent, *, signed: str) -> tuple[str, bool]:
+    def _script(self, helpdesk: str, account: str) -> Script:
+        """The script for one helpdesk account, its counters written in (made once per account)."""
+        script = self._scripts.get((helpdesk, account))
+        if script is None:
+            labels = {"helpdesk": helpdesk, "account": account}
+            script = self._scripts[(helpdesk, account)] = self._redis.register_script(_ENQUEUE.format(
+                constant=self._constant,
+                queued=_lua_string(self._metrics.field("clvdesk_webhooks_total", **labels, outcome="queued")),
+                duplicate=_lua_string(self._metrics.field("clvdesk_webhooks_total", **labels, outcome="duplicate")),
+                replay_seconds=int(WEBHOOK_REPLAY_SECONDS),
+            ))
+        return script
+
+    def enqueue(self, event: TicketEvent, *, signed: str | None) -> tuple[str, bool]:
         """(job id, True) for a new event; (job id, False) for one already accepted, or for a replay
-        of a request already received (`signed`: the digest its signature covers), with that job's id."""
+        of a request already received (`signed`: the digest its signature covers, None where the
+        helpdesk signs nothing), with that job's id."""
         job_id = event.key
         data = zlib.compress(b'["%s", null, [%s], {}]' % (JOB_FUNCTION.encode(), event.model_dump_json().encode()))
         queue = self._queue
-        result = self._script(
-            keys=[self._keys_of(job_id), queue.key, queue.redis_queues_keys, self._metrics_key,
-                  f"{self._signed_prefix}:{signed}"],
-            args=[job_id, utcformat(now()), description(event), data],
+        keys = [self._keys_of(job_id), queue.key, queue.redis_queues_keys, self._metrics.key]
+        if signed is not None:
+            keys.append(f"{KEY_PREFIX}:{event.scope}:signed:{signed}")
+        result = self._script(event.helpdesk, event.account)(
+            keys=keys, args=[job_id, utcformat(now()), description(event), data],
         )
         if isinstance(result, bytes):
             return result.decode(), False
@@ -116,4 +131,4 @@ class EventEnqueuer:
 
 
 def description(event: TicketEvent) -> str:
-    return f"{event.helpdesk} ticket {event.ticket_id} event {event.event_id}"
+    return f"{event.scope} ticket {event.ticket_id} event {event.event_id}"

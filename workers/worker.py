@@ -146,7 +146,7 @@ def run_worker(settings: Settings, redis: Redis, *, burst: bool = False, threads
     that re-queues retries when they fall due. With burst, stop when the queue is empty."""
     queue = event_queue(redis)
     options = {"connection": redis, "serializer": queue.serializer, "maintenance_interval": WORKER_MAINTENANCE_SECONDS}
-    pipelines = [build_pipeline(settings, redis) for _ in range(threads)]  # each its own HTTP session
+    pipelines = [build_pipeline(redis) for _ in range(threads)]  # each its own HTTP session
     helpers = [ThreadEventWorker([queue], **options) for _ in range(threads - 1)]
     running = [
         threading.Thread(target=_work, args=(helper, pipeline, settings.log_level), kwargs={"burst": burst}, daemon=True)

@@ -129,10 +129,11 @@ class Helpdesk:
     """The registry entry of one helpdesk: everything clvdesk builds for it, from its own settings."""
 
     name: str
-    settings: type[BaseSettings]  # env prefix CLVDESK_<NAME>_, loaded by clvdesk.settings.load_settings
+    # Its own settings class, env prefix CLVDESK_<NAME>_, loaded by clvdesk.settings.load_settings; the
+    # helpdesk is served once any of its variables is set. Its `account` property names the account.
+    settings: type[BaseSettings]
+    # The web side and the worker side; each raises SettingsError naming the variable it lacks.
     webhook: Callable[[Any], WebhookAdapter]
     client: Callable[[Any, RateLimiter, Metrics], HelpdeskClient]
     rate_limit: Callable[[Any], RateLimitPolicy]
-    receives: Callable[[Any], bool]  # its webhook authentication is configured (the web process serves it)
-    posts: Callable[[Any], bool]  # its API credentials are configured (the worker serves it)
     ticket_id: Callable[[str], str]  # the helpdesk's id rule: the id, or ValueError saying why not

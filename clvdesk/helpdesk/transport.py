@@ -101,7 +101,8 @@ def _pool(base_url: str) -> urllib3.PoolManager:
 
 
 class ApiTransport:
-    """Calls to one helpdesk account's API over keep-alive connections, paced by a shared limiter."""
+    """Calls to one helpdesk account's API over keep-alive connections, paced by a shared limiter;
+    its metrics carry the helpdesk and account."""
 
     def __init__(
         self,
@@ -109,6 +110,7 @@ class ApiTransport:
         hooks: ApiHooks,
         *,
         helpdesk: str,
+        account: str,
         max_attempts: int = HTTP_MAX_ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
         limiter: RateLimiter | None = None,
@@ -119,6 +121,7 @@ class ApiTransport:
         self.base_url = base_url.rstrip("/")
         self._hooks = hooks
         self._helpdesk = helpdesk
+        self._labels = {"helpdesk": helpdesk, "account": account}
         self._http = _pool(self.base_url)
         self._max_attempts = max_attempts
         self._sleep = sleep
@@ -203,7 +206,7 @@ class ApiTransport:
 
     def _count(self, name: str, **labels: str) -> None:
         if self._metrics is not None:
-            self._metrics.count(name, **labels)
+            self._metrics.count(name, **self._labels, **labels)
 
     @staticmethod
     def _backoff(attempt: int) -> float:

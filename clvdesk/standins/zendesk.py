@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 from clvdesk.defaults import ZENDESK_MAX_PAGE_SIZE
 from clvdesk.helpdesk.zendesk.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, compute_signature
 from clvdesk.helpdesk.zendesk.webhook import COMMENT_ADDED, INVOCATION_HEADER, TICKET_CREATED, ZENDESK_TIME_FORMAT
+from clvdesk.standins.scenario import DemoRequest, DemoScenario, OnNote
 from clvdesk.standins.server import Answer, Handler, StandinRequest, StandinServer, json_answer, text_answer
 
 log = logging.getLogger("clvdesk.standins.zendesk")
@@ -228,18 +229,17 @@ class ZendeskStandin(StandinServer):
             return json_answer(200, {"user": self._render_user(self._users[AGENT_ID])})
 
     def _show_user(self, request: StandinRequest, user_id: int | None) -> Answer:
-        with self._lock:
-            user = self._users.get(user_id)
-            if user is None:
-                return json_answer(404, RECORD_NOT_FOUND)
-            return json_answer(200, {"user": self._render_user(user)})
+        return self._show("user", self._users, user_id, self._render_user)
 
     def _show_ticket(self, request: StandinRequest, ticket_id: int | None) -> Answer:
+        return self._show("ticket", self._tickets, ticket_id, self._render_ticket)
+
+    def _show(self, kind: str, records: dict[int, dict], record_id: int | None, render: Callable[[dict], dict]) -> Answer:
         with self._lock:
-            ticket = self._tickets.get(ticket_id)
-            if ticket is None:
+            record = records.get(record_id)
+            if record is None:
                 return json_answer(404, RECORD_NOT_FOUND)
-            return json_answer(200, {"ticket": self._render_ticket(ticket)})
+            return json_answer(200, {kind: render(record)})
 
     def _update_ticket(self, request: StandinRequest, ticket_id: int | None) -> Answer:
         """Zendesk's Update Ticket: an optional comment, tag edits and field changes, recorded as one audit."""
@@ -513,3 +513,43 @@ def signed_request(secret: str, body: dict | bytes, *, timestamp: datetime | Non
         INVOCATION_HEADER: invocation_id or str(uuid.uuid4().int % 10**18),
     }
     return payload, headers
+
+
+# --- the demo's Zendesk ---------------------------------------------------------------------------
+
+DEMO_USERS = (9001, 9002, 9003)  # the sample customers' user ids
+DEMO_TICKETS = (101, 102, 103)
+
+
+def demo_scenario(customers: Sequence[tuple[str, str]], on_note: OnNote) -> DemoScenario:
+    """Three tickets, announced as Zendesk can: an event subscription's ticket.created and
+    comment_added, and the README's trigger body (which names the requester's email itself)."""
+    token, secret = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    standin = ZendeskStandin(api_token=token, on_note=lambda ticket_id, note: on_note(str(ticket_id), note["body"]))
+    standin.start()
+    for user_id, ticket_id, (email, _) in zip(DEMO_USERS, DEMO_TICKETS, customers):
+        standin.add_user(user_id, email)
+        standin.add_ticket(ticket_id, requester_id=user_id)
+    (ana, ana_says), (ben, ben_says), (dana, dana_says) = customers
+    bodies = [
+        (f"ticket 101 ({ana_says})", ticket_created_event(
+            ticket_id=101, requester_id=9001, subject="Blender arrived broken",
+            description="My order #4471 arrived broken. This is ridiculous!! Refund me or I will cancel my account.",
+            ticket_state=standin.ticket_state(101),
+        )),
+        (f"ticket 102 ({ben_says})", comment_added_event(
+            ticket_id=102, requester_id=9002, subject="Where is my parcel?", body="The parcel is a few days late, any news?",
+            ticket_state=standin.ticket_state(102),
+        )),
+        (f"ticket 103 ({dana_says})", trigger_body(
+            ticket_id=103, subject="Still waiting", requester_email=dana, requester_id="9003",
+            latest_comment="Still waiting for my order after two weeks. This is unacceptable.",
+        )),
+    ]
+    env = {
+        "CLVDESK_ZENDESK_URL": standin.url,
+        "CLVDESK_ZENDESK_EMAIL": standin.email,
+        "CLVDESK_ZENDESK_API_TOKEN": token,
+        "CLVDESK_ZENDESK_WEBHOOK_SECRET": secret,
+    }
+    return DemoScenario(standin, env, [DemoRequest(label, *signed_request(secret, body)) for label, body in bodies])

@@ -23,14 +23,17 @@ def _client(settings: ZendeskSettings, limiter: RateLimiter, metrics: Metrics) -
     )
 
 
+def _webhook(settings: ZendeskSettings) -> ZendeskWebhook:
+    settings.require_receiving()
+    return ZendeskWebhook(settings.account, settings.webhook_secrets)
+
+
 ZENDESK = Helpdesk(
     name=NAME,
     settings=ZendeskSettings,
-    webhook=lambda settings: ZendeskWebhook(settings.account, settings.webhook_secrets),
+    webhook=_webhook,
     client=_client,
     rate_limit=lambda settings: RateLimitPolicy(per_minute=settings.requests_per_minute, burst=RATE_LIMIT_BURST),
-    receives=lambda settings: settings.receives,
-    posts=lambda settings: settings.posts,
     ticket_id=zendesk_id,
 )
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import base64
+import logging
 import time
 from collections.abc import Callable, Sequence
 
 from clvdesk.defaults import HTTP_MAX_ATTEMPTS, ZENDESK_MAX_PAGE_SIZE
 from clvdesk.helpdesk.errors import HelpdeskRequestError
-from clvdesk.helpdesk.zendesk.settings import NAME
+from clvdesk.events import TicketEvent
+from clvdesk.helpdesk.interface import PostedNote, Requester
 from clvdesk.helpdesk.transport import ApiHooks, ApiResponse, ApiTransport, plain_refusal
+from clvdesk.helpdesk.zendesk.settings import NAME, account_of
 from clvdesk.metrics import Metrics
 from clvdesk.ratelimit import RateLimiter
+
+log = logging.getLogger("clvdesk.helpdesk.zendesk")
 
 class UpdateConflict(HelpdeskRequestError):
     """A safe update found the ticket changed since the `updated_stamp` it was given (409): nothing was written."""
@@ -38,8 +43,17 @@ def _refusal(response: ApiResponse) -> HelpdeskRequestError:
     return plain_refusal(response)
 
 
+def _posted(answer: dict) -> PostedNote:
+    """The ticket's tags from an update's answer, when it carries them."""
+    tags = (answer.get("ticket") or {}).get("tags")
+    return PostedNote(tuple(tags) if isinstance(tags, list) else None)
+
+
 class ZendeskClient:
     """Reads users, tickets and comments and posts private notes, over keep-alive connections."""
+
+    helpdesk = NAME
+    note_format = "text"  # Zendesk shows a comment's `body` as plain text
 
     def __init__(
         self,
@@ -59,10 +73,11 @@ class ZendeskClient:
             authorization = "Basic " + base64.b64encode(f"{email}/token:{api_token}".encode("latin-1")).decode()
         else:
             raise ValueError("Zendesk needs email and api_token, or oauth_token")
+        self.account = account_of(base_url)
         credentials = {"Authorization": authorization}
         hooks = ApiHooks(auth_headers=lambda: credentials, refused_unapplied=_refused_unapplied, refusal=_refusal)
         self._api = ApiTransport(
-            base_url, hooks, helpdesk=NAME, max_attempts=max_attempts, sleep=sleep, limiter=limiter, metrics=metrics
+            base_url, hooks, helpdesk=NAME, account=self.account, max_attempts=max_attempts, sleep=sleep, limiter=limiter, metrics=metrics
         )
 
     def close(self) -> None:
@@ -74,6 +89,32 @@ class ZendeskClient:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def requester(self, requester_id: str) -> Requester:
+        user = self.get_user(requester_id)
+        return Requester(user.get("email") or None, user.get("external_id") or None)
+
+    def post_note(self, event: TicketEvent, note: str, tags: list[str]) -> PostedNote:
+        """Post the note, with clvdesk's tags in the same update when the event told the ticket's tags
+        and when they were read (one call instead of two). That update replaces the tag list, so it is
+        a safe update: if the ticket changed since, Zendesk refuses it (409, nothing written) and the
+        note goes alone, Add Tags following. A safe update whose answer is lost is not followed by the
+        note alone: AmbiguousWrite goes to the caller, which looks first."""
+        known = event.ticket_tags
+        if known is not None and event.ticket_updated_at and not set(tags) <= set(known):
+            try:
+                answer = self.add_private_note(
+                    event.ticket_id, note, tags=[*known, *(tag for tag in tags if tag not in known)],
+                    updated_stamp=event.ticket_updated_at,
+                )
+            except UpdateConflict:
+                log.info("ticket=%s changed since the event: note without tags, then Add Tags", event.ticket_id)
+            else:
+                return _posted(answer)
+        return _posted(self.add_private_note(event.ticket_id, note))
+
+    def has_note(self, ticket_id: str, reference: str) -> bool:
+        return any(reference in (comment.get("body") or "") for comment in self.list_comments(ticket_id))
 
     def get_user(self, user_id: int | str) -> dict:
         return self._api.call("GET", f"/api/v2/users/{_record_id(user_id)}").json()["user"]

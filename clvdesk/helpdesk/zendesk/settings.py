@@ -15,6 +15,11 @@ NAME = "zendesk"
 ENV_PREFIX = "CLVDESK_ZENDESK_"
 
 
+def account_of(url: str) -> str:
+    """A Zendesk account's id as keys and metrics name it: its host (acme.zendesk.com)."""
+    return urlsplit(url).netloc
+
+
 class ZendeskSettings(BaseSettings):
     """The account's URL, the API credentials the worker posts with and the secrets webhooks are signed with."""
 
@@ -44,26 +49,24 @@ class ZendeskSettings(BaseSettings):
 
     @property
     def account(self) -> str:
-        """The account's host (acme.zendesk.com): what keys and metrics name it by."""
-        return urlsplit(self.url).netloc if self.url else "default"
+        return account_of(self.url) if self.url else ""
 
     @property
     def webhook_secrets(self) -> tuple[str, ...]:
         return tuple(secret.get_secret_value() for secret in self.webhook_secret)
 
-    @property
-    def receives(self) -> bool:
-        return bool(self.webhook_secret)
-
-    @property
-    def posts(self) -> bool:
-        return bool(self.url and (self.oauth_token or (self.email and self.api_token)))
+    def require_receiving(self) -> None:
+        """Raise SettingsError naming what the web process lacks to take this account's webhooks."""
+        if not self.webhook_secret:
+            raise SettingsError(f"{ENV_PREFIX}WEBHOOK_SECRET is not set; the web process needs it")
+        if not self.url:
+            raise SettingsError(f"{ENV_PREFIX}URL is not set; the web process needs it to name the account")
 
     def require_posting(self) -> None:
         """Raise SettingsError naming what the worker lacks to post notes."""
         if not self.url:
             raise SettingsError(f"{ENV_PREFIX}URL is not set; the worker needs it")
-        if not self.posts:
+        if not (self.oauth_token or (self.email and self.api_token)):
             raise SettingsError(
                 f"{ENV_PREFIX}EMAIL and {ENV_PREFIX}API_TOKEN are not both set "
                 f"(nor {ENV_PREFIX}OAUTH_TOKEN); the worker needs them to post notes"

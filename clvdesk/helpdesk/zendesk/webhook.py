@@ -102,7 +102,7 @@ class _TriggerBody(_Vendor):
     requester_external_id: ShortText = ""
 
 
-def _from_subscription(body: dict[str, Any]) -> TicketEvent | Ignored:
+def _from_subscription(body: dict[str, Any], account: str) -> TicketEvent | Ignored:
     kind = body.get("type")
     if kind not in (TICKET_CREATED, COMMENT_ADDED):
         return Ignored(f"event type {kind!r} needs no suggestion")
@@ -126,6 +126,8 @@ def _from_subscription(body: dict[str, Any]) -> TicketEvent | Ignored:
             return Ignored("private comment")
     text = comment.body if comment is not None else (detail.description or "")
     return TicketEvent(
+        helpdesk=NAME,
+        account=account,
         event_id=event.id,
         kind="ticket.created" if kind == TICKET_CREATED else "ticket.comment_added",
         ticket_id=detail.id,
@@ -138,7 +140,7 @@ def _from_subscription(body: dict[str, Any]) -> TicketEvent | Ignored:
     )
 
 
-def _from_trigger(body: dict[str, Any], invocation_id: str | None) -> TicketEvent | Ignored:
+def _from_trigger(body: dict[str, Any], invocation_id: str | None, account: str) -> TicketEvent | Ignored:
     try:
         trigger = _TriggerBody.model_validate(body)
     except ValidationError as exc:
@@ -148,6 +150,8 @@ def _from_trigger(body: dict[str, Any], invocation_id: str | None) -> TicketEven
     if mentions_clvdesk(trigger.latest_comment):
         return Ignored("comment written by clvdesk")
     return TicketEvent(
+        helpdesk=NAME,
+        account=account,
         event_id=f"invocation:{invocation_id}",
         kind="trigger",
         ticket_id=trigger.ticket_id,
@@ -159,14 +163,14 @@ def _from_trigger(body: dict[str, Any], invocation_id: str | None) -> TicketEven
     )
 
 
-def parse_zendesk_webhook(body: Any, invocation_id: str | None = None) -> TicketEvent | Ignored:
-    """Turn a decoded webhook body into a TicketEvent, or say why it needs none."""
+def parse_zendesk_webhook(body: Any, invocation_id: str | None = None, *, account: str) -> TicketEvent | Ignored:
+    """Turn a decoded webhook body from `account` into a TicketEvent, or say why it needs none."""
     if not isinstance(body, dict):
         raise WebhookPayloadError(f"body: expected a JSON object, got {type(body).__name__}")
     if "type" in body:
-        return _from_subscription(body)
+        return _from_subscription(body, account)
     if "ticket_id" in body:
-        return _from_trigger(body, invocation_id)
+        return _from_trigger(body, invocation_id, account)
     raise WebhookPayloadError(
         "body: neither a Zendesk event (no 'type') nor clvdesk's trigger body (no 'ticket_id')"
     )
@@ -187,7 +191,7 @@ class ZendeskWebhook:
         )
 
     def parse(self, body: object, delivery: Delivery) -> TicketEvent | Ignored:
-        return parse_zendesk_webhook(body, delivery.headers.get(INVOCATION_HEADER))
+        return parse_zendesk_webhook(body, delivery.headers.get(INVOCATION_HEADER), account=self.account)
 
     def replay_key(self, delivery: Delivery) -> str | None:
         return signed_digest(delivery.headers[TIMESTAMP_HEADER], delivery.body)  # authenticated: it is there
