@@ -128,6 +128,9 @@ def work(settings, redis):
 # --- every registered helpdesk, one at a time, through its stand-in ------------------------------------
 
 
+CUSTOMER_TEXT = "It arrived broken!"  # what the customer writes in a LiveCase's deliveries
+
+
 @dataclass
 class LiveCase:
     """A helpdesk's stand-in, started and served by the app and worker (the only helpdesk configured)."""
@@ -146,7 +149,7 @@ class LiveCase:
     def add_ticket(self, ticket_id: int, email: str = "ana@example.com") -> None:
         self.case.add_ticket(self.standin, ticket_id, email)
 
-    def deliver(self, ticket_id: int, text: str = "It arrived broken!", *, event_id: str | None = None):
+    def deliver(self, ticket_id: int, text: str = CUSTOMER_TEXT, *, event_id: str | None = None):
         """POST the authenticated webhook "the customer wrote `text` on ticket N"; the app's answer."""
         request = self.case.webhook(self.standin, ticket_id, text, event_id or f"evt-{ticket_id}")
         path = f"/webhooks/{self.name}" + (f"?{request.query}" if request.query else "")
@@ -154,6 +157,10 @@ class LiveCase:
 
     def notes(self, ticket_id: int) -> list[str]:
         return self.case.notes(self.standin, ticket_id)
+
+    def reference(self, ticket_id: int, event_id: str, text: str = CUSTOMER_TEXT) -> str:
+        """The clvdesk-ref that the note of `deliver(ticket_id, text, event_id=event_id)` carries."""
+        return f"clvdesk-ref:{self.case.event_id(ticket_id, text, event_id)}"
 
 
 @pytest.fixture(params=sorted(REGISTRY))

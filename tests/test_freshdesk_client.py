@@ -13,6 +13,7 @@ from clvdesk.helpdesk.errors import AmbiguousWrite, HelpdeskError, HelpdeskReque
 from clvdesk.helpdesk.freshdesk import FreshdeskClient, FreshdeskSettings
 from clvdesk.helpdesk.interface import Requester
 from clvdesk.ratelimit import RateLimiter
+from clvdesk.settings import SettingsError
 from clvdesk.standins.freshdesk import AGENT_ID, FreshdeskStandin
 
 API_KEY = "fd-api-key-0123456789"
@@ -48,7 +49,7 @@ def freshdesk(standin, sleeps):
 
 
 def event(ticket_id: int = TICKET_ID) -> TicketEvent:
-    return TicketEvent(helpdesk="freshdesk", event_id="fd-4711-abc123", kind="ticket.created", ticket_id=str(ticket_id))
+    return TicketEvent(helpdesk="freshdesk", account="acme.freshdesk.com", event_id="fd-4711-abc123", kind="ticket.created", ticket_id=str(ticket_id))
 
 
 def statuses(standin):
@@ -205,7 +206,7 @@ def test_the_stand_in_pages_with_a_link_header_and_refuses_pages_over_100(standi
 
 
 def test_a_client_without_credentials_is_refused():
-    with pytest.raises(ValueError, match="URL and an API key"):
+    with pytest.raises(SettingsError, match="CLVDESK_FRESHDESK_API_KEY is not set; the worker needs it"):
         FreshdeskClient(FreshdeskSettings(url="acme"))
 
 

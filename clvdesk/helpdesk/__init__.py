@@ -8,9 +8,10 @@ from pydantic_settings import BaseSettings
 
 from clvdesk.helpdesk.errors import AmbiguousWrite, HelpdeskError, HelpdeskRequestError, HelpdeskUnavailable
 from clvdesk.helpdesk.interface import Helpdesk
+from clvdesk.helpdesk.freshdesk import FRESHDESK
 from clvdesk.helpdesk.zendesk import ZENDESK
 
-REGISTRY: Mapping[str, Helpdesk] = {entry.name: entry for entry in (ZENDESK,)}
+REGISTRY: Mapping[str, Helpdesk] = {entry.name: entry for entry in (ZENDESK, FRESHDESK)}
 
 
 class UnknownHelpdesk(KeyError):

@@ -20,12 +20,14 @@ import hmac
 import itertools
 import json
 import re
+import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from html import escape
 
 from clvdesk.helpdesk.freshdesk.webhook import BASIC_USER, SECRET_HEADER
 from clvdesk.html_text import html_to_text
+from clvdesk.standins.scenario import DemoRequest, DemoScenario, OnNote
 from clvdesk.standins.server import Answer, Handler, StandinRequest, StandinServer, json_answer, text_answer
 
 AGENT_ID = 43_000_000_007  # the API key's agent
@@ -308,3 +310,48 @@ def webhook_request(secret: str, body: dict | bytes, *, auth: str = "header") ->
 def html_paragraphs(text: str) -> str:
     """Plain text as the HTML Freshdesk renders a customer's message in."""
     return "".join(f"<div>{escape(line)}</div>" for line in text.split("\n"))
+
+
+# --- `clvdesk demo --helpdesk freshdesk` -----------------------------------------------------------
+
+DEMO_CONTACTS = (43_000_009_001, 43_000_009_002, 43_000_009_003)
+DEMO_TICKETS = (101, 102, 103)
+DEMO_MODIFIED_ON = "2026-12-04T09:15:02Z"
+
+
+def demo_scenario(customers: Sequence[tuple[str, str]], on_note: OnNote) -> DemoScenario:
+    """Three tickets, announced as the README's two rules do: a new ticket, a reply (with the quoted
+    thread an e-mail client adds), and a new ticket whose rule sends the secret as Basic auth and
+    renders no requester id (the e-mail alone names the customer)."""
+    api_key, secret = secrets.token_urlsafe(24), secrets.token_hex(32)
+    standin = FreshdeskStandin(api_key=api_key, on_note=lambda ticket_id, note: on_note(str(ticket_id), note["body"]))
+    standin.start()
+    for contact_id, ticket_id, (email, _) in zip(DEMO_CONTACTS, DEMO_TICKETS, customers):
+        standin.add_contact(contact_id, email)
+        standin.add_ticket(ticket_id, requester_id=contact_id)
+    (ana, ana_says), (ben, ben_says), (dana, dana_says) = customers
+    requests = [
+        (f"ticket 101 ({ana_says})", "header", rule_body(
+            "ticket_created", ticket_id="101", subject="Blender arrived broken", requester_email=ana,
+            requester_id=str(DEMO_CONTACTS[0]), updated_at=DEMO_MODIFIED_ON,
+            text=html_paragraphs("My order #4471 arrived broken. This is ridiculous!! Refund me or I will cancel my account."),
+        )),
+        (f"ticket 102 ({ben_says})", "header", rule_body(
+            "customer_replied", ticket_id="102", subject="Re: Where is my parcel?", requester_email=ben,
+            requester_id=str(DEMO_CONTACTS[1]), updated_at=DEMO_MODIFIED_ON,
+            text=html_paragraphs("The parcel is a few days late, any news?")
+            + "<blockquote><div>----- Original message -----</div><div>It ships tomorrow.</div></blockquote>",
+        )),
+        (f"ticket 103 ({dana_says})", "basic", rule_body(
+            "ticket_created", ticket_id="103", subject="Still waiting", requester_email=dana,
+            text=html_paragraphs("Still waiting for my order after two weeks. This is unacceptable."),
+        )),
+    ]
+    env = {
+        "CLVDESK_FRESHDESK_URL": standin.url,
+        "CLVDESK_FRESHDESK_API_KEY": api_key,
+        "CLVDESK_FRESHDESK_WEBHOOK_SECRET": secret,
+    }
+    return DemoScenario(standin, env, [
+        DemoRequest(label, *webhook_request(secret, body, auth=auth)) for label, auth, body in requests
+    ])

@@ -31,6 +31,9 @@ class HelpdeskCase:
     webhook: Callable[[StandinServer, int, str, str], WebhookRequest]
     notes: Callable[[StandinServer, int], list[str]]  # the bodies of the private notes on ticket N
     note_method: str  # the HTTP method of the note's write, for the stand-in's fault controls
+    # The id clvdesk gives the event `webhook(standin, ticket_id, text, event_id)` announces: `event_id`
+    # itself where the webhook carries it; derived from the body where the helpdesk sends none (Freshdesk).
+    event_id: Callable[[int, str, str], str] = lambda ticket_id, text, event_id: event_id
 
 
 CASES: dict[str, HelpdeskCase] = {}

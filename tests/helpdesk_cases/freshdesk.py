@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta, timezone
 
+from clvdesk.helpdesk.freshdesk.webhook import parse_freshdesk_webhook
 from clvdesk.standins.freshdesk import FreshdeskStandin, html_paragraphs, rule_body, webhook_request
 from tests.helpdesk_cases import HelpdeskCase, WebhookRequest, register
 
@@ -35,10 +36,18 @@ def _modified_on(event_id: str) -> str:
     return (MODIFIED_FROM + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _webhook(standin: FreshdeskStandin, ticket_id: int, text: str, event_id: str) -> WebhookRequest:
-    body = rule_body("ticket_created", ticket_id=str(ticket_id), text=html_paragraphs(text),
+def _body(ticket_id: int, text: str, event_id: str) -> dict:
+    return rule_body("ticket_created", ticket_id=str(ticket_id), text=html_paragraphs(text),
                      requester_id=str(REQUESTERS + ticket_id), updated_at=_modified_on(event_id))
-    return WebhookRequest(*webhook_request(WEBHOOK_SECRET, body))
+
+
+def _webhook(standin: FreshdeskStandin, ticket_id: int, text: str, event_id: str) -> WebhookRequest:
+    return WebhookRequest(*webhook_request(WEBHOOK_SECRET, _body(ticket_id, text, event_id)))
+
+
+def _event_id(ticket_id: int, text: str, event_id: str) -> str:
+    """Freshdesk sends no event id: clvdesk derives it from the body, as the receiver does."""
+    return parse_freshdesk_webhook(_body(ticket_id, text, event_id), "test").event_id
 
 
 register(HelpdeskCase(
@@ -49,4 +58,5 @@ register(HelpdeskCase(
     webhook=_webhook,
     notes=lambda standin, ticket_id: [note["body"] for note in standin.notes(ticket_id)],
     note_method="POST",
+    event_id=_event_id,
 ))

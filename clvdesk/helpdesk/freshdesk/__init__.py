@@ -5,29 +5,28 @@ from __future__ import annotations
 
 from clvdesk.defaults import RATE_LIMIT_BURST
 from clvdesk.helpdesk.freshdesk.client import FreshdeskClient
-from clvdesk.helpdesk.freshdesk.settings import ENV_PREFIX, NAME, FreshdeskSettings
+from clvdesk.helpdesk.freshdesk.settings import NAME, FreshdeskSettings
 from clvdesk.helpdesk.freshdesk.webhook import FreshdeskWebhook, freshdesk_id
 from clvdesk.helpdesk.interface import Helpdesk, RateLimitPolicy
 from clvdesk.metrics import Metrics
 from clvdesk.ratelimit import RateLimiter
-from clvdesk.settings import SettingsError
 
 
 def _client(settings: FreshdeskSettings, limiter: RateLimiter, metrics: Metrics) -> FreshdeskClient:
-    if not settings.posts:
-        missing = "URL" if not settings.url else "API_KEY"
-        raise SettingsError(f"{ENV_PREFIX}{missing} is not set; the worker needs it to post notes on Freshdesk")
     return FreshdeskClient(settings, limiter=limiter, metrics=metrics)
+
+
+def _webhook(settings: FreshdeskSettings) -> FreshdeskWebhook:
+    settings.require_receiving()
+    return FreshdeskWebhook(settings)
 
 
 FRESHDESK = Helpdesk(
     name=NAME,
     settings=FreshdeskSettings,
-    webhook=FreshdeskWebhook,
+    webhook=_webhook,
     client=_client,
     rate_limit=lambda settings: RateLimitPolicy(per_minute=settings.requests_per_minute, burst=RATE_LIMIT_BURST),
-    receives=lambda settings: settings.receives,
-    posts=lambda settings: settings.posts,
     ticket_id=freshdesk_id,
 )
 

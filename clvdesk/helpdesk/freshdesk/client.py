@@ -57,8 +57,7 @@ class FreshdeskClient:
         max_attempts: int = HTTP_MAX_ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        if not settings.posts:
-            raise ValueError("Freshdesk needs its URL and an API key")
+        settings.require_posting()
         self.account = settings.account
         key = settings.api_key.get_secret_value()
         credentials = {"Authorization": "Basic " + base64.b64encode(f"{key}:X".encode()).decode()}
@@ -66,7 +65,7 @@ class FreshdeskClient:
         self._plan_checked = False
         self._api = ApiTransport(
             settings.url, ApiHooks(auth_headers=lambda: credentials, refusal=_refusal),
-            helpdesk=NAME, max_attempts=max_attempts, sleep=sleep, limiter=limiter, metrics=metrics,
+            helpdesk=NAME, account=self.account, max_attempts=max_attempts, sleep=sleep, limiter=limiter, metrics=metrics,
         )
 
     def close(self) -> None:

@@ -11,7 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from clvdesk.defaults import FRESHDESK_REQUESTS_PER_MINUTE, MIN_TOKEN_CHARS
-from clvdesk.settings import blank_is_unset, split_secrets
+from clvdesk.settings import SettingsError, blank_is_unset, split_secrets
 
 NAME = "freshdesk"
 ENV_PREFIX = "CLVDESK_FRESHDESK_"
@@ -67,16 +67,21 @@ class FreshdeskSettings(BaseSettings):
     @property
     def account(self) -> str:
         """The account's host (acme.freshdesk.com): what keys and metrics name it by."""
-        return urlsplit(self.url).netloc if self.url else "default"
+        return urlsplit(self.url).netloc if self.url else ""
 
     @property
     def webhook_secrets(self) -> tuple[str, ...]:
         return tuple(secret.get_secret_value() for secret in self.webhook_secret)
 
-    @property
-    def receives(self) -> bool:
-        return bool(self.webhook_secret)
+    def require_receiving(self) -> None:
+        """Raise SettingsError naming what the web process lacks to take this account's webhooks."""
+        if not self.webhook_secret:
+            raise SettingsError(f"{ENV_PREFIX}WEBHOOK_SECRET is not set; the web process needs it")
+        if not self.url:
+            raise SettingsError(f"{ENV_PREFIX}URL is not set; the web process needs it to name the account")
 
-    @property
-    def posts(self) -> bool:
-        return bool(self.url and self.api_key)
+    def require_posting(self) -> None:
+        """Raise SettingsError naming what the worker lacks to post notes."""
+        for field, value in (("URL", self.url), ("API_KEY", self.api_key)):
+            if not value:
+                raise SettingsError(f"{ENV_PREFIX}{field} is not set; the worker needs it to post notes on Freshdesk")
