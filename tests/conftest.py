@@ -12,6 +12,7 @@ import os
 import shutil
 import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,15 +212,24 @@ def page(browser):
     context.close()
 
 
-@pytest.fixture
-def live_app(app):
-    """The app served over real HTTP on loopback (threaded werkzeug); yields its base URL."""
+@contextmanager
+def serving(app):
+    """`app` served over real HTTP on loopback (threaded werkzeug); yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+@pytest.fixture
+def live_app(app):
+    """The app served over real HTTP on loopback; yields its base URL."""
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
