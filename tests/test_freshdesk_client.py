@@ -101,6 +101,16 @@ def test_a_tags_write_whose_answer_is_lost_is_read_again_before_writing(standin,
     assert standin.lost == {str(how): 1} and sleeps == []
 
 
+def test_tags_writes_failing_twice_are_ambiguous(standin, freshdesk, sleeps):
+    """A 5xx may come after Freshdesk applied the PUT: the client reads again and writes once more, and a
+    second failure ends the attempt (the job is retried later) instead of writing on and on."""
+    standin.fail_next(500, times=2, method="PUT")
+    with pytest.raises(AmbiguousWrite, match="answered 500"):
+        freshdesk.add_tags(str(TICKET_ID), ["clvdesk"])
+    assert [r.method for r in standin.requests] == ["GET", "PUT", "GET", "PUT"] and sleeps == []
+    assert standin.tags(TICKET_ID) == ["vip", "damaged"]
+
+
 def test_the_requester_is_the_contacts_email_and_external_id(standin, freshdesk):
     assert freshdesk.requester(str(CONTACT_ID)) == Requester(email="ana.lopez@example.com", external_id="shop-cust-88121")
 

@@ -122,17 +122,18 @@ class FreshdeskClient:
     def add_tags(self, ticket_id: str, tags: list[str]) -> list[str]:
         """Add `tags`, keeping the ticket's others: PUT replaces the list, so read, merge, write."""
         path = f"/api/v2/tickets/{freshdesk_id(ticket_id)}"
-        for attempt in range(1, TAG_WRITES + 1):
+        writes = 0
+        while True:
             ticket = self._call("GET", path)
             current = list(ticket.get("tags") or []) if isinstance(ticket, dict) else []
             if all(tag in current for tag in tags):
                 return current
             merged = current + [tag for tag in dict.fromkeys(tags) if tag not in current]
+            writes += 1
             try:
                 answer = self._call("PUT", path, json={"tags": merged}, repeatable=False)
             except AmbiguousWrite:
-                if attempt == TAG_WRITES:
+                if writes >= TAG_WRITES:
                     raise
                 continue  # read again: the PUT may have been applied, or another writer may have come between
             return list(answer.get("tags") or merged) if isinstance(answer, dict) else merged
-        raise AssertionError("unreachable")
