@@ -79,14 +79,9 @@ def clvdesk_env(redis_url: str, zendesk_url: str, **extra: str) -> dict[str, str
 
 
 @contextmanager
-def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
-    """Serve `app` (module:callable) with gunicorn on a free port until the block ends."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--log-level", "warning", app],
-        env=env, cwd=ROOT,
-    )
+def serving(arguments: list[str], port: int, env: dict[str, str]) -> Iterator[str]:
+    """Run `python ARGUMENTS`, a server on 127.0.0.1:`port`, until the block ends; yields its URL once it answers."""
+    process = subprocess.Popen([sys.executable, *arguments], env=env, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(url, process, "/healthz")
@@ -94,6 +89,19 @@ def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def gunicorn(app: str, env: dict[str, str], workers: int = 2, *options: str):
+    """Serve `app` (module:callable) with gunicorn on a free port until the block ends; `options` go to gunicorn."""
+    port = free_port()
+    return serving(["-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+                    "--log-level", "warning", *options, app], port, env)
+
+
+def clvdesk_web(env: dict[str, str]):
+    """`clvdesk web` on a free port until the block ends."""
+    port = free_port()
+    return serving(["-m", "clvdesk", "web", "--port", str(port)], port, env)
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -11,7 +11,7 @@ import click
 from clvdesk.analysis.cli import analyze
 from clvdesk.clv.cli import clv
 from clvdesk.customers import CustomerImportError, CustomerStore, read_customer_csv
-from clvdesk.defaults import WORKER_THREADS
+from clvdesk.defaults import WEB_THREADS, WORKER_THREADS
 from clvdesk.helpdesk import REGISTRY
 from clvdesk.logs import configure_logging
 from clvdesk.redis_server import EmbeddedRedisError
@@ -20,6 +20,7 @@ from clvdesk.rules_cli import rules
 from clvdesk.settings import Settings, SettingsError, load_settings
 
 USAGE_ERROR = 2
+UNHEALTHY = 1  # a health check's failure (Docker reserves 2)
 
 
 def fail(message: str) -> NoReturn:
@@ -54,8 +55,11 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def web(host: str, port: int) -> None:
-    """Run the webhook receiver and API (development server; use gunicorn in production)."""
+@click.option("--threads", default=WEB_THREADS, show_default=True, type=click.IntRange(1, 64),
+              help="Requests answered at once (slow clients do not hold one while they send).")
+@click.option("--dev", is_flag=True, help="Flask's development server instead, for local debugging only.")
+def web(host: str, port: int, threads: int, dev: bool) -> None:
+    """Serve the webhook receiver and API (waitress, with deadlines on reading each request)."""
     from plugin import create_app
 
     settings = settings_or_exit()
@@ -63,18 +67,32 @@ def web(host: str, port: int) -> None:
         app = create_app(settings, redis=redis_or_exit(settings))
     except SettingsError as exc:
         fail(str(exc))
-    app.run(host=host, port=port)
+    if dev:
+        app.run(host=host, port=port)
+        return
+    try:
+        from plugin.server import serve
+    except ImportError:
+        fail("the production server needs waitress: pip install 'clvdesk[server]' (or run `clvdesk web --dev`)")
+    serve(app, host=host, port=port, threads=threads)
 
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @click.option("--threads", default=WORKER_THREADS, show_default=True, type=click.IntRange(1, 64),
               help="Jobs this process runs at once.")
-def worker(burst: bool, threads: int) -> None:
+@click.option("--check", is_flag=True, help="Exit 0 if a worker runs on this host and its record is alive, else 1.")
+def worker(burst: bool, threads: int, check: bool) -> None:
     """Work the event queue: score each ticket and post its note."""
     from workers.worker import run_worker
 
     settings = settings_or_exit()
+    if check:
+        from workers.liveness import live_workers
+
+        alive = live_workers(redis_or_exit(settings))
+        click.echo(f"{len(alive)} live worker(s) on this host")
+        sys.exit(0 if alive else UNHEALTHY)
     try:
         run_worker(settings, redis_or_exit(settings), burst=burst, threads=threads)
     except SettingsError as exc:

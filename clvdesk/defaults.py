@@ -20,6 +20,17 @@ MAX_RECORD_ID_CHARS = 64  # any helpdesk's ticket id, as it goes into keys and p
 FRESHDESK_MAX_TEXT_CHARS = 65_536  # of a Freshdesk message's text analysed; the rest of a long e-mail is cut, not refused
 MAX_REQUEST_ID_CHARS = 64  # a caller's X-Request-Id longer than this (or not [A-Za-z0-9._-]) is replaced
 
+# The web server (`clvdesk web`). Requests are read in one I/O loop and handed to a thread when whole, so
+# threads bound the requests being answered at once, not the clients connected (a slow one holds a socket).
+WEB_THREADS = 8  # a webhook takes ~1.5 ms of CPU and one Redis round trip; 8 cover Redis latency spikes
+WEB_CONNECTION_LIMIT = 1000  # open connections (slow or idle ones included); beyond it new ones wait
+WEB_HEADER_TIMEOUT_SECONDS = 10  # from a request's first byte to the end of its headers, else closed
+WEB_BODY_TIMEOUT_SECONDS = 30  # from the end of the headers to the end of the body (1 MiB: 35 KB/s)
+WEB_IDLE_TIMEOUT_SECONDS = 15  # a connection with no request in progress and nothing received
+WEB_DEADLINE_CHECK_SECONDS = 1  # how often the server looks for connections past these deadlines
+WEB_MAX_HEADER_BYTES = 64 * 1024  # Zendesk sends under 2 KB of headers
+MAX_TRUSTED_PROXIES = 5  # CLVDESK_TRUSTED_PROXIES above this is a typo, not a chain of proxies
+
 # Queue
 QUEUE_NAME = "clvdesk"
 JOB_TIMEOUT_SECONDS = 90  # one event: a lookup, an analysis, a few helpdesk calls with their waits

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from clvdesk.defaults import JOB_TIMEOUT_SECONDS, MIN_TOKEN_CHARS
 from clvdesk.defaults import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_CAC, DEFAULT_MARGIN
+from clvdesk.defaults import MAX_TRUSTED_PROXIES
 
 ENV_PREFIX = "CLVDESK_"
 
@@ -57,6 +58,8 @@ class Settings(BaseSettings):
     annual_discount_rate: Annotated[float, Field(gt=0, le=1)] = DEFAULT_ANNUAL_DISCOUNT_RATE
     cac: Annotated[float, Field(ge=0)] = DEFAULT_CAC  # acquisition cost per customer
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Reverse proxies in front of the web process whose X-Forwarded-For/-Proto it believes; 0: none
+    trusted_proxies: Annotated[int, Field(ge=0, le=MAX_TRUSTED_PROXIES)] = 0
 
     @field_validator("redis_url")
     @classmethod

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import Flask, g, request
 from redis import Redis
+from werkzeug.middleware.proxy_fix import ProxyFix
 from rq import Queue
 
 from clvdesk.connection import connect, redis_url
@@ -70,4 +71,7 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None) 
     register_cors(app)
     enqueuer = EventEnqueuer(redis, metrics, timeout=settings.job_timeout_seconds)
     app.wsgi_app = WebhookEndpoint(app.wsgi_app, WebhookReceiver(adapters, enqueuer, metrics))
+    if settings.trusted_proxies:  # the client's address and scheme as the proxies saw them
+        proxies = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     return app

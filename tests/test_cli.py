@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -129,3 +131,21 @@ def test_demo_once_runs_every_helpdesk_in_one_deployment(tmp_path):
     assert "all sample notes posted" in result.stdout
     assert "Partial refund" in result.stdout  # ana, the valuable angry customer
     assert "tier New or low value" in result.stdout  # dana, not in the store
+
+
+def test_worker_check_tells_whether_a_worker_runs_here(env, standin, redis):
+    env = {**env, "CLVDESK_ZENDESK_URL": standin.url, "CLVDESK_ZENDESK_EMAIL": ZENDESK_EMAIL,
+           "CLVDESK_ZENDESK_API_TOKEN": ZENDESK_TOKEN}
+    assert run(env, "worker", "--check").returncode == 1
+    worker = subprocess.Popen([*CLVDESK, "worker", "--threads", "1"], env=env, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while (check := run(env, "worker", "--check")).returncode != 0 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert check.returncode == 0 and check.stdout.strip() == "1 live worker(s) on this host"
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)  # as an OOM kill would (its scheduler child too): the record stays
+        worker.wait(timeout=30)
+    check = run(env, "worker", "--check")
+    assert check.returncode == 1 and check.stdout.strip() == "0 live worker(s) on this host"

@@ -36,6 +36,8 @@ def test_secrets_are_a_comma_separated_list_for_rotation(monkeypatch):
         ("CLVDESK_ZENDESK_URL", "acme.zendesk.com", "CLVDESK_ZENDESK_URL: must be an http(s) URL"),
         ("CLVDESK_ZENDESK_URL", "https://acme.zendesk.com/api/v2", "CLVDESK_ZENDESK_URL: must be the account's base URL"),
         ("CLVDESK_REDIS_URL", "localhost:6379", "CLVDESK_REDIS_URL: must be a redis://"),
+        ("CLVDESK_TRUSTED_PROXIES", "yes", "CLVDESK_TRUSTED_PROXIES: input should be a valid integer"),
+        ("CLVDESK_TRUSTED_PROXIES", "-1", "CLVDESK_TRUSTED_PROXIES: input should be greater than or equal to 0"),
     ],
 )
 def test_malformed_values_name_their_variable(monkeypatch, name, value, message):
