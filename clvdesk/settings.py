@@ -8,7 +8,7 @@ from typing import Annotated, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from clvdesk.defaults import JOB_TIMEOUT_SECONDS, MIN_TOKEN_CHARS
 from clvdesk.defaults import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_CAC, DEFAULT_MARGIN
@@ -40,6 +40,33 @@ def split_secrets(value: object) -> object:
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(",") if part.strip())
     return value
+
+
+class AccountSettings(BaseSettings):
+    """What the settings of a helpdesk account named by its URL share: that URL (its host names the
+    account in keys and metrics) and the secrets its webhooks are checked with. A subclass sets its
+    env_prefix and checks its URL."""
+
+    url: str | None = None
+    webhook_secret: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+
+    _split_secrets = field_validator("webhook_secret", mode="before")(split_secrets)
+
+    @property
+    def account(self) -> str:
+        return urlsplit(self.url).netloc if self.url else ""
+
+    @property
+    def webhook_secrets(self) -> tuple[str, ...]:
+        return tuple(secret.get_secret_value() for secret in self.webhook_secret)
+
+    def require_receiving(self) -> None:
+        """Raise SettingsError naming what the web process lacks to take this account's webhooks."""
+        prefix = self.model_config.get("env_prefix", "")
+        if not self.webhook_secret:
+            raise SettingsError(f"{prefix}WEBHOOK_SECRET is not set; the web process needs it")
+        if not self.url:
+            raise SettingsError(f"{prefix}URL is not set; the web process needs it to name the account")
 
 
 class Settings(BaseSettings):

@@ -8,10 +8,10 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from clvdesk.defaults import FRESHDESK_REQUESTS_PER_MINUTE, MIN_TOKEN_CHARS
-from clvdesk.settings import SettingsError, blank_is_unset, split_secrets
+from clvdesk.settings import AccountSettings, SettingsError, blank_is_unset
 
 NAME = "freshdesk"
 ENV_PREFIX = "CLVDESK_FRESHDESK_"
@@ -36,14 +36,12 @@ def _account_url(value: str) -> str:
     return f"https://{parts.netloc}"
 
 
-class FreshdeskSettings(BaseSettings):
+class FreshdeskSettings(AccountSettings):
     """Everything clvdesk reads about one Freshdesk account. Secrets have no defaults."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
-    url: str | None = None
     api_key: SecretStr | None = None
-    webhook_secret: Annotated[tuple[SecretStr, ...], NoDecode] = ()  # current[,previous] while rotating
     requests_per_minute: Annotated[float, Field(gt=0)] = FRESHDESK_REQUESTS_PER_MINUTE
 
     @field_validator("url")
@@ -52,7 +50,6 @@ class FreshdeskSettings(BaseSettings):
         return _account_url(value) if value else None
 
     _blank_is_unset = field_validator("api_key", mode="before")(blank_is_unset)
-    _split_secrets = field_validator("webhook_secret", mode="before")(split_secrets)
 
     @field_validator("webhook_secret")
     @classmethod
@@ -63,22 +60,6 @@ class FreshdeskSettings(BaseSettings):
         if any(":" in secret.get_secret_value() for secret in value):
             raise ValueError("a secret cannot contain ':' (it is also sent as a Basic auth password)")
         return value
-
-    @property
-    def account(self) -> str:
-        """The account's host (acme.freshdesk.com): what keys and metrics name it by."""
-        return urlsplit(self.url).netloc if self.url else ""
-
-    @property
-    def webhook_secrets(self) -> tuple[str, ...]:
-        return tuple(secret.get_secret_value() for secret in self.webhook_secret)
-
-    def require_receiving(self) -> None:
-        """Raise SettingsError naming what the web process lacks to take this account's webhooks."""
-        if not self.webhook_secret:
-            raise SettingsError(f"{ENV_PREFIX}WEBHOOK_SECRET is not set; the web process needs it")
-        if not self.url:
-            raise SettingsError(f"{ENV_PREFIX}URL is not set; the web process needs it to name the account")
 
     def require_posting(self) -> None:
         """Raise SettingsError naming what the worker lacks to post notes."""

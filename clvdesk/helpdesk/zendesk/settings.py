@@ -6,10 +6,10 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from clvdesk.defaults import ZENDESK_REQUESTS_PER_MINUTE
-from clvdesk.settings import SettingsError, blank_is_unset, split_secrets
+from clvdesk.settings import AccountSettings, SettingsError, blank_is_unset
 
 NAME = "zendesk"
 ENV_PREFIX = "CLVDESK_ZENDESK_"
@@ -20,20 +20,17 @@ def account_of(url: str) -> str:
     return urlsplit(url).netloc
 
 
-class ZendeskSettings(BaseSettings):
+class ZendeskSettings(AccountSettings):
     """The account's URL, the API credentials the worker posts with and the secrets webhooks are signed with."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
-    url: str | None = None
     email: str | None = None
     api_token: SecretStr | None = None
     oauth_token: SecretStr | None = None
-    webhook_secret: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     requests_per_minute: Annotated[float, Field(gt=0)] = ZENDESK_REQUESTS_PER_MINUTE
 
     _blank_is_unset = field_validator("api_token", "oauth_token", mode="before")(blank_is_unset)
-    _split_secrets = field_validator("webhook_secret", mode="before")(split_secrets)
 
     @field_validator("url")
     @classmethod
@@ -46,21 +43,6 @@ class ZendeskSettings(BaseSettings):
         if parts.path.strip("/") or parts.query:
             raise ValueError("must be the account's base URL, without a path (https://acme.zendesk.com)")
         return f"{parts.scheme}://{parts.netloc}"
-
-    @property
-    def account(self) -> str:
-        return account_of(self.url) if self.url else ""
-
-    @property
-    def webhook_secrets(self) -> tuple[str, ...]:
-        return tuple(secret.get_secret_value() for secret in self.webhook_secret)
-
-    def require_receiving(self) -> None:
-        """Raise SettingsError naming what the web process lacks to take this account's webhooks."""
-        if not self.webhook_secret:
-            raise SettingsError(f"{ENV_PREFIX}WEBHOOK_SECRET is not set; the web process needs it")
-        if not self.url:
-            raise SettingsError(f"{ENV_PREFIX}URL is not set; the web process needs it to name the account")
 
     def require_posting(self) -> None:
         """Raise SettingsError naming what the worker lacks to post notes."""
