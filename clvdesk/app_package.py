@@ -12,7 +12,7 @@ import json
 import re
 import struct
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
@@ -54,7 +54,7 @@ SECRET_PATTERNS = {
 
 
 class AppProblem(Exception):
-    """One way the app breaks Zendesk's rules; the message names the file and field."""
+    """One way the app breaks its helpdesk's rules; the message names the file and field."""
 
 
 class MissingFile(AppProblem):
@@ -123,9 +123,10 @@ def package_files(root: Path) -> list[str]:
     return found
 
 
-def _json(root: Path, name: str, problems: list[AppProblem]) -> dict | None:
+def read_json_file(path: Path, name: str, problems: list[AppProblem]) -> dict | None:
+    """The JSON object in `path` (called `name` in messages), or None with the problem recorded."""
     try:
-        value = json.loads((root / name).read_text(encoding="utf-8"))
+        value = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         problems.append(MissingFile(f"{name}: missing"))
         return None
@@ -255,7 +256,7 @@ def _check_translations(root: Path, manifest: dict, files: list[str], problems: 
             problems.append(UnknownLocale(f"manifest.json: defaultLocale {default!r} is not a locale Zendesk knows"))
         elif default not in locales:
             problems.append(MissingFile(f"translations/{default}.json: missing (the defaultLocale's translations)"))
-    texts = {locale: _json(root, name, problems) for locale, name in sorted(locales.items())}
+    texts = {locale: read_json_file(root / name, name, problems) for locale, name in sorted(locales.items())}
     parameters = [p["name"] for p in manifest.get("parameters", []) if isinstance(p, dict) and "name" in p]
     required = [f"app.{field}" for field in APP_TEXTS] + [f"app.parameters.{name}.label" for name in parameters]
     reference = _keys(texts.get(default) or {})
@@ -287,16 +288,32 @@ class _References(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.urls: list[str] = []
+        self.inline_scripts = 0  # <script> elements with code of their own, not a src
+        self._script = False
 
     def handle_starttag(self, tag, attrs):
         self.urls += [value for name, value in attrs if name in ("src", "href") and value]
+        self._script = tag == "script" and not dict(attrs).get("src")
+
+    def handle_data(self, data):
+        if self._script and data.strip():
+            self.inline_scripts += 1
+
+    def handle_endtag(self, tag):
+        self._script = False
+
+
+def html_references(text: str) -> _References:
+    """The src and href values of a page, and how many inline scripts it has."""
+    parser = _References()
+    parser.feed(text)
+    parser.close()
+    return parser
 
 
 def _check_assets(root: Path, manifest: dict, files: list[str], problems: list[AppProblem]) -> None:
     for name in (f for f in files if f.startswith("assets/") and f.endswith(".html")):
-        parser = _References()
-        parser.feed((root / name).read_text(encoding="utf-8"))
-        for url in parser.urls:
+        for url in html_references((root / name).read_text(encoding="utf-8")).urls:
             parts = urlsplit(url)
             if parts.scheme or parts.netloc:
                 _https(url, f"{name}: {url}", problems)
@@ -326,12 +343,13 @@ def _check_logo(root: Path, name: str, size: int, files: list[str], problems: li
         problems.append(BadLogo(f"{name}: is {width}x{height} pixels; Zendesk requires {size}x{size}"))
 
 
-def _check_secrets(root: Path, files: list[str], known: Iterable[str], problems: list[AppProblem]) -> None:
+def check_secrets(sources: Mapping[str, Path], known: Iterable[str], problems: list[AppProblem]) -> None:
+    """No file of the package (name -> where it is read from) holds a secret, known or by its look."""
     known = [secret for secret in known if len(secret) >= MIN_KNOWN_SECRET_CHARS]
-    for name in files:
+    for name, path in sources.items():
         if not name.endswith(TEXT_SUFFIXES):
             continue
-        text = (root / name).read_text(encoding="utf-8", errors="replace")
+        text = path.read_text(encoding="utf-8", errors="replace")
         for what, pattern in SECRET_PATTERNS.items():
             match = pattern.search(text)
             if match:
@@ -344,27 +362,32 @@ def _check_secrets(root: Path, files: list[str], known: Iterable[str], problems:
 def check_app(root: Path, *, known_secrets: Iterable[str] = ()) -> list[AppProblem]:
     """Every problem Zendesk (or a leaked secret) would have with the app in `root`; empty when it is fine."""
     problems: list[AppProblem] = []
-    manifest = _json(root, "manifest.json", problems)
+    manifest = read_json_file(root / "manifest.json", "manifest.json", problems)
     if manifest is None:
         return problems
     files = package_files(root)
     _check_manifest(root, manifest, problems)
     _check_translations(root, manifest, files, problems)
     _check_assets(root, manifest, files, problems)
-    _check_secrets(root, files, known_secrets, problems)
+    check_secrets({name: root / name for name in files}, known_secrets, problems)
     return problems
 
 
 def build_package(root: Path, out: Path, *, known_secrets: Iterable[str] = ()) -> list[str]:
     """Check the app in `root` and write its zip to `out`; the zipped paths, or AppPackageError."""
-    problems = check_app(root, known_secrets=known_secrets)
+    sources = {name: root / name for name in package_files(root)}
+    return write_checked_zip(check_app(root, known_secrets=known_secrets), sources, out)
+
+
+def write_checked_zip(problems: list[AppProblem], sources: Mapping[str, Path], out: Path) -> list[str]:
+    """The zip of `sources` (name in the zip -> file) at `out`, unless the checks found `problems`
+    (AppPackageError, and nothing written); the zipped names. Fixed timestamps: the same app gives the same zip."""
     if problems:
         raise AppPackageError(problems)
-    files = package_files(root)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in files:  # fixed timestamps: the same app gives the same zip
+        for name, path in sources.items():
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, (root / name).read_bytes())
-    return files
+            archive.writestr(info, path.read_bytes())
+    return list(sources)

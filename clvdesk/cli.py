@@ -150,32 +150,41 @@ def jobs_retry(job_ids: tuple[str, ...], retry_all: bool) -> None:
     click.echo(f"queued {len(queued)} job(s) again")
 
 
-SECRET_VARIABLES = (  # their values must not end up in the app package
-    "CLVDESK_API_TOKEN", "CLVDESK_ADMIN_TOKEN", "CLVDESK_SECRET_KEY", "CLVDESK_ZENDESK_WEBHOOK_SECRET",
-    "CLVDESK_ZENDESK_API_TOKEN", "CLVDESK_ZENDESK_OAUTH_TOKEN",
-    "CLVDESK_GORGIAS_API_KEY", "CLVDESK_GORGIAS_WEBHOOK_SECRET",
-)
+def secret_variables() -> list[str]:
+    """Every variable that holds a secret, common or a registered helpdesk's: none may end up in an app package."""
+    classes = [Settings, *(entry.settings for entry in REGISTRY.values())]
+    return [cls.model_config.get("env_prefix", "") + name.upper() for cls in classes
+            for name, field in cls.model_fields.items() if "SecretStr" in repr(field.annotation)]
+
+
+APP_PACKAGES = {"zendesk": "dist/clvdesk-app.zip", "freshdesk": "dist/clvdesk-freshdesk-app.zip"}  # default --out
 
 
 @main.group()
 def app() -> None:
-    """The Zendesk sidebar app."""
+    """The sidebar apps (Zendesk, Freshdesk)."""
 
 
 @app.command("package")
+@click.option("--helpdesk", default="zendesk", show_default=True, type=click.Choice(sorted(APP_PACKAGES)),
+              help="Whose app to package: Zendesk's (manifest.json, assets/, translations/) or Freshdesk's "
+                   "(plugin/apps/freshdesk/, with the sidebar's page and locales from assets/).")
 @click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Where manifest.json, assets/ and translations/ are.")
-@click.option("--out", default="dist/clvdesk-app.zip", show_default=True, type=click.Path(path_type=Path),
-              help="The zip to write.")
-def app_package(root: Path, out: Path) -> None:
-    """Check the app as Zendesk's validator would and build the zip to upload."""
+              help="The clvdesk checkout the app is in.")
+@click.option("--out", type=click.Path(path_type=Path), help="The zip to write [default: dist/clvdesk-app.zip, "
+              "or dist/clvdesk-freshdesk-app.zip].")
+def app_package(helpdesk: str, root: Path, out: Path | None) -> None:
+    """Check the app as the helpdesk's validator would and build the zip to upload."""
     import os
 
     from clvdesk.app_package import AppPackageError, build_package
+    from clvdesk.helpdesk.freshdesk.app_package import build_freshdesk_package
 
-    secrets = [part.strip() for name in SECRET_VARIABLES for part in os.environ.get(name, "").split(",")]
+    build = build_freshdesk_package if helpdesk == "freshdesk" else build_package
+    out = out or Path(APP_PACKAGES[helpdesk])
+    secrets = [part.strip() for name in secret_variables() for part in os.environ.get(name, "").split(",")]
     try:
-        files = build_package(root, out, known_secrets=secrets)
+        files = build(root, out, known_secrets=secrets)
     except AppPackageError as exc:
         for problem in exc.problems:
             click.echo(f"{type(problem).__name__}: {problem}", err=True)

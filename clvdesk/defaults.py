@@ -17,6 +17,7 @@ MAX_JSON_DEPTH = 64  # nested arrays and objects
 MAX_JSON_INTEGER_DIGITS = 100
 MAX_ID = 2**63 - 1  # Zendesk's ticket and user ids are positive 64-bit integers
 MAX_RECORD_ID_CHARS = 64  # any helpdesk's ticket id, as it goes into keys and paths
+FRESHDESK_MAX_TEXT_CHARS = 65_536  # of a Freshdesk message's text analysed; the rest of a long e-mail is cut, not refused
 MAX_REQUEST_ID_CHARS = 64  # a caller's X-Request-Id longer than this (or not [A-Za-z0-9._-]) is replaced
 
 # The web server (`clvdesk web`). Requests are read in one I/O loop and handed to a thread when whole, so
@@ -72,6 +73,11 @@ HTTP_RETRY_AFTER_MAX_SECONDS = 30  # a longer Retry-After ends the job's attempt
 # (Professional) or 700 (Enterprise) requests a minute. At most burst + rate requests fall in any
 # minute, so the defaults (10 + 160) stay below the smallest plan's limit.
 ZENDESK_REQUESTS_PER_MINUTE = 160
+# Freshdesk's budget is the account's, shared with its webhooks and apps: 50 a minute on trials, 3,000 an
+# hour on the hourly plans (50 a minute), 200/400/700 a minute on Growth/Pro/Enterprise. 10 + 40 stays
+# below the smallest; raise CLVDESK_FRESHDESK_REQUESTS_PER_MINUTE to what the account's
+# X-RateLimit-Total says, less what its other apps use.
+FRESHDESK_REQUESTS_PER_MINUTE = 40
 RATE_LIMIT_BURST = 10  # requests that may go at once after a quiet spell
 RATE_LIMIT_MAX_WAIT_SECONDS = 30  # a job waits at most this for a slot, then is retried later
 
@@ -95,6 +101,8 @@ EMBEDDED_REDIS_LOG_TAIL_LINES = 5  # lines of the server's log quoted in a start
 # Zendesk client
 HTTP_ERROR_BODY_MAX_CHARS = 500  # of a refused request's answer kept in the error: Zendesk's reason, never a page
 ZENDESK_MAX_PAGE_SIZE = 100  # Zendesk's cap on page[size] for cursor-paginated lists such as comments
+FRESHDESK_PAGE_SIZE = 100  # conversations a page (per_page); python-freshdesk's default, the largest seen used
+FRESHDESK_MAX_CONVERSATION_PAGES = 50  # 5,000 conversations: a ticket with more is not searched for the note
 
 # Gorgias (https://developers.gorgias.com/reference/limitations): a leaky bucket per account, 40 requests per
 # 20 s for API-key integrations (80 for OAuth apps; Enterprise accounts drain theirs in 10 s), reported on

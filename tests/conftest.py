@@ -12,6 +12,7 @@ import os
 import shutil
 import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,6 +163,10 @@ class LiveCase:
         """The id clvdesk gave the event delivered as `deliver(ticket_id, text, event_id=announced)`."""
         return self.case.event_id(self.standin, ticket_id, text, announced)
 
+    def reference(self, ticket_id: int, announced: str, text: str = CUSTOMER_TEXT) -> str:
+        """The clvdesk-ref that the note of `deliver(ticket_id, text, event_id=announced)` carries."""
+        return f"clvdesk-ref:{self.event_id(ticket_id, announced, text)}"
+
 
 @pytest.fixture(params=sorted(REGISTRY))
 def helpdesk_case(request, redis, redis_url, tmp_path, monkeypatch):
@@ -211,15 +216,24 @@ def page(browser):
     context.close()
 
 
-@pytest.fixture
-def live_app(app):
-    """The app served over real HTTP on loopback (threaded werkzeug); yields its base URL."""
+@contextmanager
+def serving(app):
+    """`app` served over real HTTP on loopback (threaded werkzeug); yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+@pytest.fixture
+def live_app(app):
+    """The app served over real HTTP on loopback; yields its base URL."""
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -53,13 +53,13 @@ def test_bad_import_is_one_line_exit_2_and_changes_nothing(env, redis, tmp_path)
     assert CustomerStore(redis).find(email="a@example.com") is not None
 
 
-HELPDESK_VARIABLES = ", ".join(entry.settings.model_config["env_prefix"] + "*" for entry in REGISTRY.values())
+PREFIXES = ", ".join(entry.settings.model_config["env_prefix"] + "*" for entry in REGISTRY.values())  # every helpdesk's
 
 
 @pytest.mark.parametrize(
     "extra, message",
     [
-        ({}, f"clvdesk: no helpdesk is configured ({HELPDESK_PREFIXES}); the web process needs one"),
+        ({}, f"clvdesk: no helpdesk is configured ({PREFIXES}); the web process needs one"),
         ({"CLVDESK_ZENDESK_URL": "https://acme.zendesk.com"},
          "clvdesk: CLVDESK_ZENDESK_WEBHOOK_SECRET is not set; the web process needs it"),
         ({"CLVDESK_ZENDESK_WEBHOOK_SECRET": "s", "CLVDESK_API_TOKEN": "t", "CLVDESK_REDIS_URL": "http://x"},
@@ -79,7 +79,7 @@ def test_web_settings_errors(env, extra, message):
 def test_worker_without_zendesk_settings(env):
     result = run(env, "worker", "--burst")
     assert result.returncode == 2
-    assert result.stderr.strip() == f"clvdesk: no helpdesk is configured ({HELPDESK_PREFIXES}); the worker needs one"
+    assert result.stderr.strip() == f"clvdesk: no helpdesk is configured ({PREFIXES}); the worker needs one"
     result = run({**env, "CLVDESK_ZENDESK_EMAIL": "agent@example.com"}, "worker", "--burst")
     assert result.stderr.strip() == "clvdesk: CLVDESK_ZENDESK_URL is not set; the worker needs it"
 

@@ -83,22 +83,28 @@ class Zendesk:
         headers = {name: self.fill(value, secure) for name, value in (options.get("headers") or {}).items()}
         if options.get("contentType"):
             headers["Content-Type"] = options["contentType"]
-        target = self.service + url.removeprefix(SERVICE_URL)
-        try:
-            answer = requests.request(options.get("type", "GET"), target, headers=headers,
-                                      data=options.get("data"), timeout=5)
-        except requests.ConnectionError:
-            return route.fulfill(status=502, json={"error": "the app's server did not answer"})
-        return route.fulfill(status=answer.status_code, body=answer.content,
-                             content_type=answer.headers.get("Content-Type"))
+        forward(route, options.get("type", "GET"), self.service + url.removeprefix(SERVICE_URL), headers, options.get("data"))
+
+
+def forward(route: Route, method: str, url: str, headers: dict[str, str], data: str | None) -> None:
+    """What a helpdesk's proxy does with an app's request: send it to the app's server, answer its answer."""
+    try:
+        answer = requests.request(method, url, headers=headers, data=data, timeout=5)
+    except requests.ConnectionError:
+        return route.fulfill(status=502, json={"error": "the app's server did not answer"})
+    return route.fulfill(status=answer.status_code, body=answer.content, content_type=answer.headers.get("Content-Type"))
+
+
+def unzipped(build, out: Path) -> dict[str, bytes]:
+    """The files of the package `build(ROOT, out)` writes, by name."""
+    build(ROOT, out)
+    with zipfile.ZipFile(out) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
 
 
 @pytest.fixture(scope="module")
 def package_files(tmp_path_factory) -> dict[str, bytes]:
-    out = tmp_path_factory.mktemp("app") / "clvdesk-app.zip"
-    build_package(ROOT, out)
-    with zipfile.ZipFile(out) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
+    return unzipped(build_package, tmp_path_factory.mktemp("app") / "clvdesk-app.zip")
 
 
 @pytest.fixture

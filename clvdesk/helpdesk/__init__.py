@@ -8,11 +8,12 @@ from pydantic_settings import BaseSettings
 
 from clvdesk.helpdesk.errors import AmbiguousWrite, HelpdeskError, HelpdeskRequestError, HelpdeskUnavailable
 from clvdesk.helpdesk.interface import Helpdesk
+from clvdesk.helpdesk.freshdesk import FRESHDESK
 from clvdesk.helpdesk.gorgias import GORGIAS
 from clvdesk.helpdesk.helpscout import HELPSCOUT
 from clvdesk.helpdesk.zendesk import ZENDESK
 
-REGISTRY: Mapping[str, Helpdesk] = {entry.name: entry for entry in (ZENDESK, GORGIAS, HELPSCOUT)}
+REGISTRY: Mapping[str, Helpdesk] = {entry.name: entry for entry in (ZENDESK, FRESHDESK, GORGIAS, HELPSCOUT)}
 
 
 class UnknownHelpdesk(KeyError):

@@ -33,7 +33,7 @@ class HelpdeskCase:
     note_method: str  # the HTTP method of the note's write, for the stand-in's fault controls
     # The id clvdesk gives the event that `webhook(standin, ticket_id, text, event_id)` announces: `event_id`
     # itself where the helpdesk's webhook carries an id, else made of what the delivery names (Help Scout:
-    # conversation and thread; Gorgias: ticket and message)
+    # conversation and thread; Gorgias: ticket and message; Freshdesk: a digest of the body)
     event_id: Callable[[StandinServer, int, str, str], str] = lambda standin, ticket_id, text, announced: announced
 
 
