@@ -128,7 +128,7 @@ class Pipeline:
         now = now or datetime.now(timezone.utc)
         requester_keys = [self.requesters.key_of(event.helpdesk, event.requester_id)] if event.requester_id else []
         rules, cached = self.rules.current_and(*requester_keys)  # one round trip for both
-        email, customer, corrupt = self._find_customer(event, cached[0] if cached else None, closing)
+        email, customer, corrupt = self._find_customer(event, cached[0] if cached else None, closing, event.occurred_at or now)
         sentiment = self.analyse_text("\n".join(part for part in (event.subject, event.text) if part))
         identity = (customer.email or customer.customer_id) if customer else email
         ticket = f"{event.helpdesk}:{event.ticket_id}"
@@ -151,6 +151,7 @@ class Pipeline:
                 total_clv=customer.total_clv if customer else None,
                 p_alive=customer.p_alive if customer else None,
                 segment=customer.segment if customer else None,
+                values_as_of=customer.values_as_of if customer else None,
             ),
             sentiment=sentiment,
             offer=decision.offer,
@@ -168,10 +169,10 @@ class Pipeline:
         return suggestion
 
     def _find_customer(
-        self, event: TicketEvent, cached_requester: bytes | None, closing: RedisPipeline | None
+        self, event: TicketEvent, cached_requester: bytes | None, closing: RedisPipeline | None, as_of: datetime
     ) -> tuple[str | None, CustomerValue | None, list[Reason]]:
-        """(email, the customer's value or None, a reason when their stored record is corrupt): a corrupt
-        record makes the customer unknown, never a failed job."""
+        """(email, the customer's value as of the ticket or None, a reason when their stored record is
+        corrupt): a corrupt record makes the customer unknown, never a failed job."""
         email, external_id = event.requester_email, event.requester_external_id
         if not email and event.requester_id:
             email, found_id = self.requesters.lookup(
@@ -179,7 +180,7 @@ class Pipeline:
             )
             external_id = external_id or found_id
         try:
-            return email, self.customers.find(email=email, customer_id=external_id), []
+            return email, self.customers.find(email=email, customer_id=external_id, as_of=as_of), []
         except CorruptCustomerRecord as exc:
             log.warning("ticket=%s %s: treated as an unknown customer", event.ticket_id, exc)
             return email, None, [Reason(rule="customer_store", text="The customer's stored value is corrupt: treated as not in the store")]

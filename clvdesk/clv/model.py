@@ -8,11 +8,11 @@ from types import ModuleType
 
 import pandas as pd
 
-from clvdesk.clv import bgnbd, gamma_gamma, pareto
+from clvdesk.clv import bgnbd, gamma_gamma, mbgnbd, pareto
 from clvdesk.clv.fitting import Fit
 from clvdesk.clv.rows import compress
 
-PURCHASE_MODELS: dict[str, ModuleType] = {bgnbd.MODEL: bgnbd, pareto.MODEL: pareto}
+PURCHASE_MODELS: dict[str, ModuleType] = {bgnbd.MODEL: bgnbd, mbgnbd.MODEL: mbgnbd, pareto.MODEL: pareto}
 
 
 @dataclass(frozen=True)
