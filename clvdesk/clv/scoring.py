@@ -80,13 +80,20 @@ def future_purchases(model: ClvModel, money: Money, horizon_days: float | None, 
             purchases.purchases_if_alive(params, x, T, horizon=CLV_EXPECTED_PURCHASES_DAYS / unit_days))
 
 
-def check_scores(scores: pd.DataFrame, model: ClvModel) -> None:
-    """ScoreError unless every score (and the historical spend stored beside them) is finite, p_alive is
-    in [0, 1] and no expected count or amount is negative: run before anything is stored or reported."""
+def invalid_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """Per customer and column, True where a score (or the historical spend stored beside them) is not
+    finite, p_alive is outside [0, 1] or an expected count or amount is negative."""
     values = scores[[*SCORE_COLUMNS, "historical_spend"]].astype("float64")
     bad = ~np.isfinite(values)
     bad["p_alive"] |= ~values["p_alive"].between(0, 1)
     bad[list(NON_NEGATIVE)] |= values[list(NON_NEGATIVE)] < 0
+    return bad
+
+
+def check_scores(scores: pd.DataFrame, model: ClvModel, *, customers: int | None = None, invalid: int | None = None) -> None:
+    """ScoreError unless no score is invalid (invalid_scores): run before anything is stored or reported.
+    Where `scores` holds only suspects (the Spark engine's), `customers` and `invalid` give the totals."""
+    bad = invalid_scores(scores)
     rows = bad.any(axis=1)
     if rows.any():
         named = ", ".join(bad.columns[bad.any(axis=0)])
@@ -96,7 +103,7 @@ def check_scores(scores: pd.DataFrame, model: ClvModel) -> None:
         else:
             advice = "their historical spend does not add up to a finite amount: check their order amounts"
         raise ScoreError(
-            f"{model.purchase_model.TITLE} gave {int(rows.sum()):,} of {len(scores):,} customers no valid score "
+            f"{model.purchase_model.TITLE} gave {invalid or int(rows.sum()):,} of {customers or len(scores):,} customers no valid score "
             f"({named} not finite or out of range); nothing stored: {advice}"
         )
 

@@ -37,12 +37,16 @@ SEGMENTS = ("below_zero", "new", "champions", "potential_loyalists", "cant_lose_
 LOWEST_VALUE_TIER = "low"
 
 
-def segment(scores: pd.DataFrame, *, unit_days: float) -> pd.Series:
-    """One segment per customer from frequency, T, historical_spend, p_alive and residual_clv."""
+def segment(scores: pd.DataFrame, *, unit_days: float, cutoffs: tuple[float, float] | None = None) -> pd.Series:
+    """One segment per customer from frequency, T, historical_spend, p_alive and residual_clv. `cutoffs`:
+    the (residual CLV, historical spend) where the top share begins, when `scores` is one partition of all
+    customers (default: top_cutoffs of these scores)."""
     alive = scores["p_alive"].to_numpy()
     spend = scores["historical_spend"].to_numpy()
-    top_residual = _top_share(scores["residual_clv"].to_numpy())
-    top_spend = _top_share(spend)
+    residual = scores["residual_clv"].to_numpy()
+    residual_cut, spend_cut = cutoffs or (top_cutoff(residual), top_cutoff(spend))
+    top_residual = (residual >= residual_cut) & (residual > 0)
+    top_spend = (spend >= spend_cut) & (spend > 0)
     active = alive >= CLV_ACTIVE_P_ALIVE
     conditions = [
         spend <= 0,
@@ -57,12 +61,12 @@ def segment(scores: pd.DataFrame, *, unit_days: float) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(codes, categories=SEGMENTS), index=scores.index, name="segment")
 
 
-def _top_share(values: np.ndarray) -> np.ndarray:
-    """True for the CLV_HIGH_VALUE_SHARE of customers with the highest (positive) values."""
-    if values.size == 0:
-        return np.zeros(0, dtype=bool)
-    cutoff = np.quantile(values, 1 - CLV_HIGH_VALUE_SHARE)
-    return (values >= cutoff) & (values > 0)
+TOP_QUANTILE = 1 - CLV_HIGH_VALUE_SHARE  # the top share begins at this quantile (linear interpolation)
+
+
+def top_cutoff(values: np.ndarray) -> float:
+    """Where the CLV_HIGH_VALUE_SHARE of customers with the highest values begins."""
+    return float(np.quantile(values, TOP_QUANTILE)) if values.size else np.inf
 
 
 def value_tier(residual_clv: pd.Series, *, amounts: Mapping[str, float] | None = None) -> pd.Series:
