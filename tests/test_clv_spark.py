@@ -3,13 +3,16 @@ fitted parameters, every score, segment and value tier. One local[2] session ser
 
 from __future__ import annotations
 
+import json
 import time
+from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from clvdesk.clv.model import fit_model
+from clvdesk.clv.orders import OrdersError
 from clvdesk.clv.scoring import SCORE_COLUMNS, Money, score
 from clvdesk.clv.segments import segment, value_tier
 from clvdesk.clv.summary import summarize
@@ -75,3 +78,37 @@ def test_spark_equals_local_on_synthetic_orders(spark, tmp_path):
 @pytest.mark.parametrize("purchase_model", ["bgnbd", "mbgnbd"])
 def test_spark_equals_local_on_cdnow(spark, tmp_path, purchase_model):
     assert_engines_agree(spark, read_cdnow()[["customer_id", "date", "amount"]], tmp_path / "cdnow", purchase_model)
+
+
+def test_the_command_writes_parquet_and_streams_into_the_store(spark, redis, tmp_path):
+    """`clvdesk clv fit --engine spark` in this process, so that it runs on the module's session."""
+    from click.testing import CliRunner
+
+    from clvdesk.cli import main
+    from clvdesk.customers import CustomerStore
+
+    orders = synthetic_orders(seed=8)
+    path, out = tmp_path / "orders.parquet", tmp_path / "scores"
+    orders.assign(date=orders["date"].dt.date).to_parquet(path)
+    result = CliRunner().invoke(main, ["clv", "fit", str(path), "--engine", "spark", "--model", "mbgnbd",
+                                       "--calibration-end", "1997-09-30", "--scores-out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    _, model, expected = local_engine(orders.assign(email=None), "mbgnbd")
+    assert report["engine"] == "spark" and report["stored"] == report["customers"] == len(expected)
+    assert report["mbgnbd"]["r"] == pytest.approx(model.purchases.params["r"], rel=1e-9)
+    written = pd.read_parquet(out).set_index("customer_id").sort_index()
+    np.testing.assert_allclose(written["residual_clv"], expected["residual_clv"], rtol=1e-9)
+    store = CustomerStore(redis)
+    assert store.count() == len(expected)
+    customer_id = expected.index[expected["frequency"] > 0][0]
+    found = store.find(customer_id=customer_id, as_of=datetime(1997, 9, 30, tzinfo=timezone.utc))
+    assert found.residual_clv == pytest.approx(expected.at[customer_id, "residual_clv"], rel=1e-9)
+    assert found.segment == expected.at[customer_id, "segment"]
+
+
+def test_parquet_without_the_columns_is_one_line(spark, tmp_path):
+    path = tmp_path / "bad.parquet"
+    pd.DataFrame({"customer_id": ["a"], "day": ["1997-01-01"], "amount": [1.0]}).to_parquet(path)
+    with pytest.raises(OrdersError, match=r"bad.parquet: missing column\(s\) date; the columns are customer_id, day, amount"):
+        spark_engine.read_orders(spark, str(path))

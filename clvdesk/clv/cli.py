@@ -27,6 +27,7 @@ from clvdesk.settings import SettingsError, env_name, load_settings
 MONEY_OPTIONS = {"margin": "--margin", "annual_discount_rate": "--discount-rate", "cac": "--cac"}
 INPUT_ERRORS = (OrdersError, SummaryError, FitError, SelectionError)
 AUTO = "auto"  # --model auto: chosen by holdout error (clvdesk.clv.selection)
+ENGINES = ("local", "spark")  # spark: clvdesk.clv.spark_engine, with the optional extra clvdesk[spark]
 
 
 def _cli():  # clvdesk.cli imports this module to register the group: import it late
@@ -101,7 +102,7 @@ def clv() -> None:
 
 
 @clv.command("fit")
-@click.argument("orders", required=False, type=click.Path(path_type=Path))
+@click.argument("orders", required=False)
 @click.option("--summary", "summary_path", type=click.Path(path_type=Path),
               help="A ready per-customer summary CSV (customer_id, frequency, recency, T, monetary_value) instead of ORDERS.")
 @click.option("--calibration-end", help="Fit on orders up to this date (default: the last order).")
@@ -113,8 +114,13 @@ def clv() -> None:
 @click.option("--tier-amounts", help="Value tiers by residual CLV amounts, e.g. top=300,high=100,medium=20 (default: percentiles 95/80/50).")
 @click.option("--no-store", is_flag=True, help="Print the report, leave the customer store as it is.")
 @click.option("--save-model", type=click.Path(path_type=Path), help="Also write the fitted model's JSON here.")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+              help="local: this process; spark: summaries and scores on Spark from Parquet ORDERS (any path Spark reads).")
+@click.option("--spark-master", help="Spark master URL, e.g. local[4] (default: spark-submit's, else local[*]).")
+@click.option("--scores-out", help="--engine spark: also write every customer's scores to this Parquet path.")
 def fit_command(orders, summary_path, calibration_end, time_unit, purchase_model, id_column, email_column, date_column,
-                amount_column, date_format, as_json, margin, discount_rate, cac, horizon_days, tier_amounts, no_store, save_model):
+                amount_column, date_format, as_json, margin, discount_rate, cac, horizon_days, tier_amounts, no_store, save_model,
+                engine, spark_master, scores_out):
     """Fit, score every customer and load them all into the customer store in one atomic swap."""
     cli = _cli()
     if (orders is None) == (summary_path is None):
@@ -122,6 +128,17 @@ def fit_command(orders, summary_path, calibration_end, time_unit, purchase_model
     money = _money(margin, discount_rate, cac)
     amounts = _tier_amounts(tier_amounts)
     end = _date(calibration_end, "--calibration-end")
+    if engine == "spark":
+        if summary_path is not None or purchase_model == AUTO:
+            cli.fail("--engine spark fits on Parquet ORDERS with one --model (bgnbd, mbgnbd or pareto)")
+        from clvdesk.clv.spark_cli import fit_on_spark
+
+        fit_on_spark(orders, OrderColumns(id_column, email_column, date_column, amount_column), end=end, time_unit=time_unit,
+                     purchase_model=purchase_model, money=money, horizon_days=horizon_days, amounts=amounts, master=spark_master,
+                     scores_out=scores_out, store=not no_store, save_model=save_model, as_json=as_json)
+        return
+    if scores_out is not None:
+        cli.fail("--scores-out is for --engine spark (the local engine loads the customer store)")
     if purchase_model == AUTO and summary_path is not None:
         cli.fail("--model auto needs ORDERS: choosing by holdout error splits the orders by date")
     selection = None
@@ -129,7 +146,7 @@ def fit_command(orders, summary_path, calibration_end, time_unit, purchase_model
         if summary_path is not None:
             summary = read_summary(summary_path)
         else:
-            frame = _orders(orders, id_column, email_column, date_column, amount_column, date_format)
+            frame = _orders(Path(orders), id_column, email_column, date_column, amount_column, date_format)
             end = frame["date"].max() if end is None else end
             if purchase_model == AUTO:
                 _progress("choosing the purchase model by holdout error …")
@@ -157,15 +174,19 @@ def fit_command(orders, summary_path, calibration_end, time_unit, purchase_model
 
 
 def _store(cli, scores: pd.DataFrame, valuation: Valuation) -> int:
+    return store_records(cli, customer_records(scores), len(scores), valuation)
+
+
+def store_records(cli, records, customers: int, valuation: Valuation) -> int:
+    """Load the records into the customer store with their valuation, a progress bar for big loads."""
     from clvdesk.customers import CustomerStore
 
     redis = cli.redis_or_exit(cli.settings_or_exit())
     store = CustomerStore(redis)
-    records = customer_records(scores)
-    if len(scores) < CLV_STORE_PROGRESS_ROWS:
+    if customers < CLV_STORE_PROGRESS_ROWS:
         count = store.replace_records(records, valuation=valuation.to_json())
     else:
-        with click.progressbar(length=len(scores), label="loading the customer store", file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(length=customers, label="loading the customer store", file=click.get_text_stream("stderr")) as bar:
             done = [0]
 
             def progress(count: int) -> None:
