@@ -89,3 +89,30 @@ def test_without_a_time_or_a_valuation_the_stored_values_come_back(redis, store,
     imported.replace_all([CustomerValue(email="a@example.com", residual_clv=10, historical_spend=20)])
     found = imported.find(email="a@example.com", as_of=FIT_INSTANT + timedelta(days=200))
     assert found.residual_clv == 10 and found.values_as_of is None and imported.valuation() is None
+
+
+def test_a_ticket_gets_the_values_as_of_its_time(redis, fitted, standin, deliver, work, client):
+    from clvdesk.helpdesk.zendesk_events import ticket_created_event
+    from tests.conftest import API_TOKEN
+
+    valuation, scores = fitted
+    customer_id = scores.index[scores["frequency"] > 0][0]
+    scores = scores.assign(email=scores["email"].astype(object))
+    scores.loc[customer_id, "email"] = "ana@example.com"
+    store = CustomerStore(redis)
+    store.replace_records(customer_records(scores), valuation=valuation.to_json())
+    standin.add_user(901, "ana@example.com")
+    standin.add_ticket(101, requester_id=901)
+    when = FIT_INSTANT + timedelta(days=200)
+    body = ticket_created_event(ticket_id=101, requester_id=901, subject="Late", description="Where is my order?")
+    body["time"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert deliver(body).status_code == 202
+    work()
+    answer = client.get("/api/v1/tickets/101/suggestion", headers={"Authorization": f"Bearer {API_TOKEN}"})
+    assert answer.status_code == 200, answer.json
+    shown = answer.json["customer"]
+    assert datetime.fromisoformat(shown["values_as_of"].replace("Z", "+00:00")) == when
+    expected = store.find(customer_id=customer_id, as_of=when)
+    assert shown["residual_clv"] == pytest.approx(expected.residual_clv, rel=1e-12)
+    assert shown["p_alive"] == pytest.approx(expected.p_alive, rel=1e-12) and expected.p_alive < scores.at[customer_id, "p_alive"]
+    assert shown["residual_clv"] < scores.at[customer_id, "residual_clv"]
