@@ -95,6 +95,7 @@ function showCustomer(customer, requester) {
   byId('historical-spend').textContent = money(customer.historical_spend, customer.currency);
   byId('p-alive').textContent = customer.p_alive == null ? notFitted : percent(customer.p_alive);
   byId('segment').textContent = customer.segment == null ? notFitted : named('segments', customer.segment);
+  byId('values-as-of').textContent = customer.values_as_of == null ? t('customer.as_stored') : new Date(customer.values_as_of).toLocaleString();
 }
 
 function showSentiment(sentiment) {

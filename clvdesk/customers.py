@@ -11,6 +11,7 @@ import math
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -47,6 +48,12 @@ class CustomerValue(BaseModel):
     expected_spend: float | None = None  # expected amount of one future order
     segment: str | None = None  # clvdesk.clv.segments.SEGMENTS
     value_tier: str | None = None  # top, high, medium or low by residual CLV
+    # The history the values above come from, at the fit's instant (time unit of the stored model): with
+    # them a lookup recomputes P(alive) and residual CLV as of the ticket (clvdesk.clv.fresh).
+    frequency: float | None = None  # repeat purchases
+    recency: float | None = None  # first to last purchase
+    T: float | None = None  # first purchase to the fit's instant
+    values_as_of: datetime | None = None  # set by a lookup that recomputed the values for that instant
 
     @field_validator("email")
     @classmethod
@@ -132,25 +139,28 @@ def _parse_row(row: dict[str, str], tiers: Sequence[str]) -> tuple[str | None, C
 
 
 # Resolve the current version and read from it in one atomic step. ARGV: the key prefix, then
-# (index, value) pairs in order of preference; returns the first record found.
+# (index, value) pairs in order of preference; returns the version and the first record found.
 _FIND = """
 local version = redis.call('GET', KEYS[1])
 if not version then return false end
 for i = 2, #ARGV, 2 do
   local found = redis.call('HGET', ARGV[1] .. version .. ':' .. ARGV[i], ARGV[i + 1])
-  if found then return found end
+  if found then return {version, found} end
 end
 return false
 """
+VALUATION_INDEX = "valuation"  # beside the email and id hashes of a version: the JSON of clvdesk.clv.fresh.Valuation
 
 
 class CustomerStore:
-    """Customers in Redis: one hash by email and one by customer id, per version."""
+    """Customers in Redis: one hash by email and one by customer id, per version, and for a version the CLV
+    engine loaded, the valuation its values came from (switched with the customers, so they always match)."""
 
     def __init__(self, redis: Redis, prefix: str = KEY_PREFIX):
         self._redis = redis
         self._base = f"{prefix}:customers"
         self._find = redis.register_script(_FIND)
+        self._valuations: dict[bytes, object] = {}  # version → its parsed Valuation (or None): read once per version
 
     @property
     def _current_key(self) -> str:
@@ -159,15 +169,45 @@ class CustomerStore:
     def _hash(self, version: str, index: str) -> str:
         return f"{self._base}:{version}:{index}"
 
-    def find(self, *, email: str | None = None, customer_id: str | None = None) -> CustomerValue | None:
+    def find(self, *, email: str | None = None, customer_id: str | None = None, as_of: datetime | None = None) -> CustomerValue | None:
         """Look a customer up by email first, then by id (one round trip); None when the store has neither,
-        CorruptCustomerRecord when the record found is not a valid one."""
+        CorruptCustomerRecord when the record found is not a valid one. With `as_of`, a customer the CLV
+        engine scored gets P(alive), residual and total CLV and expected purchases recomputed for that
+        instant (values_as_of says so); others come as stored."""
         wanted = [part for index, value in (("email", email and normalise_email(email)), ("id", customer_id))
                   if value for part in (index, value)]
         if not wanted:
             return None
-        raw = self._find(keys=[self._current_key], args=[f"{self._base}:", *wanted])
-        return parse_record(raw, " or ".join(wanted[1::2])) if raw else None
+        found = self._find(keys=[self._current_key], args=[f"{self._base}:", *wanted])
+        if not found:
+            return None
+        version, raw = found
+        customer = parse_record(raw, " or ".join(wanted[1::2]))
+        if as_of is None or customer.T is None or customer.expected_spend is None:
+            return customer
+        valuation = self.valuation(version)
+        if valuation is None:
+            return customer
+        fresh = valuation.values_at(as_of, frequency=customer.frequency, recency=customer.recency, T=customer.T,
+                                    expected_spend=customer.expected_spend, historical_spend=customer.historical_spend)
+        values = fresh.__dict__
+        if not all(map(math.isfinite, values.values())):  # never served: the fit's own (checked) values stand
+            log.warning("values of %s as of %s are not finite: served as of the fit", " or ".join(wanted[1::2]), as_of.isoformat())
+            return customer
+        return customer.model_copy(update={**values, "values_as_of": as_of})
+
+    def valuation(self, version: bytes | None = None):
+        """The clvdesk.clv.fresh.Valuation of `version` (default: the current one), or None where the
+        customers were imported from a file."""
+        version = version or self._redis.get(self._current_key)
+        if not version:
+            return None
+        if version not in self._valuations:
+            from clvdesk.clv.fresh import Valuation  # scipy and the models: only where a valuation is stored
+
+            text = self._redis.get(self._hash(version.decode(), VALUATION_INDEX))
+            self._valuations = {version: Valuation.from_json(text) if text else None}  # only the current version is kept
+        return self._valuations[version]
 
     def find_many(self, keys: Sequence[str]) -> dict[str, CustomerValue]:
         """Each key (an email or a customer id) that is in the store, looked up in batches: for the
@@ -202,11 +242,13 @@ class CustomerStore:
         return self.replace_records((c.email, c.customer_id, c.model_dump_json()) for c in customers)
 
     def replace_records(
-        self, records: Iterable[tuple[str | None, str | None, str]], *, progress: Callable[[int], None] | None = None
+        self, records: Iterable[tuple[str | None, str | None, str]], *, progress: Callable[[int], None] | None = None,
+        valuation: str | None = None,
     ) -> int:
         """replace_all for records already serialised: (normalised email, customer id, CustomerValue JSON).
 
-        Each batch goes to Redis as one HSET per index; `progress` hears how many records are loaded.
+        Each batch goes to Redis as one HSET per index; `progress` hears how many records are loaded;
+        `valuation` (a Valuation's JSON) is stored with the version, for values at lookup time.
         """
         version = uuid.uuid4().hex
         versions_key = f"{self._base}:versions"
@@ -225,6 +267,8 @@ class CustomerStore:
                     if progress:
                         progress(count)
             self._write(version, by_email, by_id)
+            if valuation is not None:
+                self._redis.set(self._hash(version, VALUATION_INDEX), valuation)
             self._redis.set(self._current_key, version)
         except BaseException:
             self._drop(version)
@@ -244,5 +288,5 @@ class CustomerStore:
         by_id.clear()
 
     def _drop(self, version: str) -> None:
-        self._redis.unlink(self._hash(version, "email"), self._hash(version, "id"))
+        self._redis.unlink(self._hash(version, "email"), self._hash(version, "id"), self._hash(version, VALUATION_INDEX))
         self._redis.srem(f"{self._base}:versions", version)

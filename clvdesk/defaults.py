@@ -154,6 +154,9 @@ CLV_HIGH_VALUE_SHARE = 0.2  # the top 20% by value are "high value"
 CLV_NEW_CUSTOMER_DAYS = 90  # a first purchase this recent, without a repeat yet, is a new customer
 CLV_VALUE_TIER_PERCENTILES = (("top", 95.0), ("high", 80.0), ("medium", 50.0))  # by residual CLV; the rest: low
 CLV_STORE_PROGRESS_ROWS = 50_000  # loads bigger than this show a progress bar
+CLV_SPARK_APP_NAME = "clvdesk clv fit"  # the Spark application's name in the cluster's UI
+CLV_SPARK_INVALID_SAMPLE = 1000  # customers without a valid score brought to the driver to name the problem
+CLV_AUTO_HOLDOUT_SHARE = 0.5  # --model auto holds out the last half of the order history (CDNOW's 39 + 39 weeks)
 
 # Tier rules (clvdesk/rules.py) and their versions
 RULES_MAX_WINDOW_DAYS = 366  # rolling budgets and abuse guards look back at most a year

@@ -124,7 +124,9 @@ class Pipeline:
         client = self.client_for(event)
         requester_keys = [self.requesters.key_of(event.scope, event.requester_id)] if event.requester_id else []
         rules, cached = self.rules.current_and(*requester_keys)  # one round trip for both
-        email, customer, corrupt = self._find_customer(client, event, cached[0] if cached else None, closing)
+        email, customer, corrupt = self._find_customer(
+            client, event, cached[0] if cached else None, closing, event.occurred_at or now
+        )
         sentiment = self.analyse_text("\n".join(part for part in (event.subject, event.text) if part))
         identity = (customer.email or customer.customer_id) if customer else email
         ticket = f"{event.scope}:{event.ticket_id}"
@@ -148,6 +150,7 @@ class Pipeline:
                 total_clv=customer.total_clv if customer else None,
                 p_alive=customer.p_alive if customer else None,
                 segment=customer.segment if customer else None,
+                values_as_of=customer.values_as_of if customer else None,
             ),
             sentiment=sentiment,
             offer=decision.offer,
@@ -172,10 +175,11 @@ class Pipeline:
             raise UnservedAccount(f"no {event.helpdesk} client for account {event.account!r} (served: {served})") from None
 
     def _find_customer(
-        self, client: HelpdeskClient, event: TicketEvent, cached_requester: bytes | None, closing: RedisPipeline | None
+        self, client: HelpdeskClient, event: TicketEvent, cached_requester: bytes | None,
+        closing: RedisPipeline | None, as_of: datetime,
     ) -> tuple[str | None, CustomerValue | None, list[Reason]]:
-        """(email, the customer's value or None, a reason when their stored record is corrupt): a corrupt
-        record makes the customer unknown, never a failed job."""
+        """(email, the customer's value as of the ticket or None, a reason when their stored record is
+        corrupt): a corrupt record makes the customer unknown, never a failed job."""
         email, external_id = event.requester_email, event.requester_external_id
         if not email and event.requester_id:
             found = self.requesters.lookup(
@@ -183,7 +187,7 @@ class Pipeline:
             )
             email, external_id = found.email, external_id or found.external_id
         try:
-            return email, self.customers.find(email=email, customer_id=external_id), []
+            return email, self.customers.find(email=email, customer_id=external_id, as_of=as_of), []
         except CorruptCustomerRecord as exc:
             log.warning("ticket=%s %s: treated as an unknown customer", event.ticket_id, exc)
             return email, None, [Reason(rule="customer_store", text="The customer's stored value is corrupt: treated as not in the store")]

@@ -31,6 +31,7 @@ class CustomerView(BaseModel):
     total_clv: float | None = None
     p_alive: float | None = None
     segment: str | None = None
+    values_as_of: datetime | None = None  # the instant residual CLV and P(alive) were computed for (the ticket's)
 
 
 class Suggestion(BaseModel):

@@ -84,10 +84,14 @@ def test_fit_scores_and_loads_every_customer(env, redis, orders):
     assert customer.email is None and customer.tier is None
     assert customer.residual_clv > 0 and 0 < customer.p_alive <= 1 and customer.segment and customer.value_tier
 
-    shown = run(env, "clv", "show", orders.customer_id)
+    shown = run(env, "clv", "show", orders.customer_id, "--as-of", "1997-09-30")
     assert shown.returncode == 0, shown.stderr
     assert f"residual_clv: {customer.residual_clv:.6g}" in shown.stdout
-    assert "model: BG/NBD per week, calibration end 1997-09-30" in shown.stdout
+    assert "values_as_of: 1997-09-30 00:00:00+00:00" in shown.stdout
+    assert "model: BG/NBD per week, calibration end 1997-09-30, fitted as of 1997-09-30T00:00:00+00:00" in shown.stdout
+    now = run(env, "clv", "show", orders.customer_id).stdout  # decades later: nearly certainly gone
+    later = dict(line.split(": ", 1) for line in now.splitlines())
+    assert float(later["residual_clv"]) < customer.residual_clv and float(later["p_alive"]) < customer.p_alive
 
 
 def test_text_report(env, redis, orders):
@@ -110,6 +114,28 @@ def test_fit_from_a_ready_summary(env, redis, tmp_path):
     report = json.loads(result.stdout)
     assert report["stored"] == 3000 and set(report["value_tiers"]) <= {"top", "high", "medium", "low"}
     assert CustomerStore(redis).find(customer_id="17").historical_spend >= 0
+
+
+def test_auto_chooses_the_model_with_the_smallest_holdout_error(env, redis, orders):
+    result = run(env, "clv", "fit", orders.path, "--model", "auto", "--json", "--no-store")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    selection = report["model_selection"]
+    assert selection["criterion"] == "root_mean_squared_error" and selection["holdout_end"] == "1998-06-30"
+    errors = {name: model["root_mean_squared_error"] for name, model in selection["models"].items()}
+    assert set(errors) == {"bgnbd", "mbgnbd", "pareto"} and all(error > 0 for error in errors.values())
+    assert selection["chosen"] == min(errors, key=errors.get) == report["purchase_model"]
+    assert report["calibration_end"] == "1998-06-30"  # the chosen model is refitted on every order
+    text = run(env, "clv", "fit", orders.path, "--model", "auto", "--no-store").stdout.splitlines()
+    assert text[1].startswith("Model        ") and "holdout to 1998-06-30" in text[1]
+    assert sum("RMSE" in line for line in text[2:5]) == 3 and sum("(chosen)" in line for line in text[2:5]) == 1
+
+
+def test_auto_needs_orders(env, tmp_path):
+    path = tmp_path / "summary.csv"
+    simulate_summary(100, PURCHASES, SPEND).to_csv(path)
+    result = run(env, "clv", "fit", "--summary", str(path), "--model", "auto")
+    assert result.returncode == 2 and "--model auto needs ORDERS" in result.stderr
 
 
 def test_validate_against_the_holdout(env, orders):

@@ -79,7 +79,8 @@ def test_segment_rules_first_match_wins():
             (5, 30, 1000.0, 0.3, 20.0, "cant_lose_them"),
             (5, 30, 1100.0, 0.1, 5.0, "lost_high_value"),
             (0, 40, 30.0, 1.0, 8.0, "hibernating"),
-            (1, 30, 20.0, 0.1, 1.0, "hibernating"),
+            (0, 100, 1200.0, 1.0, 30.0, "hibernating"),  # a one-time big spender BG/NBD still counts alive
+            (1, 30, 20.0, 0.1, 1.0, "lost"),
             (1, 30, 25.0, 0.3, 2.0, "hibernating"),
             (2, 30, 35.0, 0.2, 3.0, "hibernating"),
         ],
@@ -120,7 +121,7 @@ def test_records_load_into_the_store(redis, scores):
 def test_customers_known_by_email_alone_get_no_id(redis):
     frame = pd.DataFrame({"email": ["a@x.com"], "residual_clv": [1.0], "historical_spend": [2.0], "total_clv": [2.6],
                           "p_alive": [0.5], "expected_purchases_1y": [0.4], "expected_spend": [3.0], "segment": ["new"],
-                          "value_tier": ["low"]}, index=pd.Index(["a@x.com"], name="customer_id"))
+                          "value_tier": ["low"], "frequency": [0], "recency": [0.0], "T": [2.0]}, index=pd.Index(["a@x.com"], name="customer_id"))
     [(email, customer_id, _)] = list(customer_records(frame))
     assert (email, customer_id) == ("a@x.com", None)
 

@@ -43,30 +43,34 @@ _RUNAWAY = {
 }
 
 
-def _log_terms(params: BgNbdParams, x, t_x, T):
-    """log of the two parts of the likelihood's bracket: still alive at T, or dropped out after t_x."""
+def _log_terms(params: BgNbdParams, x, t_x, T, shift: int = 0):
+    """log of the two parts of the likelihood's bracket: still alive at T, or dropped out after t_x.
+    `shift` is 1 under MBG/NBD, where a customer may also drop out at the first purchase (x + shift coin
+    flips in all, so p given the history is Beta(a, b + x + shift))."""
     r, alpha, a, b = params
     k = r + x
     alive = -k * np.log(alpha + T)
     with np.errstate(divide="ignore"):
-        dropped = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - k * np.log(alpha + t_x), -np.inf)
+        dropped = np.where(x + shift > 0, np.log(a) - np.log(np.maximum(b + x + shift - 1, 1e-300)) - k * np.log(alpha + t_x), -np.inf)
     return alive, dropped
 
 
-def _objective(rows: Rows):
+def _objective(rows: Rows, shift: int = 0):
+    """Mean negative log-likelihood and its gradient in log-parameters; `shift` as in `_log_terms`."""
     x = rows.x_values
     w = rows.weight
     total = w.sum()
     weight_per_x = np.bincount(rows.x_code, weights=w, minlength=x.size)
-    repeat = x > 0
+    repeat = x + shift > 0
+    xs = x + shift
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
         r, alpha, a, b = np.exp(theta)
         k = r + x
         log_ratio = np.full(x.size, -np.inf)  # log a/(b+x-1): the odds of having dropped out, per x
-        log_ratio[repeat] = np.log(a) - np.log(b + x[repeat] - 1)
+        log_ratio[repeat] = np.log(a) - np.log(b + xs[repeat] - 1)
         inv_b = np.zeros(x.size)
-        inv_b[repeat] = 1 / (b + x[repeat] - 1)
+        inv_b[repeat] = 1 / (b + xs[repeat] - 1)
         log_T = np.take(np.log(alpha + rows.T_values), rows.T_code)
         log_tx = np.take(np.log(alpha + rows.t_x_values), rows.t_x_code)
         k_row = np.take(k, rows.x_code)
@@ -76,26 +80,26 @@ def _objective(rows: Rows):
         bracket = np.where(log_odds < _MAX_EXP, np.log(1 + odds), log_odds) - k_row * log_T
         share2 = w * (odds / (1 + odds))  # weight × share of the "dropped out after t_x" part
         share1 = w - share2
-        per_x = gammaln(k) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
+        per_x = gammaln(k) - gammaln(r) + r * np.log(alpha) + betaln(a, b + xs) - betaln(a, b)
         loglik = weight_per_x @ per_x + weighted_sum(w, bracket)
         d_r = weight_per_x @ (digamma(k) - digamma(r) + np.log(alpha)) - weighted_sum(share1, log_T) - weighted_sum(share2, log_tx)
         inv_T = np.take(1 / (alpha + rows.T_values), rows.T_code)
         inv_tx = np.take(1 / (alpha + rows.t_x_values), rows.t_x_code)
         d_alpha = total * r / alpha - weighted_sum(k_row, share1 * inv_T + share2 * inv_tx)
-        d_a = weight_per_x @ (digamma(a + b) - digamma(a + b + x)) + share2.sum() / a
-        d_b = weight_per_x @ (digamma(b + x) - digamma(a + b + x) - digamma(b) + digamma(a + b)) - weighted_sum(share2, np.take(inv_b, rows.x_code))
+        d_a = weight_per_x @ (digamma(a + b) - digamma(a + b + xs)) + share2.sum() / a
+        d_b = weight_per_x @ (digamma(b + xs) - digamma(a + b + xs) - digamma(b) + digamma(a + b)) - weighted_sum(share2, np.take(inv_b, rows.x_code))
         gradient = np.array([d_r, d_alpha, d_a, d_b]) * np.exp(theta)
         return -loglik / total, -gradient / total
 
     return objective
 
 
-def fit(rows: Rows) -> Fit:
-    """Maximum-likelihood BG/NBD; FitError says why when the data cannot support it."""
-    require_repeat_buyers(rows, TITLE)
+def fit(rows: Rows, *, model: str = MODEL, title: str = TITLE, shift: int = 0) -> Fit:
+    """Maximum-likelihood BG/NBD (MBG/NBD with shift 1); FitError says why when the data cannot support it."""
+    require_repeat_buyers(rows, title)
     rate = rows.purchase_rate
     starts = [(r, r / rate * scale, a, b) for r, scale, a, b in ((1, 1, 1, 1), (0.5, 1, 0.5, 2), (2, 3, 2, 5), (0.1, 0.3, 1, 10))]
-    return maximise_likelihood(MODEL, TITLE, NAMES, _objective(rows), starts, rows.customers,
+    return maximise_likelihood(model, title, NAMES, _objective(rows, shift), starts, rows.customers,
                                runaway=lambda name: f"{name} grew without bound: {_RUNAWAY[name]}", stalled=_stalled)
 
 
@@ -113,9 +117,10 @@ def params_of(fitted: Fit) -> BgNbdParams:
     return BgNbdParams(**fitted.params)
 
 
-def p_alive(params: BgNbdParams, x, t_x, T) -> np.ndarray:
+def p_alive(params: BgNbdParams, x, t_x, T, shift: int = 0) -> np.ndarray:
     """Probability that a customer with this history has not dropped out by T."""
-    alive, dropped = _log_terms(params, np.asarray(x, dtype="float64"), np.asarray(t_x, dtype="float64"), np.asarray(T, dtype="float64"))
+    alive, dropped = _log_terms(params, np.asarray(x, dtype="float64"), np.asarray(t_x, dtype="float64"),
+                                np.asarray(T, dtype="float64"), shift)
     return np.exp(alive - np.logaddexp(alive, dropped))
 
 

@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 import pandas as pd
 
 from clvdesk.clv.fitting import FitError
+from clvdesk.clv.fresh import Valuation
 from clvdesk.clv.holdout import holdout_check
-from clvdesk.clv.model import PURCHASE_MODELS, ClvModel, fit_model
+from clvdesk.clv.model import PURCHASE_MODELS, fit_model
 from clvdesk.clv.orders import OrderColumns, OrdersError, read_orders
 from clvdesk.clv.records import customer_records
 from clvdesk.clv.report import MODEL_TITLES, fit_report, fit_text, validate_text
 from clvdesk.clv.scoring import Money, ScoreError, check_scores, score
 from clvdesk.clv.segments import segment, value_tier
+from clvdesk.clv.selection import SelectionError, choose_model
 from clvdesk.clv.summary import SummaryError, read_summary, summarize
-from clvdesk.defaults import CLV_DEFAULT_TIME_UNIT, CLV_STORE_PROGRESS_ROWS, CLV_TIME_UNIT_DAYS, KEY_PREFIX
+from clvdesk.defaults import CLV_DEFAULT_TIME_UNIT, CLV_STORE_PROGRESS_ROWS, CLV_TIME_UNIT_DAYS
 from clvdesk.settings import SettingsError, env_name, load_settings
 
-MODEL_KEY = f"{KEY_PREFIX}:clv:model"  # the JSON of the model behind the stored scores
 MONEY_OPTIONS = {"margin": "--margin", "annual_discount_rate": "--discount-rate", "cac": "--cac"}
-INPUT_ERRORS = (OrdersError, SummaryError, FitError)
+INPUT_ERRORS = (OrdersError, SummaryError, FitError, SelectionError)
+AUTO = "auto"  # --model auto: chosen by holdout error (clvdesk.clv.selection)
+ENGINES = ("local", "spark")  # spark: clvdesk.clv.spark_engine, with the optional extra clvdesk[spark]
 
 
 def _cli():  # clvdesk.cli imports this module to register the group: import it late
@@ -31,11 +36,13 @@ def _cli():  # clvdesk.cli imports this module to register the group: import it 
     return cli
 
 
-def _order_options(command):
+def _order_options(command, *, auto: bool = False):
+    models = [*PURCHASE_MODELS, AUTO] if auto else list(PURCHASE_MODELS)
     for option in reversed([
         click.option("--time-unit", type=click.Choice(list(CLV_TIME_UNIT_DAYS)), default=CLV_DEFAULT_TIME_UNIT, show_default=True,
                      help="Unit of recency, age and the fitted rates."),
-        click.option("--model", "purchase_model", type=click.Choice(list(PURCHASE_MODELS)), default="bgnbd", show_default=True),
+        click.option("--model", "purchase_model", type=click.Choice(models), default="bgnbd", show_default=True,
+                     help="Purchase model" + ("; auto: the one with the smallest holdout error." if auto else ".")),
         click.option("--id-column", default=OrderColumns.customer_id, show_default=True),
         click.option("--email-column", default=OrderColumns.email, show_default=True),
         click.option("--date-column", default=OrderColumns.date, show_default=True),
@@ -95,11 +102,11 @@ def clv() -> None:
 
 
 @clv.command("fit")
-@click.argument("orders", required=False, type=click.Path(path_type=Path))
+@click.argument("orders", required=False)
 @click.option("--summary", "summary_path", type=click.Path(path_type=Path),
               help="A ready per-customer summary CSV (customer_id, frequency, recency, T, monetary_value) instead of ORDERS.")
 @click.option("--calibration-end", help="Fit on orders up to this date (default: the last order).")
-@_order_options
+@functools.partial(_order_options, auto=True)
 @click.option("--margin", type=float, help="Share of spend that is profit (default: CLVDESK_MARGIN).")
 @click.option("--discount-rate", type=float, help="Annual discount rate (default: CLVDESK_ANNUAL_DISCOUNT_RATE).")
 @click.option("--cac", type=float, help="Acquisition cost per customer (default: CLVDESK_CAC).")
@@ -107,8 +114,13 @@ def clv() -> None:
 @click.option("--tier-amounts", help="Value tiers by residual CLV amounts, e.g. top=300,high=100,medium=20 (default: percentiles 95/80/50).")
 @click.option("--no-store", is_flag=True, help="Print the report, leave the customer store as it is.")
 @click.option("--save-model", type=click.Path(path_type=Path), help="Also write the fitted model's JSON here.")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+              help="local: this process; spark: summaries and scores on Spark from Parquet ORDERS (any path Spark reads).")
+@click.option("--spark-master", help="Spark master URL, e.g. local[4] (default: spark-submit's, else local[*]).")
+@click.option("--scores-out", help="--engine spark: also write every customer's scores to this Parquet path.")
 def fit_command(orders, summary_path, calibration_end, time_unit, purchase_model, id_column, email_column, date_column,
-                amount_column, date_format, as_json, margin, discount_rate, cac, horizon_days, tier_amounts, no_store, save_model):
+                amount_column, date_format, as_json, margin, discount_rate, cac, horizon_days, tier_amounts, no_store, save_model,
+                engine, spark_master, scores_out):
     """Fit, score every customer and load them all into the customer store in one atomic swap."""
     cli = _cli()
     if (orders is None) == (summary_path is None):
@@ -116,12 +128,29 @@ def fit_command(orders, summary_path, calibration_end, time_unit, purchase_model
     money = _money(margin, discount_rate, cac)
     amounts = _tier_amounts(tier_amounts)
     end = _date(calibration_end, "--calibration-end")
+    if engine == "spark":
+        if summary_path is not None or purchase_model == AUTO:
+            cli.fail("--engine spark fits on Parquet ORDERS with one --model (bgnbd, mbgnbd or pareto)")
+        from clvdesk.clv.spark_cli import fit_on_spark
+
+        fit_on_spark(orders, OrderColumns(id_column, email_column, date_column, amount_column), end=end, time_unit=time_unit,
+                     purchase_model=purchase_model, money=money, horizon_days=horizon_days, amounts=amounts, master=spark_master,
+                     scores_out=scores_out, store=not no_store, save_model=save_model, as_json=as_json)
+        return
+    if scores_out is not None:
+        cli.fail("--scores-out is for --engine spark (the local engine loads the customer store)")
+    if purchase_model == AUTO and summary_path is not None:
+        cli.fail("--model auto needs ORDERS: choosing by holdout error splits the orders by date")
+    selection = None
     try:
         if summary_path is not None:
             summary = read_summary(summary_path)
         else:
-            frame = _orders(orders, id_column, email_column, date_column, amount_column, date_format)
+            frame = _orders(Path(orders), id_column, email_column, date_column, amount_column, date_format)
             end = frame["date"].max() if end is None else end
+            if purchase_model == AUTO:
+                _progress("choosing the purchase model by holdout error …")
+                purchase_model, selection = choose_model(frame[frame["date"] <= end], time_unit=time_unit, end=end)
             summary = summarize(frame, time_unit=time_unit, calibration_end=end)
         _progress(f"fitting {MODEL_TITLES[purchase_model]} and Gamma-Gamma on {len(summary):,} customers …")
         model = fit_model(summary, purchase_model=purchase_model, time_unit=time_unit,
@@ -136,31 +165,35 @@ def fit_command(orders, summary_path, calibration_end, time_unit, purchase_model
         cli.fail(str(exc))
     scores = scores.assign(segment=segment(scores, unit_days=CLV_TIME_UNIT_DAYS[time_unit]),
                            value_tier=value_tier(scores["residual_clv"], amounts=amounts))
-    stored = None if no_store else _store(cli, scores, model)
+    valuation = Valuation.of_fit(model, money, horizon_days, fitted_at=datetime.now(timezone.utc))
+    stored = None if no_store else _store(cli, scores, valuation)
     if save_model:
         save_model.write_text(model.to_json())
-    report = fit_report(model, scores, money, horizon_days=horizon_days, stored=stored)
+    report = fit_report(model, scores, money, horizon_days=horizon_days, stored=stored, selection=selection)
     click.echo(json.dumps(report, indent=2) if as_json else fit_text(report, model))
 
 
-def _store(cli, scores: pd.DataFrame, model: ClvModel) -> int:
+def _store(cli, scores: pd.DataFrame, valuation: Valuation) -> int:
+    return store_records(cli, customer_records(scores), len(scores), valuation)
+
+
+def store_records(cli, records, customers: int, valuation: Valuation) -> int:
+    """Load the records into the customer store with their valuation, a progress bar for big loads."""
     from clvdesk.customers import CustomerStore
 
     redis = cli.redis_or_exit(cli.settings_or_exit())
     store = CustomerStore(redis)
-    records = customer_records(scores)
-    if len(scores) < CLV_STORE_PROGRESS_ROWS:
-        count = store.replace_records(records)
+    if customers < CLV_STORE_PROGRESS_ROWS:
+        count = store.replace_records(records, valuation=valuation.to_json())
     else:
-        with click.progressbar(length=len(scores), label="loading the customer store", file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(length=customers, label="loading the customer store", file=click.get_text_stream("stderr")) as bar:
             done = [0]
 
             def progress(count: int) -> None:
                 bar.update(count - done[0])
                 done[0] = count
 
-            count = store.replace_records(records, progress=progress)
-    redis.set(MODEL_KEY, model.to_json())
+            count = store.replace_records(records, progress=progress, valuation=valuation.to_json())
     return count
 
 
@@ -194,8 +227,9 @@ def validate_command(orders, calibration_end, holdout_end, time_unit, purchase_m
 
 @clv.command("show")
 @click.argument("who")
-def show_command(who: str) -> None:
-    """Print one customer's scores (WHO: an email or a customer id)."""
+@click.option("--as-of", help="Values as of this date or ISO time, UTC (default: now).")
+def show_command(who: str, as_of: str | None) -> None:
+    """Print one customer's scores (WHO: an email or a customer id), as of now or --as-of."""
     from clvdesk.customers import CorruptCustomerRecord, CustomerStore
 
     cli = _cli()
@@ -207,10 +241,13 @@ def show_command(who: str) -> None:
         cli.fail(str(exc))
     if customer is None:
         cli.fail(f"no customer {who!r} in the store")
+    valuation = store.valuation()
+    if valuation is not None:
+        when = datetime.now(timezone.utc) if as_of is None else _date(as_of, "--as-of").tz_localize(timezone.utc).to_pydatetime()
+        customer = store.find(email=customer.email, customer_id=customer.customer_id, as_of=when)
     for name, value in customer.model_dump(exclude_none=True).items():
         click.echo(f"{name}: {value:.6g}" if isinstance(value, float) else f"{name}: {value}")
-    model = redis.get(MODEL_KEY)
-    if model:
-        fitted = ClvModel.from_json(model)
+    if valuation is not None:
+        fitted = valuation.model
         click.echo(f"model: {MODEL_TITLES[fitted.purchases.model]} per {fitted.time_unit}, "
-                   f"calibration end {fitted.calibration_end or 'as in the summary'}")
+                   f"calibration end {fitted.calibration_end or 'as in the summary'}, fitted as of {valuation.as_of.isoformat()}")

@@ -8,11 +8,11 @@ from types import ModuleType
 
 import pandas as pd
 
-from clvdesk.clv import bgnbd, gamma_gamma, pareto
+from clvdesk.clv import bgnbd, gamma_gamma, mbgnbd, pareto
 from clvdesk.clv.fitting import Fit
-from clvdesk.clv.rows import compress
+from clvdesk.clv.rows import Rows, compress
 
-PURCHASE_MODELS: dict[str, ModuleType] = {bgnbd.MODEL: bgnbd, pareto.MODEL: pareto}
+PURCHASE_MODELS: dict[str, ModuleType] = {bgnbd.MODEL: bgnbd, mbgnbd.MODEL: mbgnbd, pareto.MODEL: pareto}
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,13 @@ class ClvModel:
 def fit_model(summary: pd.DataFrame, *, purchase_model: str, time_unit: str, calibration_end: str | None = None) -> ClvModel:
     """Fit the purchase model on compressed rows and Gamma-Gamma on repeat buyers' mean spend."""
     rows = compress(summary["frequency"], summary["recency"], summary["T"])
+    return fit_rows(rows, summary["frequency"], summary["monetary_value"], purchase_model=purchase_model,
+                    time_unit=time_unit, calibration_end=calibration_end)
+
+
+def fit_rows(rows: Rows, frequency, monetary_value, *, purchase_model: str, time_unit: str, calibration_end: str | None) -> ClvModel:
+    """fit_model from the compressed rows and the (frequency, mean spend) of customers, repeat buyers at
+    least: all an engine that summarises elsewhere (Spark) needs to bring to the driver."""
     purchases = PURCHASE_MODELS[purchase_model].fit(rows)
-    spend = gamma_gamma.fit(summary["frequency"], summary["monetary_value"])
+    spend = gamma_gamma.fit(frequency, monetary_value)
     return ClvModel(purchases=purchases, spend=spend, time_unit=time_unit, calibration_end=calibration_end)

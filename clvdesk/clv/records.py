@@ -12,7 +12,8 @@ import pyarrow.compute as pc
 
 from clvdesk.defaults import CUSTOMER_IMPORT_BATCH
 
-STORED_NUMBERS = ("residual_clv", "historical_spend", "total_clv", "p_alive", "expected_purchases_1y", "expected_spend")
+STORED_NUMBERS = ("residual_clv", "historical_spend", "total_clv", "p_alive", "expected_purchases_1y", "expected_spend",
+                  "frequency", "recency", "T")  # the last three: for values at lookup time (clvdesk.clv.fresh)
 STORED_LABELS = ("segment", "value_tier")
 CHUNK_BATCHES = 20  # store batches serialised at a time: bounded memory, few kernel calls
 

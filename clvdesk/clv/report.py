@@ -6,14 +6,14 @@ import math
 
 import pandas as pd
 
-from clvdesk.clv import bgnbd, gamma_gamma, pareto
+from clvdesk.clv import bgnbd, gamma_gamma, mbgnbd, pareto
 from clvdesk.clv.fitting import Fit
 from clvdesk.clv.model import ClvModel
 from clvdesk.clv.scoring import Money, customer_equity
 from clvdesk.clv.segments import SEGMENTS
 from clvdesk.defaults import CLV_HIGH_VALUE_SHARE, CLV_SPEND_CORRELATION_WARNING
 
-MODEL_TITLES = {module.MODEL: module.TITLE for module in (bgnbd, pareto, gamma_gamma)}
+MODEL_TITLES = {module.MODEL: module.TITLE for module in (bgnbd, mbgnbd, pareto, gamma_gamma)}
 
 
 def top_share_of_revenue(historical_spend: pd.Series, share: float = CLV_HIGH_VALUE_SHARE) -> float:
@@ -23,7 +23,8 @@ def top_share_of_revenue(historical_spend: pd.Series, share: float = CLV_HIGH_VA
     return float(spend[: math.ceil(share * spend.size)].sum() / total) if total > 0 else 0.0
 
 
-def fit_report(model: ClvModel, scores: pd.DataFrame, money: Money, *, horizon_days: float | None, stored: int | None) -> dict:
+def fit_report(model: ClvModel, scores: pd.DataFrame, money: Money, *, horizon_days: float | None, stored: int | None,
+               selection: dict | None = None) -> dict:
     correlation = gamma_gamma.spend_frequency_correlation(scores["frequency"], scores["monetary_value"])
     warnings = []
     if abs(correlation) > CLV_SPEND_CORRELATION_WARNING:
@@ -38,6 +39,7 @@ def fit_report(model: ClvModel, scores: pd.DataFrame, money: Money, *, horizon_d
         "horizon": "lifetime" if horizon_days is None else f"{horizon_days:g} days",
         "money": {"margin": money.margin, "annual_discount_rate": money.annual_discount_rate, "cac": money.cac},
         **model.to_dict(),
+        "model_selection": selection,
         "fit_quality": {
             "repeat_buyers": int((scores["frequency"] > 0).sum()),
             "loglik_per_customer": model.purchases.loglik / model.purchases.customers,
@@ -76,6 +78,7 @@ def fit_text(report: dict, model: ClvModel) -> str:
     totals, quality = report["totals"], report["fit_quality"]
     lines = [
         f"{report['customers']:,} customers; time unit {report['time_unit']}; calibration end {report['calibration_end'] or 'as in the summary'}",
+        *_selection_lines(report["model_selection"]),
         f"{MODEL_TITLES[model.purchases.model]:<12} {_params(model.purchases)}  log-likelihood {model.purchases.loglik:.1f}",
         f"{'Gamma-Gamma':<12} {_params(model.spend)}  on {model.spend.customers:,} repeat buyers; "
         f"corr(frequency, spend) {quality['spend_frequency_correlation']:.2f}",
@@ -90,6 +93,23 @@ def fit_text(report: dict, model: ClvModel) -> str:
         f"{'Stored':<12} " + (f"{report['stored']:,} customers (the previous version is replaced)" if report["stored"] is not None else "nothing (--no-store)"),
     ]
     return "\n".join(lines)
+
+
+def _selection_lines(selection: dict | None) -> list[str]:
+    """--model auto: every model's holdout errors, and which one was chosen."""
+    if selection is None:
+        return []
+    lines = [f"{'Model':<12} {MODEL_TITLES[selection['chosen']]}, the smallest holdout error (per-customer RMSE of repeat "
+             f"purchases, calibration to {selection['calibration_end']}, holdout to {selection['holdout_end']}):"]
+    for name, errors in selection["models"].items():
+        if "failed" in errors:
+            lines.append(f"  {MODEL_TITLES[name]:<11} not fitted: {errors['failed']}")
+            continue
+        aggregate = errors["aggregate_error_percent"]
+        lines.append(f"  {MODEL_TITLES[name]:<11} RMSE {errors['root_mean_squared_error']:.4f}, MAE {errors['mean_absolute_error']:.4f}"
+                     + (f", aggregate {aggregate:+.1f}%" if aggregate is not None else "")
+                     + ("  (chosen)" if name == selection["chosen"] else ""))
+    return lines
 
 
 def validate_text(fitted: Fit, comparison: dict, calibration_end: str, time_unit: str) -> str:

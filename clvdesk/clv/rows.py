@@ -31,7 +31,7 @@ class Rows:
 
     @property
     def customers(self) -> int:
-        return int(self.inverse.size)
+        return int(round(float(self.weight.sum())))
 
     @property
     def purchase_rate(self) -> float:
@@ -48,8 +48,9 @@ def weighted_sum(weights: np.ndarray, values: np.ndarray) -> float:
     return float(np.einsum("i,i->", weights, values))
 
 
-def compress(frequency, recency, T) -> Rows:
-    """Group customers by identical (frequency, recency, T)."""
+def compress(frequency, recency, T, weight=None) -> Rows:
+    """Group customers by identical (frequency, recency, T); `weight`: how many customers each input row
+    stands for, where the input is already grouped (e.g. by Spark), else one each."""
     columns = [np.asarray(column, dtype="float64") for column in (frequency, recency, T)]
     codes, values = zip(*(pd.factorize(column, sort=True) for column in columns))
     key = codes[0].astype("int64")
@@ -63,7 +64,8 @@ def compress(frequency, recency, T) -> Rows:
         x=values[0][x_code],
         t_x=values[1][t_x_code],
         T=values[2][T_code],
-        weight=np.bincount(inverse, minlength=distinct.size).astype("float64"),
+        weight=np.bincount(inverse, weights=None if weight is None else np.asarray(weight, dtype="float64"),
+                           minlength=distinct.size).astype("float64"),
         inverse=inverse,
         x_values=np.asarray(values[0]),
         x_code=x_code,

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from clvdesk.clv import gamma_gamma
+from clvdesk.clv import bgnbd, gamma_gamma, pareto
 from clvdesk.clv.discount import continuous_rate
-from clvdesk.clv.model import PURCHASE_MODELS, ClvModel
+from clvdesk.clv.model import ClvModel
 from clvdesk.clv.rows import compress
 from clvdesk.defaults import CLV_EXPECTED_PURCHASES_DAYS, CLV_TIME_UNIT_DAYS
 
@@ -44,7 +44,6 @@ def score(model: ClvModel, summary: pd.DataFrame, money: Money, *, horizon_days:
     purchases from now on (to `horizon_days`, default the whole lifetime); residual_clv: their margin;
     total_clv: margin on historical spend plus residual_clv.
     """
-    unit_days = CLV_TIME_UNIT_DAYS[model.time_unit]
     purchases = model.purchase_model
     params = purchases.params_of(model.purchases)
     rows = compress(summary["frequency"], summary["recency"], summary["T"])
@@ -54,10 +53,7 @@ def score(model: ClvModel, summary: pd.DataFrame, money: Money, *, horizon_days:
     pair_of_row, pairs = pd.factorize(rows.x_code * rows.T_values.size + rows.T_code)
     x = rows.x_values[pairs // rows.T_values.size]
     T = rows.T_values[pairs % rows.T_values.size]
-    delta = continuous_rate(money.annual_discount_rate, unit_days)
-    horizon = np.inf if horizon_days is None else horizon_days / unit_days
-    lifetime = purchases.purchases_if_alive(params, x, T, delta=delta, horizon=horizon)[pair_of_row]
-    year = purchases.purchases_if_alive(params, x, T, horizon=CLV_EXPECTED_PURCHASES_DAYS / unit_days)[pair_of_row]
+    lifetime, year = (values[pair_of_row] for values in future_purchases(model, money, horizon_days, x, T))
 
     spend = gamma_gamma.expected_spend(gamma_gamma.params_of(model.spend), summary["frequency"], summary["monetary_value"])
     residual_purchases = rows.broadcast(alive * lifetime)
@@ -72,23 +68,42 @@ def score(model: ClvModel, summary: pd.DataFrame, money: Money, *, horizon_days:
     )
 
 
-def check_scores(scores: pd.DataFrame, model: ClvModel) -> None:
-    """ScoreError unless every score (and the historical spend stored beside them) is finite, p_alive is
-    in [0, 1] and no expected count or amount is negative: run before anything is stored or reported."""
+def future_purchases(model: ClvModel, money: Money, horizon_days: float | None, x, T) -> tuple[np.ndarray, np.ndarray]:
+    """(discounted purchases to the horizon, undiscounted purchases in the next 365 days) of customers
+    alive at T with x repeat purchases: the part of every score that depends on the money and the horizon."""
+    unit_days = CLV_TIME_UNIT_DAYS[model.time_unit]
+    purchases = model.purchase_model
+    params = purchases.params_of(model.purchases)
+    delta = continuous_rate(money.annual_discount_rate, unit_days)
+    horizon = np.inf if horizon_days is None else horizon_days / unit_days
+    return (purchases.purchases_if_alive(params, x, T, delta=delta, horizon=horizon),
+            purchases.purchases_if_alive(params, x, T, horizon=CLV_EXPECTED_PURCHASES_DAYS / unit_days))
+
+
+def invalid_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """Per customer and column, True where a score (or the historical spend stored beside them) is not
+    finite, p_alive is outside [0, 1] or an expected count or amount is negative."""
     values = scores[[*SCORE_COLUMNS, "historical_spend"]].astype("float64")
     bad = ~np.isfinite(values)
     bad["p_alive"] |= ~values["p_alive"].between(0, 1)
     bad[list(NON_NEGATIVE)] |= values[list(NON_NEGATIVE)] < 0
+    return bad
+
+
+def check_scores(scores: pd.DataFrame, model: ClvModel, *, customers: int | None = None, invalid: int | None = None) -> None:
+    """ScoreError unless no score is invalid (invalid_scores): run before anything is stored or reported.
+    Where `scores` holds only suspects (the Spark engine's), `customers` and `invalid` give the totals."""
+    bad = invalid_scores(scores)
     rows = bad.any(axis=1)
     if rows.any():
         named = ", ".join(bad.columns[bad.any(axis=0)])
         if bad[list(MODEL_SCORES)].to_numpy().any():
-            other = next(name for name in PURCHASE_MODELS if name != model.purchases.model)
+            other = bgnbd.MODEL if model.purchases.model == pareto.MODEL else pareto.MODEL  # MBG/NBD shares BG/NBD's numerics
             advice = f"try --model {other} or a longer calibration period"
         else:
             advice = "their historical spend does not add up to a finite amount: check their order amounts"
         raise ScoreError(
-            f"{model.purchase_model.TITLE} gave {int(rows.sum()):,} of {len(scores):,} customers no valid score "
+            f"{model.purchase_model.TITLE} gave {invalid or int(rows.sum()):,} of {customers or len(scores):,} customers no valid score "
             f"({named} not finite or out of range); nothing stored: {advice}"
         )
 

@@ -1,4 +1,4 @@
-"""Customers drawn from the BG/NBD and Gamma-Gamma processes with known parameters, recorded at day
+"""Customers drawn from the BG/NBD (or MBG/NBD) and Gamma-Gamma processes with known parameters, recorded at day
 resolution as a real order export would be: for checking that fits recover what generated the data."""
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ def simulate_summary(
     acquisition_days: int = 365,
     observed_days: int = 546,
     seed: int = 0,
+    shift: int = 0,
 ) -> pd.DataFrame:
     """A per-customer summary (frequency, recency, T in units of `unit_days`, monetary_value,
     historical_spend) of `count` customers who first bought on a uniform day of the first
-    `acquisition_days` and were observed until day `observed_days`."""
+    `acquisition_days` and were observed until day `observed_days`. With `shift` 1 the drop-out coin is
+    also flipped at the first purchase (MBG/NBD)."""
     rng = np.random.default_rng(seed)
     r, alpha, a, b = purchases
     first_day = rng.integers(0, acquisition_days, count)
@@ -31,7 +33,7 @@ def simulate_summary(
     rate = rng.gamma(r, 1 / alpha, count)
     dropout = rng.beta(a, b, count)  # may underflow to 0 for a tiny a: that customer never drops out
     never = np.iinfo("int64").max
-    lifetime_purchases = np.where(dropout > 0, rng.geometric(np.maximum(dropout, 1e-300)), never)  # the repeat purchase after which the customer drops out
+    lifetime_purchases = np.where(dropout > 0, rng.geometric(np.maximum(dropout, 1e-300)) - shift, never)  # the repeat purchase after which the customer drops out
     in_window = rng.poisson(rate * T)
     x = np.minimum(in_window, lifetime_purchases)
     repeat = x > 0

@@ -1,0 +1,138 @@
+"""The Spark engine (`clvdesk clv fit --engine spark`): orders to scores on a Spark cluster, same numbers.
+
+Spark builds the per-customer summary from Parquet orders (any path Spark reads: local, HDFS, s3a://),
+exactly as clvdesk.clv.summary does; the driver collects only what the fit needs — the distinct
+(frequency, recency, T) with their counts, and the repeat buyers' (frequency, mean spend) — and fits once
+with the local fitters; every partition is then scored with mapInPandas by the same scoring and segment
+functions, the top-share and tier cut-offs taken as exact percentiles over all customers.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+
+import pandas as pd
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from clvdesk.clv.model import ClvModel, fit_rows
+from clvdesk.clv.orders import OrderColumns, OrdersError
+from clvdesk.clv.rows import compress
+from clvdesk.clv.scoring import SCORE_COLUMNS, Money, check_scores, invalid_scores, score
+from clvdesk.clv.segments import TOP_QUANTILE, segment, value_tier
+from clvdesk.clv.summary import SummaryError
+from clvdesk.defaults import CLV_SPARK_APP_NAME, CLV_SPARK_INVALID_SAMPLE, CLV_TIME_UNIT_DAYS, CLV_VALUE_TIER_PERCENTILES
+
+SUMMARY_SCHEMA = ("customer_id string, email string, frequency long, recency double, T double, monetary_value double, "
+                  "historical_spend double")
+SCORES_SCHEMA = SUMMARY_SCHEMA + "".join(f", {name} double" for name in SCORE_COLUMNS) + ", invalid boolean"
+OUTPUT_SCHEMA = SCORES_SCHEMA.replace(", invalid boolean", "") + ", segment string, value_tier string"
+# pyspark warns that it does not fully support pandas 3; what this engine uses is tested equal to the local engine
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+
+
+def session(master: str | None = None) -> SparkSession:
+    """The running session (spark-submit's) or a new one; a local master runs its Python workers on this
+    interpreter, so they see the same clvdesk and libraries."""
+    builder = SparkSession.builder.appName(CLV_SPARK_APP_NAME).config("spark.sql.session.timeZone", "UTC")  # days as the local engine counts them
+    if master:
+        builder = builder.master(master)
+    if master is None or master.startswith("local"):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    return builder.getOrCreate()
+
+
+def read_orders(spark: SparkSession, path: str, columns: OrderColumns = OrderColumns()) -> DataFrame:
+    """customer_id, email (or null), date (a day), amount, from Parquet; OrdersError naming what is missing."""
+    raw = spark.read.parquet(path)
+    present = {name.casefold(): name for name in raw.columns}
+    wanted = {role: present.get(getattr(columns, role).casefold()) for role in ("customer_id", "email", "date", "amount")}
+    missing = [getattr(columns, role) for role in ("date", "amount") if wanted[role] is None]
+    if wanted["customer_id"] is None and wanted["email"] is None:
+        missing.insert(0, f"{columns.customer_id} (or {columns.email})")
+    if missing:
+        raise OrdersError(f"{path}: missing column(s) {', '.join(missing)}; the columns are {', '.join(raw.columns)}")
+    email = F.lower(F.trim(F.col(wanted["email"]).cast("string"))) if wanted["email"] else F.lit(None).cast("string")
+    customer = F.trim(F.col(wanted["customer_id"]).cast("string")) if wanted["customer_id"] else email
+    orders = raw.select(customer.alias("customer_id"), F.when(email != "", email).alias("email"),
+                        F.to_date(F.col(wanted["date"])).alias("date"), F.col(wanted["amount"]).cast("double").alias("amount"))
+    unusable = orders.where(F.col("customer_id").isNull() | (F.col("customer_id") == "") | F.col("date").isNull()
+                            | F.col("amount").isNull() | F.isnan("amount")).count()
+    if unusable:
+        raise OrdersError(f"{path}: {unusable:,} orders without a customer, a readable date or a numeric amount")
+    return orders
+
+
+def summarize(orders: DataFrame, *, time_unit: str, calibration_end: pd.Timestamp) -> DataFrame:
+    """clvdesk.clv.summary.summarize on Spark (customers with a purchase by `calibration_end`)."""
+    unit = CLV_TIME_UNIT_DAYS[time_unit]
+    end = F.lit(calibration_end.date())
+    days = orders.groupBy("customer_id", "date").agg(F.sum("amount").alias("amount"), F.max(F.col("amount") >= 0).alias("purchase"))
+    calibration = days.where(F.col("date") <= end)
+    bought = calibration.where("purchase").groupBy("customer_id").agg(
+        F.min("date").alias("first"), F.max("date").alias("last"), F.count("*").alias("days"),
+        F.sum("amount").alias("spent"), F.min_by("amount", "date").alias("first_amount"))
+    spend = calibration.groupBy("customer_id").agg(F.sum("amount").alias("historical_spend"))
+    emails = orders.where(F.col("email").isNotNull() & (F.col("date") <= end)).groupBy("customer_id").agg(
+        F.max_by("email", "date").alias("email"))  # the latest order's
+    frequency = F.col("days") - 1
+    return bought.join(spend, "customer_id").join(emails, "customer_id", "left").select(
+        "customer_id", "email", frequency.cast("long").alias("frequency"),
+        (F.datediff("last", "first") / unit).alias("recency"), (F.datediff(end, "first") / unit).alias("T"),
+        F.when(frequency > 0, (F.col("spent") - F.col("first_amount")) / frequency).otherwise(0.0).alias("monetary_value"),
+        "historical_spend")
+
+
+def fit(summary: DataFrame, *, purchase_model: str, time_unit: str, calibration_end: str | None) -> ClvModel:
+    """The population parameters, fitted once on the driver from what the fit needs of the summary."""
+    counts = summary.groupBy("frequency", "recency", "T").count().toPandas()
+    if counts.empty:
+        raise SummaryError(f"no purchases on or before {calibration_end}")
+    rows = compress(counts["frequency"], counts["recency"], counts["T"], weight=counts["count"])
+    buyers = summary.where("frequency > 0").select("customer_id", "frequency", "monetary_value").orderBy("customer_id").toPandas()
+    return fit_rows(rows, buyers["frequency"], buyers["monetary_value"], purchase_model=purchase_model,
+                    time_unit=time_unit, calibration_end=calibration_end)
+
+
+def score_all(summary: DataFrame, model: ClvModel, money: Money, *, horizon_days: float | None) -> DataFrame:
+    """Scores of every customer (mapInPandas over the summary's partitions), checked as the local engine
+    checks them: ScoreError before anything is written."""
+    def scored(parts: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for part in parts:
+            values = score(model, part.set_index("customer_id"), money, horizon_days=horizon_days)
+            yield values.assign(invalid=invalid_scores(values).any(axis=1)).reset_index()
+
+    scores = summary.mapInPandas(scored, schema=SCORES_SCHEMA).persist()
+    customers = scores.count()
+    invalid = scores.where("invalid").count()
+    if invalid:
+        check_scores(scores.where("invalid").limit(CLV_SPARK_INVALID_SAMPLE).toPandas(), model, customers=customers, invalid=invalid)
+
+    cuts = [F.percentile("residual_clv", TOP_QUANTILE), F.percentile("historical_spend", TOP_QUANTILE),
+            *(F.percentile("residual_clv", cut / 100) for _, cut in CLV_VALUE_TIER_PERCENTILES)]
+    residual_cut, spend_cut, *tiers = scores.agg(*cuts).first()
+    amounts = {name: float(value) for (name, _), value in zip(CLV_VALUE_TIER_PERCENTILES, tiers)}
+    unit_days = CLV_TIME_UNIT_DAYS[model.time_unit]
+
+    def labelled(parts: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for part in parts:
+            part = part.drop(columns="invalid")
+            yield part.assign(segment=segment(part, unit_days=unit_days, cutoffs=(residual_cut, spend_cut)).astype(str),
+                              value_tier=value_tier(part["residual_clv"], amounts=amounts).astype(str))
+
+    return scores.mapInPandas(labelled, schema=OUTPUT_SCHEMA)
+
+
+def local_batches(scores: DataFrame, size: int) -> Iterator[pd.DataFrame]:
+    """The scores brought to the driver `size` customers at a time, indexed by customer_id (for the store)."""
+    batch = []
+    for row in scores.toLocalIterator():
+        batch.append(row.asDict())
+        if len(batch) == size:
+            yield pd.DataFrame(batch).set_index("customer_id")
+            batch = []
+    if batch:
+        yield pd.DataFrame(batch).set_index("customer_id")
