@@ -33,8 +33,10 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from clvdesk.analysis import analyse
 from clvdesk.analysis.analyser import THRESHOLDS
+from clvdesk.analysis.valence import DDS_DANISH
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data/support-text"
+DDS_LIST = Path(__file__).resolve().parents[1] / "clvdesk/analysis" / DDS_DANISH
 VADER_NEGATIVE, VADER_POSITIVE = -0.05, 0.05  # vaderSentiment's documented thresholds
 POSITIVE_COMPLAINT_SHARE = 0.05  # the English positive cut lets at most this share of tuning complaints through
 THROUGHPUT_MIN_SECONDS = 1.0  # each timing repeats the corpus until it has run at least this long
@@ -57,6 +59,29 @@ def banking77(split: str) -> tuple[list[str], np.ndarray]:
     with (DATA / "banking77" / f"{split}.csv").open(newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
     return [row["text"] for row in rows], np.array([row["category"] == "terminate_account" for row in rows])
+
+
+def dds_forms() -> dict[str, int]:
+    """Every word form of DDS with its headword's polarity; a form of several headwords gets their
+    mean, rounded, and a form whose headwords disagree in sign ("fedt", "lækker") none."""
+    found: dict[str, list[int]] = {}
+    with (DATA / "dds" / "2_headword_headword_polarity.csv").open(newline="", encoding="utf-8") as file:
+        for headword, _, _, _, polarity, forms in csv.reader(file):
+            for form in forms.lower().split(";"):
+                if form and " " not in form:
+                    found.setdefault(form, []).append(int(polarity))
+    return {
+        form: round(sum(values) / len(values))
+        for form, values in sorted(found.items())
+        if min(values) > 0 or max(values) < 0
+    }
+
+
+def build_dds() -> None:
+    """Write clvdesk's derived DDS list (CC BY-SA 4.0, attributed in the NOTICE beside it)."""
+    forms = dds_forms()
+    DDS_LIST.write_text("".join(f"{form}\t{value}\n" for form, value in forms.items()), encoding="utf-8")
+    print(f"wrote {len(forms)} word forms to {DDS_LIST}")
 
 
 def danish(tuning: bool) -> tuple[list[str], np.ndarray]:

@@ -13,7 +13,7 @@ from clvdesk.analysis.cues import find_cues
 from clvdesk.analysis.language import detect_language
 from clvdesk.analysis.model import CATEGORY_LABELS, SIGNAL_LABELS, SUPPORTED_LANGUAGES, Label, Sentiment
 from clvdesk.analysis.text import clean_ticket_text, split_words
-from clvdesk.analysis.valence import normalise, word_valence
+from clvdesk.analysis.valence import DANISH_WORD_LISTS, normalise, word_valence
 
 # Weight of each phrase on VADER's scale (where "bad" is -2.5 and "terrible" -2.1), at most
 # CUE_PHRASES_COUNTED phrases per signal or category. Urgency alone does not make a ticket negative.
@@ -25,6 +25,8 @@ CUE_WEIGHTS: dict[str, float] = {
     "urgency": 0.0,
     **{name: -1.5 for name in CATEGORY_LABELS},  # "other": the grammar of a complaint ("why", "still")
     "refund_request": -1.0,
+    "hardship": -1.0,
+    "praise": 2.5,  # outweighs the negation it holds and a problem named and then put right
 }
 CUE_PHRASES_COUNTED = 3
 # A ticket that names what went wrong (a category other than "other") or shows one of these is
@@ -74,15 +76,21 @@ def _category(cues: dict[str, list[str]]) -> str:
     return max(named, key=lambda name: len(cues[name])) if named else "other"
 
 
-def analyse(text: str) -> Sentiment:
-    """Analyse a ticket's subject and latest customer comment (one string, the subject first)."""
+def analyse(
+    text: str, language: str | None = None, *, danish_word_lists: tuple[str, ...] = DANISH_WORD_LISTS
+) -> Sentiment:
+    """Analyse a ticket's subject and latest customer comment (one string, the subject first).
+
+    `language` is what the helpdesk knows of the ticket's language ("da", "en-GB"): it decides a text
+    whose words are too few to tell. `danish_word_lists` are for the evaluation, which measures each.
+    """
     words = split_words(clean_ticket_text(text))
-    language = detect_language(words)
+    language = detect_language(words, language[:2].lower() if language else None)
     if language not in SUPPORTED_LANGUAGES:
         return Sentiment(score=0.0, label="neutral", language=language, supported=False)
 
     cues = find_cues(words.text, language)
-    feeling, politeness = word_valence(words, language)
+    feeling, politeness = word_valence(words, language, danish_word_lists)
     cue_weight = 0.0
     category, signals = "other", []
     if cues:

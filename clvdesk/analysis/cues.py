@@ -27,6 +27,7 @@ _NEGATED = {
     "en": re.compile(
         r"[^\w'](?:not|no|never|without|don'?t|doesn'?t|didn'?t|isn'?t|wasn'?t|aren'?t|weren'?t|won'?t"
         r"|wouldn'?t|haven'?t|hasn'?t)(?:\s+(?:a|an|the|any|really|very|so|too|that|need|want|be|been|at|all|even|feel"
+        r"|undue|unreasonable|further|much"
         r"|seem|looks?)){0,2}\s*$"
     ),
     "da": re.compile(
@@ -127,7 +128,7 @@ def _key_tree(whole: dict[str, bool], keys: list[str], depth: int = 0) -> str:
 @lru_cache(maxsize=None)
 def cue_index(language: str) -> CueIndex:
     table = _TABLES[language]
-    return CueIndex({**table.SIGNALS, **table.CATEGORIES})
+    return CueIndex({**table.SIGNALS, **table.CATEGORIES, **table.PRAISE})
 
 
 def find_cues(text: str, language: str) -> dict[str, list[str]]:
