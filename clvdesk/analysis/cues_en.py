@@ -347,6 +347,7 @@ CATEGORIES: dict[str, list[str]] = {
         r"(?:got|get|getting|received|receive) nothing",
         r"(?:i|we)(?: have|'ve)? (?:tried|been trying)",
         r"unable to",
+        rf"{_NOT}(?! (?:problem|problems|worries|doubt|complaints?|reason|be (?:more|happier|better)|undue)\b)",
         r"(?:reply|respond|answer) (?:to )?(?:my|me|our|us)",
         r"again",
         r"(?:wait|waiting|waited)",
