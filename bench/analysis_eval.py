@@ -42,7 +42,7 @@ from clvdesk.analysis import analyse
 from clvdesk.analysis.analyser import THRESHOLDS
 from clvdesk.analysis import analyser
 from clvdesk.analysis.text import split_words
-from clvdesk.analysis.valence import DDS_DANISH, lexicon
+from clvdesk.analysis.valence import DANISH_WORD_LISTS, DDS_DANISH, lexicon
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data/support-text"
 DDS_LIST = Path(__file__).resolve().parents[1] / "clvdesk/analysis" / DDS_DANISH
@@ -231,6 +231,24 @@ def best_band(scores: np.ndarray, truth: np.ndarray, forced: np.ndarray | None =
     return best[0], best[2], best[3]
 
 
+def _unthresholded(texts: list[str], word_lists: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's score, and whether the analyser calls it negative whatever its score."""
+    in_force = analyser.THRESHOLDS["da"]
+    analyser.THRESHOLDS["da"] = (-1.0, math.inf)  # so that a negative label is one the score did not set
+    try:
+        results = [analyse(text, "da", danish_word_lists=word_lists) for text in texts]
+    finally:
+        analyser.THRESHOLDS["da"] = in_force
+    return np.array([result.score for result in results]), np.array([result.label != "neutral" for result in results])
+
+
+def tuned_danish(word_lists: tuple[str, ...]) -> tuple[float, float, float]:
+    """(macro-F1, negative at or below, positive at or above) on the tuning half, with these word lists."""
+    texts, truth = danish(tuning=True)
+    scores, forced = _unthresholded(texts, word_lists)
+    return best_band(scores, truth, forced)
+
+
 def danish_rows() -> tuple[list[DanishRow], list[str]]:
     """The Danish table's rows on the held-out half, and the baselines that could not be measured."""
     texts, truth = danish(tuning=False)
@@ -240,6 +258,10 @@ def danish_rows() -> tuple[list[DanishRow], list[str]]:
         words = lexicon("da", word_lists).valences
         covered = float(np.mean([any(token in words for token in split_words(text.lower()).tokens) for text in texts]))
         rows.append(three_class(name, np.array([POLARITY[result.label] for result in results]), truth, covered))
+    _, low, high = tuned_danish(("afinn",))
+    scores, forced = _unthresholded(texts, ("afinn",))
+    rows.append(three_class(f"clvdesk, AFINN-da only, re-tuned ({low:+.3f}, {high:+.3f})",
+                            np.where(forced, -1, _banded(scores, low, high)), truth, rows[1].covered))
     missing = []
     try:
         from afinn import Afinn
@@ -335,17 +357,9 @@ def tune() -> None:
     print(f"en: negative at or below {negative:+.4f} (complaint F1 {max(f1):.3f} on even lines, n={len(texts)})")
     print(f"en: positive at or above {positive:+.4f} ({POSITIVE_COMPLAINT_SHARE:.0%} of tuning complaints above)")
 
-    dan_texts, valence = danish(tuning=True)
-    in_force = analyser.THRESHOLDS["da"]
-    analyser.THRESHOLDS["da"] = (-1.0, math.inf)  # so that a negative label is one the score did not set
-    try:
-        results = [analyse(text, "da") for text in dan_texts]
-    finally:
-        analyser.THRESHOLDS["da"] = in_force
-    forced = np.array([result.label != "neutral" for result in results])
-    best, low, high = best_band(np.array([result.score for result in results]), valence, forced)
+    best, low, high = tuned_danish(DANISH_WORD_LISTS)
     print(f"da: negative at or below {low:+.4f}, positive at or above {high:+.4f}"
-          f" (macro-F1 {best:.3f} on even numbers, n={len(dan_texts)})")
+          f" (macro-F1 {best:.3f} on even numbers, n={len(danish(tuning=True)[0])})")
     print(f"now in analyser.THRESHOLDS: {THRESHOLDS}")
 
 
