@@ -1,6 +1,6 @@
 """Find the phrases that show each signal and complaint category, in the ticket's language.
 
-Trying some 400 phrase patterns at every word would cost more than the rest of the analysis put
+Trying some 470 phrase patterns at every word would cost more than the rest of the analysis put
 together, and one alternation of them all is slower still: the regex engine tries every branch in
 turn. So each pattern is filed under the keys its matches can begin with (`phrase_keys`: "why",
 "no rep", "card is"), and one expression per language finds the words that begin a key, following

@@ -229,6 +229,8 @@ CATEGORIES: dict[str, list[str]] = {
         r"|payments?|transactions?|amount|price|bill|invoice)",
         r"(?:bill|invoice|statement|price) (?:is |was )?(?:wrong|incorrect|too high)",
         r"(?:paid|charged|billed|debited|taken) (?:\w+ ){0,3}(?:twice|two times)",
+        r"(?:charge|charging|bill|billing|debit) (?:me|us|my \w+) (?:twice|two times|double)",
+        r"(?:paid|charged|billed|debited|charge|bill) (?:\w+ ){0,3}(?:2|3|three) times",
         r"billing",
         r"still (?:being )?(?:charged|billed)",
         r"price (?:increase|hike|rise)",
