@@ -4,6 +4,8 @@ with respect; the rules, the simulation and the replies know the new instruments
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from clvdesk.analysis import analyse
@@ -11,6 +13,7 @@ from clvdesk.customers import CustomerStore, CustomerValue
 from clvdesk.helpdesk.zendesk_events import ticket_created_event
 from clvdesk.replies import suggested_reply
 from clvdesk.rules import INSTRUMENT_LABELS, decide, load_rules
+from clvdesk.simulation import compare, read_tickets, replay, totals
 from tests.conftest import API_TOKEN
 
 DANISH = "Jeg har mistet mit job og kan ikke betale fakturaen denne måned. Kan vi lave en afdragsordning?"
@@ -85,3 +88,28 @@ def test_a_potential_loyalist_in_difficulty_gets_the_fee_waived():
     assert decision.tier == "potential_loyalists"
     assert decision.offer.instrument == "fee_waiver"
     assert "tiers.potential_loyalists.category_instruments.payment_difficulty" in [r.rule for r in decision.reasons]
+
+
+def test_the_simulation_replays_payment_difficulty_as_decide_decides_it():
+    csv = (
+        "ticket_id,customer,created,sentiment,category,signals\n"
+        "1,ana@example.com,2026-05-01,negative,payment_difficulty,hardship\n"
+        "2,new@example.com,2026-05-02,negative,payment_difficulty,hardship\n"
+        "3,ben@example.com,2026-05-03,negative,payment_difficulty,\n"
+    )
+    customers = {
+        "ana@example.com": CustomerValue(email="ana@example.com", residual_clv=500, historical_spend=2300),
+        "ben@example.com": CustomerValue(email="ben@example.com", residual_clv=200, historical_spend=90),
+    }
+    rules = load_rules()
+    tickets = read_tickets(io.StringIO(csv), analyse)
+    outcomes = replay(tickets, customers, rules)
+    assert outcomes["instrument"].tolist() == ["payment_plan", "payment_deferral", "fee_waiver"]
+    for row, sentiment in enumerate(tickets.sentiments[code] for code in tickets.frame["sentiment"]):
+        decision = decide(rules, customers.get(tickets.frame["customer"][row]), sentiment)
+        assert (decision.offer.instrument, decision.offer.amount, decision.offer.cost) == (
+            outcomes["instrument"][row], outcomes["amount"][row], outcomes["cost"][row]
+        )
+    by_instrument = {row["instrument"]: row["cost"] for row in totals(compare(tickets, customers, rules, rules), "instrument")
+                     if row["rules"] == "current"}
+    assert set(by_instrument) == {"payment_plan", "payment_deferral", "fee_waiver"}
