@@ -113,7 +113,8 @@ def test_a_problem_named_and_then_resolved_is_not_a_complaint():
 
 
 def test_regret_is_negative():
-    assert negative("I wish I had bought a different one")
+    assert analyse("I wish I had bought a different one").label == "negative"
+    assert analyse("Jeg fortryder at jeg købte den").label == "negative"
 
 
 # Missed threats ---------------------------------------------------------------------------------
