@@ -236,7 +236,7 @@ def _unthresholded(texts: list[str], word_lists: tuple[str, ...]) -> tuple[np.nd
     in_force = analyser.THRESHOLDS["da"]
     analyser.THRESHOLDS["da"] = (-1.0, math.inf)  # so that a negative label is one the score did not set
     try:
-        results = [analyse(text, "da", danish_word_lists=word_lists) for text in texts]
+        results = [analyse(text, danish_word_lists=word_lists) for text in texts]
     finally:
         analyser.THRESHOLDS["da"] = in_force
     return np.array([result.score for result in results]), np.array([result.label != "neutral" for result in results])
@@ -254,7 +254,7 @@ def danish_rows() -> tuple[list[DanishRow], list[str]]:
     texts, truth = danish(tuning=False)
     rows = []
     for name, word_lists in WORD_LIST_VARIANTS.items():
-        results = [analyse(text, "da", danish_word_lists=word_lists) for text in texts]
+        results = [analyse(text, danish_word_lists=word_lists) for text in texts]
         words = lexicon("da", word_lists).valences
         covered = float(np.mean([any(token in words for token in split_words(text.lower()).tokens) for text in texts]))
         rows.append(three_class(name, np.array([POLARITY[result.label] for result in results]), truth, covered))
