@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 import pytest
 
 from clvdesk.analysis import analyse
+from clvdesk.analysis.valence import lexicon
 
 
 def negative(text: str, language: str | None = None) -> bool:
@@ -167,3 +170,18 @@ def test_paying_is_not_payment_difficulty(text):
     result = analyse(text)
     assert result.category.name != "payment_difficulty"
     assert not result.has("hardship")
+
+
+# DDS --------------------------------------------------------------------------------------------
+
+
+def test_dds_ships_with_its_attribution_and_adds_words_afinn_da_lacks():
+    data = resources.files("clvdesk.analysis").joinpath("data")
+    notice = data.joinpath("NOTICE.txt").read_text(encoding="utf-8")
+    assert "CC BY-SA 4.0" in notice and "Det Danske Sprog- og Litteraturselskab" in notice
+    both, afinn = lexicon("da").valences, lexicon("da", ("afinn",)).valences
+    assert "leveringstid" not in both  # DDS lists no neutral words
+    assert both["uhøflige"] < 0 < both["flotte"]
+    for word in ("uhøflige", "forsinkelsen", "ubrugelige", "flotte"):  # inflected forms AFINN-da lacks
+        assert word in both and word not in afinn
+    assert both["glad"] == afinn["glad"]  # a word in both keeps AFINN-da's value
