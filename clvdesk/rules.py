@@ -32,6 +32,9 @@ Instrument = Literal[
     "discount_next_order",
     "free_shipping",
     "replacement",
+    "payment_plan",
+    "payment_deferral",
+    "fee_waiver",
     "apology_only",
 ]
 INSTRUMENT_LABELS: dict[str, str] = {
@@ -41,6 +44,10 @@ INSTRUMENT_LABELS: dict[str, str] = {
     "discount_next_order": "Discount on the next order",
     "free_shipping": "Free shipping",
     "replacement": "Replacement",
+    # For a customer who cannot pay on time; the amount is the fees and interest the company forgoes.
+    "payment_plan": "Payment plan, fees waived",
+    "payment_deferral": "Payment deferral",
+    "fee_waiver": "Fee waiver",
     "apology_only": "Apology only",
 }
 Segment = Literal[SEGMENTS]  # type: ignore[valid-type]

@@ -60,7 +60,7 @@ def test_invalid_rules_list_every_error_with_its_path_and_store_nothing(client):
         "tiers[0].min_amount": "the minimum 999 is above the maximum 250",
         "tiers[1].instruments[0]": (
             "must be one of 'refund', 'partial_refund', 'store_credit', 'discount_next_order', "
-            "'free_shipping', 'replacement' or 'apology_only'"
+            "'free_shipping', 'replacement', 'payment_plan', 'payment_deferral', 'fee_waiver' or 'apology_only'"
         ),
         "tiers[2].max_amount": "must be 0 or more",
         "tiers[3].rolling_budget.share": "must be 1 or less",

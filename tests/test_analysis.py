@@ -245,7 +245,7 @@ def _patterns(table) -> dict[str, list[str]]:
     """Each signal's or category's phrase patterns, apostrophes optional as the analyser reads them."""
     return {
         name: [alternative.replace("'", "'?") for alternative in alternatives]
-        for name, alternatives in {**table.SIGNALS, **table.CATEGORIES}.items()
+        for name, alternatives in {**table.SIGNALS, **table.CATEGORIES, **table.PRAISE}.items()
     }
 
 

@@ -1,6 +1,6 @@
 """Find the phrases that show each signal and complaint category, in the ticket's language.
 
-Trying some 400 phrase patterns at every word would cost more than the rest of the analysis put
+Trying some 470 phrase patterns at every word would cost more than the rest of the analysis put
 together, and one alternation of them all is slower still: the regex engine tries every branch in
 turn. So each pattern is filed under the keys its matches can begin with (`phrase_keys`: "why",
 "no rep", "card is"), and one expression per language finds the words that begin a key, following
@@ -27,6 +27,7 @@ _NEGATED = {
     "en": re.compile(
         r"[^\w'](?:not|no|never|without|don'?t|doesn'?t|didn'?t|isn'?t|wasn'?t|aren'?t|weren'?t|won'?t"
         r"|wouldn'?t|haven'?t|hasn'?t)(?:\s+(?:a|an|the|any|really|very|so|too|that|need|want|be|been|at|all|even|feel"
+        r"|undue|unreasonable|further|much"
         r"|seem|looks?)){0,2}\s*$"
     ),
     "da": re.compile(
@@ -127,7 +128,7 @@ def _key_tree(whole: dict[str, bool], keys: list[str], depth: int = 0) -> str:
 @lru_cache(maxsize=None)
 def cue_index(language: str) -> CueIndex:
     table = _TABLES[language]
-    return CueIndex({**table.SIGNALS, **table.CATEGORIES})
+    return CueIndex({**table.SIGNALS, **table.CATEGORIES, **table.PRAISE})
 
 
 def find_cues(text: str, language: str) -> dict[str, list[str]]:

@@ -15,7 +15,8 @@ _NUMBER = r"(?:\d+|to|tre|fire|fem|seks|syv|otte|ni|ti|flere|mange)"
 
 SIGNALS: dict[str, list[str]] = {
     "churn_intent": [
-        rf"(?:opsig\w*|lukke|luk|slette|slet|nedlægge|stoppe|afmelde\w*|annullere) {_MY} (?:konto|abonnement"
+        rf"(?:opsig\w*|lukke|luk|lukker|slette|slet|sletter|nedlægge|stoppe|stopper|afmelde\w*|annullere\w*)"
+        rf"(?: jeg| vi)? {_MY} (?:konto|abonnement"
         r"|medlemskab|aftale|profil)\w*",
         r"(?:konto|abonnement|medlemskab)\w* (?:skal )?(?:lukkes|slettes|opsiges)",
         r"aldrig (?:mere )?(?:handle|bestille|købe|komme|bruge|anbefale)\w*(?: \w+){0,4} (?:igen|mere)",
@@ -78,13 +79,23 @@ SIGNALS: dict[str, list[str]] = {
         r"politianmeld\w*",
         r"anmelde (?:jer|dig|det|sagen)",
         r"kontakte (?:min|mit) bank",
+        r"bestrid\w* (?:betaling|opkrævning|beløb|trækning)\w*",
         r"trustpilot",
+    ],
+    "hardship": [
+        r"mistet (?:mit|min) (?:job|arbejde|indtægt)",
+        r"(?:er blevet |blev )?(?:fyret|afskediget|opsagt fra mit (?:job|arbejde))",
+        r"(?:arbejdsløs|ledig)\w*",
+        r"sygemeldt",
+        r"økonomisk\w* (?:svær\w*|problem\w*|krise|trængt\w*|vanskelig\w*)",
+        r"(?:har )?(?:ikke|ingen) (?:råd|penge) til",
+        r"svært ved at (?:betale|få (?:det|pengene) til at række)",
+        r"(?:på|får) kontanthjælp",
     ],
     "repeat_contact": [
         r"(?:anden|tredje|fjerde|femte|\d+\.) gang (?:jeg|vi)\b(?: \w+){0,2}",
         r"igen og igen",
         r"endnu en gang",
-        r"flere gange",
         r"hvor mange gange",
         r"(?:har|havde) (?:allerede )?(?:skrevet|ringet|kontaktet|mailet|rykket|klaget)(?: \w+){0,3}"
         r" (?:flere|mange|tre|fire|\d+) gange",
@@ -95,6 +106,23 @@ SIGNALS: dict[str, list[str]] = {
 }
 
 CATEGORIES: dict[str, list[str]] = {
+    "payment_difficulty": [
+        r"(?:kan|kunne) (?:desværre )?(?:ikke|ikk) (?:betale|nå at betale|få betalt|overholde)",
+        r"(?:har )?(?:svært|problemer) (?:ved|med) at betale",
+        r"rykker\w*",
+        r"inkasso\w*",
+        r"afdragsordning\w*",
+        r"afdrag\w*",
+        r"betalingsaftale\w*",
+        r"henstand",
+        r"udsætte (?:betaling\w*|regning\w*|beløb\w*)",
+        r"betale (?:senere|i rater|lidt ad gangen|resten senere)",
+        r"(?:mere|længere) tid til at betale",
+        r"restance",
+        r"(?:ubetalt|ikke betalt)\w* (?:regning|faktura|beløb)\w*",
+        r"mistet (?:mit|min) (?:job|arbejde|indtægt)",
+        r"(?:har )?(?:ikke|ingen) (?:råd|penge) til",
+    ],
     "damaged_item": [
         r"i stykker",
         r"ødelagt\w*",
@@ -115,6 +143,7 @@ CATEGORIES: dict[str, list[str]] = {
     ],
     "missing_item": [
         r"aldrig (?:modtaget|kommet|ankommet|leveret|fået)",
+        r"ikke (?:blevet )?modtaget(?! endnu)",
         r"mangle(?:r|de|nde)",
         rf"{_GOODS} (?:er )?(?:blevet )?(?:væk|forsvundet|bortkommet|tabt)",
         r"bortkommet",
@@ -130,7 +159,8 @@ CATEGORIES: dict[str, list[str]] = {
         rf"hvor (?:er|bliver) (?:min|mit|mine) {_GOODS}",
         rf"(?:har )?ventet (?:i )?(?:over |mere end )?{_NUMBER} (?:dage|uger|måneder)",
         r"for sent",
-        r"ikke (?:kommet|ankommet|leveret) endnu",
+        r"ikke (?:kommet|ankommet|leveret|modtaget) endnu",
+        r"ikke (?:engang )?(?:blevet )?(?:sendt|afsendt)",
     ],
     "billing": [
         r"(?:trukket|betalt|opkrævet) (?:\w+ ){0,2}(?:to|2) gange",
@@ -165,7 +195,7 @@ CATEGORIES: dict[str, list[str]] = {
     ],
     "service_experience": [
         r"(?:intet|ingen|ikke noget|ikke fået|ikke hørt) (?:\w+ )?(?:svar|tilbagemelding|respons)",
-        r"(?:uhøflig|uprofessionel|elendig|dårlig|ringe|sløj)\w* (?:service|kundeservice|betjening|kundebetjening"
+        r"(?:uhøflig|uprofessionel|elendig|dårlig|ringe|sløj)\w* (?:en |et )?(?:service|kundeservice|betjening|kundebetjening"
         r"|behandling|personale|medarbejder)\w*",
         r"(?:ingen|ikke nogen) (?:har )?(?:svaret|ringet|vendt tilbage|hjulpet)",
         r"telefonkø\w*",
@@ -203,5 +233,17 @@ CATEGORIES: dict[str, list[str]] = {
         r"irriter\w*",
         r"(?:venter|ventet|vente)",
         r"igen",
+        r"(?:jeg|vi) (?:ville ønske|fortryder)",
+    ],
+}
+
+# Praise that outweighs the negation inside it ("ingen klager") or a problem put right.
+PRAISE: dict[str, list[str]] = {
+    "praise": [
+        r"ingen (?:klager|problemer|grund til at klage)",
+        r"intet at klage over",
+        r"kan ikke (?:klage|sætte en finger)",
+        r"(?:løst|ordnet|fikset|rettet|byttet) (?:\w+ ){0,2}(?:hurtigt|straks|med det samme|professionelt)",
+        r"(?:hurtigt|straks) (?:løst|ordnet|fikset|rettet|byttet)",
     ],
 }

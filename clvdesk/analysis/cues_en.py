@@ -38,6 +38,7 @@ SIGNALS: dict[str, list[str]] = {
         r"(?:get|getting) out of this company",
         r"(?:lost|losing) (?:a|another|my|our) (?:loyal )?(?:customer|business)",
         r"make my account go away",
+        r"(?:never|won't|will not|not going to) see (?:me|us)(?: \w+){0,4} again",
         r"finish(?:ing)? up with (?:this|my) account",
     ],
     "anger": [
@@ -106,12 +107,24 @@ SIGNALS: dict[str, list[str]] = {
         r"consumer (?:protection|rights|ombudsman|council|agency|authority)",
         r"ombudsman",
         r"charge ?backs?",
-        r"dispute (?:the|this|that) (?:charge|payment|transaction)",
+        r"disput(?:e|es|ed|ing) (?:the|this|that|a|your) (?:charge|payment|transaction)s?",
         r"(?:contact|call|calling|contacting|go to) my (?:bank|credit card company|card issuer)",
         r"report (?:you|this|it|your company) to",
         r"better business bureau",
         r"bbb",
         r"ftc",
+    ],
+    "hardship": [
+        r"(?:lost|losing|lose) my (?:job|income|work)",
+        r"(?:been |got |was |being )?(?:made redundant|laid off|furloughed)",
+        r"(?:i'm |i am |currently |now )unemployed",
+        r"(?:financial|money) (?:difficult(?:y|ies)|hardship|problems|trouble|worries|situation)",
+        r"financial(?:ly)? (?:struggl\w*|strain\w*)",
+        r"struggling (?:financially|to pay|with (?:money|bills|debt|payments))",
+        r"(?:can't|cannot|can not|couldn't|could not|unable to) afford",
+        r"(?:on|receiving) (?:benefits|universal credit)",
+        r"(?:behind|fallen behind) (?:on|with) (?:my |the )?(?:payments|bills|rent|instal?ments)",
+        r"(?:serious(?:ly)? ill|in hospital|long[- ]term sick)",
     ],
     "repeat_contact": [
         r"(?:second|third|fourth|fifth|2nd|3rd|4th|5th|\d+th|umpteenth|nth) time (?:i|we|that|i've|i have|i'm"
@@ -133,6 +146,23 @@ SIGNALS: dict[str, list[str]] = {
 }
 
 CATEGORIES: dict[str, list[str]] = {
+    "payment_difficulty": [
+        r"(?:can't|cannot|can not|unable to|not able to|couldn't|could not|won't be able to) (?:pay|afford"
+        r"|make (?:the|my|this|a|next) payment)",
+        r"(?:lost|losing) my (?:job|income)",
+        r"payment (?:plan|arrangement|holiday|break|deferral|extension)s?",
+        r"(?:pay|paying) (?:it |this |the rest )?(?:later|in instal?ments|in parts|monthly instead)",
+        r"(?:more time|an extension|extra time) to pay",
+        r"(?:defer|postpone|delay) (?:my |the |this )?(?:payment|bill|invoice|instal?ment)s?",
+        r"(?:behind|late|fallen behind) (?:on|with) (?:my |the )?(?:payments?|bills?|rent|invoices?|instal?ments?)",
+        r"(?:financial|money) (?:difficult(?:y|ies)|hardship|problems|trouble)",
+        r"struggling (?:financially|to pay)",
+        r"debt collect\w*",
+        r"(?:collection|collections) agency",
+        r"(?:final|payment) (?:reminder|demand)s?",
+        r"(?:late|reminder) (?:payment )?fees?",
+        r"(?:overdue|unpaid|outstanding) (?:invoice|bill|payment|balance|amount)s?",
+    ],
     "damaged_item": [
         r"broken",
         r"damaged?",
@@ -199,6 +229,8 @@ CATEGORIES: dict[str, list[str]] = {
         r"|payments?|transactions?|amount|price|bill|invoice)",
         r"(?:bill|invoice|statement|price) (?:is |was )?(?:wrong|incorrect|too high)",
         r"(?:paid|charged|billed|debited|taken) (?:\w+ ){0,3}(?:twice|two times)",
+        r"(?:charge|charging|bill|billing|debit) (?:me|us|my \w+) (?:twice|two times|double)",
+        r"(?:paid|charged|billed|debited|charge|bill) (?:\w+ ){0,3}(?:2|3|three) times",
         r"billing",
         r"still (?:being )?(?:charged|billed)",
         r"price (?:increase|hike|rise)",
@@ -315,9 +347,9 @@ CATEGORIES: dict[str, list[str]] = {
         r"|haven't|hasn't|wasn't|weren't|not) (?:let|letting|allow|allowing|able|find|send|get|see|use|access|work"
         r"|load|open|download|install|update|pay|book|order|reach|contact|seem|show|appear|accept|recogni[sz]e)\w*",
         r"(?:got|get|getting|received|receive) nothing",
-        rf"{_NOT}(?! (?:problem|problems|worries|doubt)\b)",
         r"(?:i|we)(?: have|'ve)? (?:tried|been trying)",
         r"unable to",
+        rf"{_NOT}(?! (?:problem|problems|worries|doubt|complaints?|reason|be (?:more|happier|better)|undue)\b)",
         r"(?:reply|respond|answer) (?:to )?(?:my|me|our|us)",
         r"again",
         r"(?:wait|waiting|waited)",
@@ -335,5 +367,23 @@ CATEGORIES: dict[str, list[str]] = {
         r"frustrat\w*",
         r"annoy\w*",
         r"fail\w*",
+        r"(?:i|we) wish (?:i|we) (?:had|hadn't|had not|never|didn't|did not)",
+        r"(?:i|we) regret (?:buying|ordering|booking|choosing|using)",
+    ],
+}
+
+# What the customer says to praise or reassure: it outweighs the negation inside it ("couldn't be
+# more satisfied", "no complaints") and a problem named and then put right ("they fixed it fast").
+PRAISE: dict[str, list[str]] = {
+    "praise": [
+        r"(?:couldn't|could not|can't|cannot) (?:be|have been) (?:more|happier|better)",
+        r"(?:couldn't|could not|can't|cannot) (?:ask for|wish for) (?:more|better|anything)",
+        r"no (?:complaints?|reason to (?:complain|doubt|think|believe|worry))",
+        r"nothing (?:at all )?to complain about",
+        r"not (?:a|one) (?:single )?(?:thing|complaint|problem) to",
+        r"(?:can't|cannot) complain",
+        r"(?:fixed|solved|resolved|sorted|repaired|replaced) (?:it|the (?:problem|issue|fault)|everything)"
+        r"(?: \w+){0,2} (?:fast|quickly|promptly|right away|immediately|professionally|in no time)",
+        r"(?:quickly|promptly|fast) (?:fixed|solved|resolved|sorted)",
     ],
 }

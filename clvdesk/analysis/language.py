@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from clvdesk.analysis.text import Words
 
-MIN_HITS = 2  # a language other than English needs this many of its function words ("Chicago IL" is English)
+MIN_HITS = 2  # a language other than English needs this many of its words ("Chicago IL" is English)
 NON_LATIN_SHARE = 0.5  # texts whose letters are mostly outside the Latin alphabet are not read
 
 FUNCTION_WORDS: dict[str, frozenset[str]] = {
@@ -59,12 +59,29 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
         "em pedido nunca".split()
     ),
 }
+# One-line Danish reviews and tickets ("fed service og hurtigt levering", "elendig kundeservice")
+# hold too few function words to tell, so the words such texts are made of count as Danish too:
+# written for this list, none of them an English word.
+DANISH_CONTENT_WORDS = frozenset(
+    "hurtig hurtigt hurtige levering leveringen leveret leverede leveringstid fed fedt flot flotte flink flinke "
+    "god godt gode bedste dårlig dårligt dårlige elendig elendigt ringe skidt pæn pænt sød søde venlig venlige "
+    "kvalitet kvaliteten kundeservice kundeservicen betjening personale personalet servicen oplevelse "
+    "anbefale anbefales anbefaler anbefalet tilfreds tilfredse utilfreds glade skuffet skuffende "
+    "pakke pakken pakker pakket varen varer varerne vare ordre ordren bestilling bestillingen bestilt bestilte "
+    "modtaget modtog sendt afsendt pris prisen priser billig billigt billige dyr dyrt dyre penge pengene "
+    "handel handle handlet butik butikken firma firmaet virksomhed tid tiden dag dage uge uger måned "
+    "altid hurtigere nemt nem problemfri problemfrit perfekt perfekte fantastisk fantastiske "
+    "forkert forkerte ødelagt stykker mangler svar kontakt hjemmeside siden tusind mange fint fin "
+    "rigtig rigtigt virkelig helt meget mere mest lidt sgu bestemt tak".split()
+)
 _RANK = {language: rank for rank, language in enumerate(FUNCTION_WORDS)}  # on a tie the earlier wins
 _LANGUAGES_OF: dict[str, tuple[str, ...]] = {
     word: tuple(language for language in FUNCTION_WORDS if word in FUNCTION_WORDS[language])
     for words in FUNCTION_WORDS.values()
     for word in words
 }
+for _word in DANISH_CONTENT_WORDS - set(_LANGUAGES_OF):
+    _LANGUAGES_OF[_word] = ("da",)
 # Words that count for another language but not for English. In ASCII text without one, every hit
 # of another language is English's too, and English wins ties: most tickets are told at one look.
 _NOT_ENGLISH = frozenset(word for word, languages in _LANGUAGES_OF.items() if "en" not in languages)
@@ -72,14 +89,15 @@ DANISH_LETTERS = frozenset("æøå")
 LATIN_END = 0x250  # Basic Latin through Latin Extended-B
 
 
-def detect_language(words: Words) -> str:
+def detect_language(words: Words, told: str | None = None) -> str:
     """An ISO 639-1 code for the language most of the function words belong to.
 
-    Text with too few function words to tell ("Top up keeps failing") is taken as English, the
-    desk's usual language; text mostly outside the Latin alphabet is "und" (undetermined).
+    Text with too few words to tell ("Top up keeps failing") is taken to be in `told`, the language
+    the helpdesk has for the ticket or its requester, else in English, the desk's usual language;
+    text mostly outside the Latin alphabet is "und" (undetermined).
     """
     if words.text.isascii() and _NOT_ENGLISH.isdisjoint(words.tokens):
-        return "en"
+        return "en" if told is None or _english_hits(words) >= MIN_HITS else told
     hits: dict[str, int] = {}
     for languages in filter(None, map(_LANGUAGES_OF.get, words.tokens)):
         for language in languages:
@@ -91,4 +109,11 @@ def detect_language(words: Words) -> str:
         if not DANISH_LETTERS.isdisjoint(letters):
             hits["da"] = hits.get("da", 0) + 1
     best = min(hits, key=lambda language: (-hits[language], _RANK[language]), default="en")
-    return best if hits.get(best, 0) >= MIN_HITS else "en"
+    if hits.get(best, 0) >= MIN_HITS:
+        return best
+    return "en" if told is None or hits.get("en", 0) >= MIN_HITS else told
+
+
+def _english_hits(words: Words) -> int:
+    english = FUNCTION_WORDS["en"]
+    return sum(token in english for token in words.tokens)

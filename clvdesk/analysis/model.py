@@ -20,6 +20,7 @@ SIGNAL_LABELS: dict[str, str] = {
     "urgency": "Urgency",
     "legal_threat": "Legal or chargeback threat",
     "repeat_contact": "Repeat contact",
+    "hardship": "Financial hardship",
 }
 
 # Where two categories find words in one ticket, the one with more evidence wins; on a tie, the
@@ -29,6 +30,7 @@ CATEGORY_LABELS: dict[str, str] = {
     "wrong_item": "Wrong item",
     "missing_item": "Missing or lost item",
     "late_delivery": "Late delivery",
+    "payment_difficulty": "Payment difficulty or late payment",
     "billing": "Billing or overcharge",
     "product_quality": "Product quality",
     "account_access": "Account or access",

@@ -32,6 +32,12 @@ NORMALISATION_ALPHA = 15  # score = sum / sqrt(sum² + alpha): about the most a 
 AFINN_TO_VADER = 0.8  # AFINN rates -5..5, VADER -4..4
 
 AFINN_DANISH = "data/AFINN-da-32.txt"  # beside this module, with the ODbL text and notice
+DDS_DANISH = "data/DDS-forms.txt"  # every word form of DDS, derived by bench/analysis_eval.py --build-dds
+# The Danish word lists read, in order: a word in an earlier list keeps its valence there. AFINN-da
+# was made for social-media text and rates its 3,552 words by strength; DDS adds the 85,000 word
+# forms of 14,000 dictionary headwords ("leveringstid" has none, "fremragende" both).
+DANISH_WORD_LISTS = ("afinn", "dds")
+DDS_TO_VADER = AFINN_TO_VADER  # DDS rates -5..5 too
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,9 @@ class Grammar:
     contrast: frozenset[str]
     politeness: frozenset[str]  # counts only in a message with nothing negative in it
     neutral: frozenset[str]  # a request or a greeting in support text, not a feeling
+    # "never" before "so" or "such" strengthens rather than negates: "aldrig oplevet så dårlig en behandling"
+    never: frozenset[str]
+    degree: frozenset[str]
 
 
 def _words(text: str) -> frozenset[str]:
@@ -68,6 +77,8 @@ GRAMMARS = {
             "save share trust kind true top play fan joke honestly god lol haha welcome no pretty well "
             "certain certainly fine"
         ),
+        never=_words("never"),
+        degree=_words("so such"),
     ),
     "da": Grammar(
         negators=_words("ikke ingen intet aldrig hverken uden ej"),
@@ -76,6 +87,8 @@ GRAMMARS = {
         contrast=_words("men dog selvom"),
         politeness=_words("tak takker taknemmelig"),
         neutral=_words("venligst hjælp hjælpe håber håbe ønsker gerne ok okay ja"),
+        never=_words("aldrig"),
+        degree=_words("så sådan"),
     ),
 }
 
@@ -85,9 +98,23 @@ def _read_vader() -> dict[str, float]:
     return {line.split("\t")[0]: float(line.split("\t")[1]) for line in text.splitlines() if "\t" in line}
 
 
-def _read_afinn_danish() -> dict[str, float]:
-    lines = resources.files(__package__).joinpath(AFINN_DANISH).read_text(encoding="utf-8").splitlines()
-    return {word: int(value) * AFINN_TO_VADER for word, value in (line.rsplit("\t", 1) for line in lines if line)}
+def _read_scored_words(path: str, scale: float) -> dict[str, float]:
+    """A word list beside this module, one "word<TAB>value" a line, on VADER's scale."""
+    lines = resources.files(__package__).joinpath(path).read_text(encoding="utf-8").splitlines()
+    return {word: int(value) * scale for word, value in (line.rsplit("\t", 1) for line in lines if line)}
+
+
+_DANISH_READERS = {
+    "afinn": lambda: _read_scored_words(AFINN_DANISH, AFINN_TO_VADER),
+    "dds": lambda: _read_scored_words(DDS_DANISH, DDS_TO_VADER),
+}
+
+
+def _read_danish(word_lists: tuple[str, ...]) -> dict[str, float]:
+    valences: dict[str, float] = {}
+    for name in reversed(word_lists):  # the first list's words overwrite the later lists'
+        valences.update(_DANISH_READERS[name]())
+    return valences
 
 
 @dataclass(frozen=True)
@@ -98,9 +125,9 @@ class Lexicon:
 
 
 @lru_cache(maxsize=None)
-def lexicon(language: str) -> Lexicon:
+def lexicon(language: str, danish_word_lists: tuple[str, ...] = DANISH_WORD_LISTS) -> Lexicon:
     """The language's lexicon, support-text neutral words removed, and its grammar."""
-    valences = _read_vader() if language == "en" else _read_afinn_danish()
+    valences = _read_vader() if language == "en" else _read_danish(danish_word_lists)
     grammar = GRAMMARS[language]
     for word in grammar.neutral:
         valences.pop(word, None)
@@ -132,9 +159,11 @@ def _shouted(written: list[str], index: int) -> bool:
     )
 
 
-def word_valence(words: Words, language: str) -> tuple[float, float]:
+def word_valence(
+    words: Words, language: str, danish_word_lists: tuple[str, ...] = DANISH_WORD_LISTS
+) -> tuple[float, float]:
     """The summed valence of the words, and apart from it what thanks and the like add."""
-    lexicon_ = lexicon(language)
+    lexicon_ = lexicon(language, danish_word_lists)
     grammar, tokens = lexicon_.grammar, words.tokens
     values = list(map(lexicon_.valences.get, tokens))
     if not lexicon_.phrase_starts.isdisjoint(tokens):
@@ -155,7 +184,8 @@ def word_valence(words: Words, language: str) -> tuple[float, float]:
             value += sign * BOOSTER_STEP
         elif before in grammar.dampeners:
             value -= sign * BOOSTER_STEP
-        if not grammar.negators.isdisjoint(tokens[max(0, index - NEGATION_WINDOW) : index]):
+        window = tokens[max(0, index - NEGATION_WINDOW) : index]
+        if not grammar.negators.isdisjoint(window) and not _never_so(window, grammar):
             value *= NEGATION_SCALE
         if contrast_at >= 0:
             value *= CONTRAST_AFTER if index > contrast_at else CONTRAST_BEFORE
@@ -164,6 +194,10 @@ def word_valence(words: Words, language: str) -> tuple[float, float]:
         else:
             feeling += value
     return feeling, politeness
+
+
+def _never_so(window: list[str], grammar: Grammar) -> bool:
+    return not grammar.never.isdisjoint(window) and not grammar.degree.isdisjoint(window)
 
 
 def normalise(total: float, exclamations: int) -> float:
