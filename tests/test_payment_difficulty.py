@@ -10,7 +10,7 @@ import pytest
 
 from clvdesk.analysis import analyse
 from clvdesk.customers import CustomerStore, CustomerValue
-from clvdesk.helpdesk.zendesk_events import ticket_created_event
+from clvdesk.standins.zendesk import ticket_created_event
 from clvdesk.replies import suggested_reply
 from clvdesk.rules import INSTRUMENT_LABELS, decide, load_rules
 from clvdesk.simulation import compare, read_tickets, replay, totals
@@ -33,7 +33,7 @@ def shop(redis, standin):
 
 
 def suggestion(client, ticket_id):
-    answer = client.get(f"/api/v1/tickets/{ticket_id}/suggestion", headers={"Authorization": f"Bearer {API_TOKEN}"})
+    answer = client.get(f"/api/v1/zendesk/tickets/{ticket_id}/suggestion", headers={"Authorization": f"Bearer {API_TOKEN}"})
     assert answer.status_code == 200
     return answer.json
 
