@@ -54,7 +54,7 @@ class ClvModel:
 
 def fit_model(summary: pd.DataFrame, *, purchase_model: str, time_unit: str, calibration_end: str | None = None) -> ClvModel:
     """Fit the purchase model on compressed rows and Gamma-Gamma on repeat buyers' mean spend."""
-    rows = compress(summary["frequency"], summary["recency"], summary["T"])
+    rows = compress(*(summary[name].to_numpy() for name in ("frequency", "recency", "T")))
     purchases = PURCHASE_MODELS[purchase_model].fit(rows)
-    spend = gamma_gamma.fit(summary["frequency"], summary["monetary_value"])
+    spend = gamma_gamma.fit(summary["frequency"].to_numpy(), summary["monetary_value"].to_numpy())
     return ClvModel(purchases=purchases, spend=spend, time_unit=time_unit, calibration_end=calibration_end)

@@ -47,7 +47,7 @@ def score(model: ClvModel, summary: pd.DataFrame, money: Money, *, horizon_days:
     unit_days = CLV_TIME_UNIT_DAYS[model.time_unit]
     purchases = model.purchase_model
     params = purchases.params_of(model.purchases)
-    rows = compress(summary["frequency"], summary["recency"], summary["T"])
+    rows = compress(*(summary[name].to_numpy() for name in ("frequency", "recency", "T")))
     alive = purchases.p_alive(params, rows.x, rows.t_x, rows.T)
 
     # Given alive, the future depends on (frequency, T) only: integrate once per distinct pair.
@@ -59,7 +59,8 @@ def score(model: ClvModel, summary: pd.DataFrame, money: Money, *, horizon_days:
     lifetime = purchases.purchases_if_alive(params, x, T, delta=delta, horizon=horizon)[pair_of_row]
     year = purchases.purchases_if_alive(params, x, T, horizon=CLV_EXPECTED_PURCHASES_DAYS / unit_days)[pair_of_row]
 
-    spend = gamma_gamma.expected_spend(gamma_gamma.params_of(model.spend), summary["frequency"], summary["monetary_value"])
+    spend = gamma_gamma.expected_spend(gamma_gamma.params_of(model.spend), summary["frequency"].to_numpy(),
+                                       summary["monetary_value"].to_numpy())
     residual_purchases = rows.broadcast(alive * lifetime)
     residual_clv = money.margin * spend * residual_purchases
     return summary.assign(

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import csv
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import csv as arrow_csv
 
-from clvdesk.clv.orders import read_emails, read_table
+from clvdesk.clv.orders import PARQUET_SUFFIXES, read_emails, read_table
 from clvdesk.defaults import CLV_TIME_UNIT_DAYS
 
 SUMMARY_COLUMNS = ("customer_id", "frequency", "recency", "T", "monetary_value")
+NUMBER_COLUMNS = (*SUMMARY_COLUMNS[1:], "historical_spend")
+TEXT_COLUMNS = ("customer_id", "email")
 
 
 class SummaryError(ValueError):
@@ -69,7 +76,8 @@ def _summarize(
     frequency = per_customer.size() - 1
     repeat_spend = per_customer["amount"].sum() - per_customer["amount"].first()
     summary = pd.DataFrame(
-        {
+        copy=False,
+        data={
             "frequency": frequency.astype("int64"),
             "recency": (last - first).dt.days / unit,
             "T": (end - first).dt.days / unit,
@@ -110,10 +118,12 @@ def check_summary(frame: pd.DataFrame, source: str = "summary") -> pd.DataFrame:
     if frame.empty:
         raise SummaryError(f"{source}: no customers below the header")
     numbers = {}
-    for name in (*SUMMARY_COLUMNS[1:], "historical_spend"):
+    for name in NUMBER_COLUMNS:
         if name not in frame.columns:
             continue
-        values = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+        values = frame[name]
+        if values.dtype != "float64":
+            values = pd.to_numeric(values, errors="coerce").astype("float64")
         bad = ~np.isfinite(values.to_numpy())
         if bad.any():
             raise SummaryError(f"{source}: line {int(np.flatnonzero(bad)[0]) + 2}: {name} {_shown(frame[name][bad].iloc[0])} is not a number")
@@ -130,10 +140,12 @@ def check_summary(frame: pd.DataFrame, source: str = "summary") -> pd.DataFrame:
             line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
             raise SummaryError(f"{source}: line {line}: {name} {_shown(frame[name][bad].iloc[0])} {what}")
     ids = frame["customer_id"].astype(str).str.strip()
-    if ids.duplicated().any():
-        raise SummaryError(f"{source}: customer_id {ids[ids.duplicated()].iloc[0]!r} appears twice")
+    repeated = _first_repeat(ids)
+    if repeated is not None:
+        raise SummaryError(f"{source}: customer_id {repeated!r} appears twice")
     summary = pd.DataFrame(
-        {
+        copy=False,
+        data={
             "email": read_emails(frame["email"]) if "email" in frame.columns else None,
             "frequency": numbers["frequency"].astype("int64"),
             "recency": numbers["recency"],
@@ -146,6 +158,18 @@ def check_summary(frame: pd.DataFrame, source: str = "summary") -> pd.DataFrame:
     return summary
 
 
+def _first_repeat(ids: pd.Series) -> str | None:
+    """The first id (in file order) that an earlier row already has, or None: by a stable sort, where
+    equal ids are neighbours, several times faster than hashing a million strings."""
+    values = pa.array(ids, pa.string())
+    order = pc.sort_indices(values)
+    ordered = values.take(order)
+    repeats = pc.equal(ordered[1:], ordered[:-1])
+    if not pc.any(repeats).as_py():
+        return None
+    return values[pc.min(pc.filter(order[1:], repeats)).as_py()].as_py()
+
+
 def _shown(value: object) -> str:
     """A cell as the user wrote it: numbers bare, anything else quoted."""
     try:
@@ -156,5 +180,35 @@ def _shown(value: object) -> str:
 
 
 def read_summary(path: str | Path) -> pd.DataFrame:
-    """Read and check a per-customer summary (CSV or Parquet)."""
-    return check_summary(read_table(Path(path), SummaryError), str(path))
+    """Read and check a per-customer summary (CSV or Parquet).
+
+    A CSV is first read with typed columns (Arrow's parser, no text column per number); when that fails
+    or a check does, it is read again as text, so the error quotes the cell as the file has it.
+    """
+    path = Path(path)
+    typed = None if path.suffix.lower() in PARQUET_SUFFIXES else _typed_csv(path)
+    if typed is not None:
+        try:
+            return check_summary(typed, str(path))
+        except SummaryError:
+            pass
+        finally:  # the id checks' scratch space, held by Arrow's pool, back to the system for the fit
+            pa.default_memory_pool().release_unused()
+    return check_summary(read_table(path, SummaryError), str(path))
+
+
+def _typed_csv(path: Path) -> pd.DataFrame | None:
+    """The summary's columns with numbers as float64, or None where the file is not that plain."""
+    try:
+        with path.open(newline="", encoding="utf-8") as file:
+            header = next(csv.reader(file), [])
+        types = {name: pa.float64() if name.strip() in NUMBER_COLUMNS else pa.string()
+                 for name in header if name.strip() in (*NUMBER_COLUMNS, *TEXT_COLUMNS)}
+        if len(types) != len(set(map(str.strip, types))):
+            return None
+        table = arrow_csv.read_csv(path, convert_options=arrow_csv.ConvertOptions(
+            column_types=types, include_columns=list(types), null_values=[], strings_can_be_null=False),
+            read_options=arrow_csv.ReadOptions(use_threads=False), memory_pool=pa.system_memory_pool())
+    except (OSError, UnicodeDecodeError, pa.ArrowInvalid):
+        return None
+    return table.to_pandas(split_blocks=True, self_destruct=True)  # each column handed over, not copied into one block
