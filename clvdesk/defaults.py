@@ -129,6 +129,10 @@ CLV_HIGH_VALUE_SHARE = 0.2  # the top 20% by value are "high value"
 CLV_NEW_CUSTOMER_DAYS = 90  # a first purchase this recent, without a repeat yet, is a new customer
 CLV_VALUE_TIER_PERCENTILES = (("top", 95.0), ("high", 80.0), ("medium", 50.0))  # by residual CLV; the rest: low
 CLV_STORE_PROGRESS_ROWS = 50_000  # loads bigger than this show a progress bar
+# CLV engine: orders larger than memory (clvdesk/clv/outofcore.py)
+CLV_OUT_OF_CORE_MEMORY_MIB = 1024  # DuckDB's memory limit; past it the aggregation spills to a temporary directory
+CLV_OUT_OF_CORE_THREADS = 2  # DuckDB threads (its memory use grows with them)
+CLV_IN_MEMORY_ORDERS_BYTES = 256 * 1024 * 1024  # a single orders file up to this size is read whole (errors give its line)
 
 # Tier rules (clvdesk/rules.py) and their versions
 RULES_MAX_WINDOW_DAYS = 366  # rolling budgets and abuse guards look back at most a year

@@ -17,7 +17,13 @@ from clvdesk.clv.report import MODEL_TITLES, fit_report, fit_text, validate_text
 from clvdesk.clv.scoring import Money, ScoreError, check_scores, score
 from clvdesk.clv.segments import segment, value_tier
 from clvdesk.clv.summary import SummaryError, read_summary, summarize
-from clvdesk.defaults import CLV_DEFAULT_TIME_UNIT, CLV_STORE_PROGRESS_ROWS, CLV_TIME_UNIT_DAYS, KEY_PREFIX
+from clvdesk.defaults import (
+    CLV_DEFAULT_TIME_UNIT,
+    CLV_IN_MEMORY_ORDERS_BYTES,
+    CLV_STORE_PROGRESS_ROWS,
+    CLV_TIME_UNIT_DAYS,
+    KEY_PREFIX,
+)
 from clvdesk.settings import SettingsError, env_name, load_settings
 
 MODEL_KEY = f"{KEY_PREFIX}:clv:model"  # the JSON of the model behind the stored scores
@@ -56,6 +62,11 @@ def _progress(message: str) -> None:
 def _orders(path: Path, id_column, email_column, date_column, amount_column, date_format) -> pd.DataFrame:
     _progress(f"reading orders from {path} …")
     return read_orders(path, OrderColumns(id_column, email_column, date_column, amount_column), date_format=date_format)
+
+
+def _larger_than_memory(path: Path) -> bool:
+    """A directory of parts, or one file past CLV_IN_MEMORY_ORDERS_BYTES, is summarised out of core."""
+    return path.is_dir() or (path.is_file() and path.stat().st_size > CLV_IN_MEMORY_ORDERS_BYTES)
 
 
 def _date(text: str | None, option: str) -> pd.Timestamp | None:
@@ -119,6 +130,13 @@ def fit_command(orders, summary_path, calibration_end, time_unit, purchase_model
     try:
         if summary_path is not None:
             summary = read_summary(summary_path)
+        elif _larger_than_memory(orders):
+            from clvdesk.clv.outofcore import summarize_orders
+
+            _progress(f"summarising the orders in {orders} (out of core) …")
+            summary = summarize_orders(orders, OrderColumns(id_column, email_column, date_column, amount_column),
+                                       time_unit=time_unit, calibration_end=end, date_format=date_format)
+            end = summary.attrs["calibration_end"]
         else:
             frame = _orders(orders, id_column, email_column, date_column, amount_column, date_format)
             end = frame["date"].max() if end is None else end

@@ -72,37 +72,56 @@ def _summarize(
         raise SummaryError(f"no purchases on or before {end.date()}")
 
     per_customer = bought.groupby("customer_id", sort=True)
-    first, last = per_customer["date"].min(), per_customer["date"].max()
-    frequency = per_customer.size() - 1
-    repeat_spend = per_customer["amount"].sum() - per_customer["amount"].first()
+    first = per_customer["date"].min()
+    summary = summary_frame(
+        first=first,
+        last=per_customer["date"].max(),
+        frequency=per_customer.size() - 1,
+        repeat_spend=per_customer["amount"].sum() - per_customer["amount"].first(),
+        historical_spend=calibration.groupby("customer_id")["amount"].sum().reindex(first.index),
+        email=_last_email(orders, first.index),
+        end=end,
+        unit=unit,
+    )
+    holdout_until = pd.Timestamp(holdout_end) if holdout_end is not None else days["date"].max()
+    if holdout_until > end:
+        later = days[(days["date"] > end) & (days["date"] <= holdout_until) & days["purchase"]]
+        add_holdout(summary, later.groupby("customer_id").size(), end, holdout_until, unit)
+    return summary
+
+
+def summary_frame(*, first, last, frequency, repeat_spend, historical_spend, email, end, unit) -> pd.DataFrame:
+    """The summary from per-customer aggregates (Series on the customer index): shared by the pandas and
+    the out-of-core paths, so both derive recency, T and mean spend by the same arithmetic."""
     summary = pd.DataFrame(
         copy=False,
         data={
+            "email": email.astype(object).where(email.notna(), None),
             "frequency": frequency.astype("int64"),
             "recency": (last - first).dt.days / unit,
             "T": (end - first).dt.days / unit,
             "monetary_value": (repeat_spend / frequency.where(frequency > 0)).fillna(0.0),
-            "historical_spend": calibration.groupby("customer_id")["amount"].sum().reindex(first.index),
+            "historical_spend": historical_spend,
             "first_order": first,
             "last_order": last,
-        }
+        },
     )
-    summary.insert(0, "email", _last_email(orders, summary.index))
     summary.index.name = "customer_id"
-
-    holdout_until = pd.Timestamp(holdout_end) if holdout_end is not None else days["date"].max()
-    if holdout_until > end:
-        later = days[(days["date"] > end) & (days["date"] <= holdout_until) & days["purchase"]]
-        counts = later.groupby("customer_id").size().reindex(summary.index, fill_value=0)
-        summary["frequency_holdout"] = counts.astype("int64")
-        summary["duration_holdout"] = (holdout_until - end).days / unit
     return summary
 
 
+def add_holdout(summary: pd.DataFrame, counts: pd.Series, end: pd.Timestamp, until: pd.Timestamp, unit: float) -> None:
+    """frequency_holdout (purchase days in (end, until], per customer) and duration_holdout, in place."""
+    summary["frequency_holdout"] = counts.reindex(summary.index, fill_value=0).astype("int64")
+    summary["duration_holdout"] = (until - end).days / unit
+
+
 def _last_email(orders: pd.DataFrame, customers: pd.Index) -> pd.Series:
-    known = orders.loc[orders["email"].notna(), ["customer_id", "email"]]
-    emails = known.groupby("customer_id")["email"].last().reindex(customers)
-    return emails.astype(object).where(emails.notna(), None)
+    """Each customer's email on their latest order that has one (the greatest, if that day has several):
+    by value, not by row order, so any engine that groups the orders finds the same one."""
+    known = orders.loc[orders["email"].notna(), ["customer_id", "date", "email"]]
+    latest = known.sort_values(["customer_id", "date", "email"]).groupby("customer_id")["email"].last()
+    return latest.reindex(customers)
 
 
 def check_summary(frame: pd.DataFrame, source: str = "summary") -> pd.DataFrame:
