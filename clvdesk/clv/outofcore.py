@@ -55,6 +55,7 @@ def summarize_orders(
         db = duckdb.connect(config={"memory_limit": f"{memory_mib}MB", "temp_directory": spill,
                                     "threads": CLV_OUT_OF_CORE_THREADS, "preserve_insertion_order": False})
         try:
+            db.execute("SET enable_progress_bar = false")
             source = _source(db, files)
             db.execute(f"CREATE TEMP TABLE days AS {_days_query(db, source, path, columns, date_format)}")
             _check_days(db, path, columns)
@@ -73,8 +74,8 @@ def _source(db, files: list[Path]) -> str:
 
 
 def _days_query(db, source: str, path: Path, columns: OrderColumns, date_format: str | None) -> str:
-    """One row per (customer, day): net amount, whether a purchase, the day's greatest email, and the
-    first unreadable date or amount of the day's rows (checked before anything is summed)."""
+    """One row per (customer, day): net amount, whether a purchase, the day's greatest email and how many
+    of its amounts are unreadable; the orders view reads the lines as the engine's columns."""
     header = {name.strip().casefold(): name for name, *_ in db.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
     types = dict(db.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})").fetchall())
     has_id, has_email = columns.customer_id.casefold() in header, columns.email.casefold() in header
@@ -90,42 +91,50 @@ def _days_query(db, source: str, path: Path, columns: OrderColumns, date_format:
     def text(name: str) -> str:
         return f"nullif(trim(CAST({column(name)} AS VARCHAR)), '')"
 
+    def typed(name: str) -> str | None:
+        kind = types[header[name.casefold()]]
+        return None if kind == "VARCHAR" else kind
+
     email = f"lower({text(columns.email)})" if has_email else "CAST(NULL AS VARCHAR)"
-    date_type = types[header[columns.date.casefold()]]
+    # ids are grouped as stored (a number is cast to text once per customer, at the end), text ids trimmed
+    customer = (column(columns.customer_id) if typed(columns.customer_id) else text(columns.customer_id)) if has_id else email
+    date_type = typed(columns.date) or ""
     if date_type.startswith(("DATE", "TIMESTAMP")):
         day = f"CAST({column(columns.date)} AS DATE)"
     elif date_format is not None:
         day = f"CAST(try_strptime({text(columns.date)}, {_literal(date_format)}) AS DATE)"
     else:
         day = f"CAST(TRY_CAST({text(columns.date)} AS TIMESTAMP) AS DATE)"
-    number = f"TRY_CAST({text(columns.amount)} AS DOUBLE)"
-    amount = f"CASE WHEN isfinite({number}) THEN {number} END"
-    return f"""
-        WITH orders AS (
-            SELECT {text(columns.customer_id) if has_id else email} AS customer_id, {email} AS email,
-                   {day} AS day, {amount} AS amount,
-                   CAST({column(columns.date)} AS VARCHAR) AS date_text, CAST({column(columns.amount)} AS VARCHAR) AS amount_text
-            FROM {source}
-        )
+    number = f"TRY_CAST({column(columns.amount)} AS DOUBLE)" if typed(columns.amount) else f"TRY_CAST({text(columns.amount)} AS DOUBLE)"
+    db.execute(f"""
+        CREATE TEMP VIEW orders AS
+        SELECT {customer} AS customer_id, {email} AS email, {day} AS day,
+               CASE WHEN isfinite({number}) THEN {number} END AS amount,
+               {column(columns.date)} AS date_raw, {column(columns.amount)} AS amount_raw
+        FROM {source}""")
+    return """
         SELECT customer_id, day, fsum(amount) AS amount, bool_or(amount >= 0) AS purchase, max(email) AS email,
-               min(date_text) FILTER (WHERE day IS NULL) AS bad_date,
-               min(coalesce(amount_text, '')) FILTER (WHERE amount IS NULL) AS bad_amount
+               count(*) - count(amount) AS bad_amounts
         FROM orders GROUP BY customer_id, day"""
 
 
 def _check_days(db, path: Path, columns: OrderColumns) -> None:
-    """OrdersError naming the first kind of bad row found, as read_orders would (without its line number)."""
-    counts = db.execute("SELECT count(*) FILTER (WHERE customer_id IS NULL), min(bad_date), min(bad_amount), "
-                        "count(*) FILTER (WHERE bad_amount IS NOT NULL), count(*) FROM days").fetchone()
-    no_id, bad_date, bad_amount, bad_amounts, total = counts
+    """OrdersError naming the first kind of bad row found, as read_orders would (without its line number):
+    the days carry only counts, and the orders are read again for the bad value when there is one."""
+    no_id, bad_dates, bad_amounts, total = db.execute(
+        "SELECT count(*) FILTER (WHERE customer_id IS NULL), count(*) FILTER (WHERE day IS NULL), "
+        "sum(bad_amounts), count(*) FROM days").fetchone()
     if total == 0:
         raise OrdersError(f"{path}: no orders below the header")
     if no_id:
-        raise OrdersError(f"{path}: {no_id:,} order(s) have no customer id")
-    if bad_date is not None:
-        raise OrdersError(f"{path}: {columns.date} {bad_date!r} is not a date")
+        count = db.execute("SELECT count(*) FROM orders WHERE customer_id IS NULL").fetchone()[0]
+        raise OrdersError(f"{path}: {count:,} order(s) have no customer id")
+    if bad_dates:
+        value = db.execute("SELECT CAST(date_raw AS VARCHAR) FROM orders WHERE day IS NULL LIMIT 1").fetchone()[0]
+        raise OrdersError(f"{path}: {columns.date} {value!r} is not a date")
     if bad_amounts:
-        raise OrdersError(f"{path}: {columns.amount} {bad_amount!r} is not a number")
+        value = db.execute("SELECT coalesce(CAST(amount_raw AS VARCHAR), '') FROM orders WHERE amount IS NULL LIMIT 1").fetchone()[0]
+        raise OrdersError(f"{path}: {columns.amount} {value!r} is not a number")
 
 
 def _summary(db, unit: float, calibration_end, holdout_end) -> pd.DataFrame:
@@ -136,17 +145,17 @@ def _summary(db, unit: float, calibration_end, holdout_end) -> pd.DataFrame:
         """
         WITH bought AS (
             SELECT customer_id, min(day) AS first, max(day) AS last, count(*) - 1 AS frequency,
-                   fsum(amount ORDER BY day) - arg_min(amount, day) AS repeat_spend
+                   fsum(amount) - arg_min(amount, day) AS repeat_spend
             FROM days WHERE purchase AND day <= $end GROUP BY customer_id
         ), spend AS (
-            SELECT customer_id, fsum(amount ORDER BY day) AS historical_spend FROM days WHERE day <= $end GROUP BY customer_id
+            SELECT customer_id, fsum(amount) AS historical_spend FROM days WHERE day <= $end GROUP BY customer_id
         ), emails AS (
             SELECT customer_id, arg_max(email, day) AS email FROM days WHERE email IS NOT NULL GROUP BY customer_id
         ), later AS (
             SELECT customer_id, count(*) AS holdout FROM days
             WHERE purchase AND day > $end AND day <= $until GROUP BY customer_id
         )
-        SELECT bought.*, spend.historical_spend, emails.email, coalesce(later.holdout, 0) AS holdout
+        SELECT CAST(bought.customer_id AS VARCHAR) AS customer_id, first, last, frequency, repeat_spend, spend.historical_spend, emails.email, coalesce(later.holdout, 0) AS holdout
         FROM bought JOIN spend USING (customer_id) LEFT JOIN emails USING (customer_id) LEFT JOIN later USING (customer_id)
         ORDER BY customer_id
         """,
