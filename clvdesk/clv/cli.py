@@ -120,7 +120,10 @@ def clv() -> None:
 @click.option("--save-model", type=click.Path(path_type=Path), help="Also write the fitted model's JSON here.")
 def fit_command(orders, summary_path, calibration_end, time_unit, purchase_model, id_column, email_column, date_column,
                 amount_column, date_format, as_json, margin, discount_rate, cac, horizon_days, tier_amounts, no_store, save_model):
-    """Fit, score every customer and load them all into the customer store in one atomic swap."""
+    """Fit, score every customer and load them all into the customer store in one atomic swap.
+
+    ORDERS is a CSV or Parquet file, or a directory of parts (summarised out of core, as is a file over 256 MiB).
+    """
     cli = _cli()
     if (orders is None) == (summary_path is None):
         cli.fail("give either ORDERS or --summary SUMMARY.csv")
