@@ -8,14 +8,17 @@ memory it held before the work, after imports and the data). The baseline, measu
 the straightforward way: the same likelihoods evaluated per customer (no compression) and maximised by
 scipy with finite-difference gradients, then a 12-month loop of expected purchases per customer, the way
 lifetimes values customers. With --lifetimes (a Python that has the lifetimes package; it is not a
-dependency of clvdesk) lifetimes itself is measured on the same customers. With --store it also times loading every scored customer into the customer
-store (under a private key prefix, deleted afterwards).
+dependency of clvdesk) lifetimes itself is measured on the same customers, reading the summary CSV. Then
+`clvdesk clv fit --summary` on that CSV is measured as a whole process (imports, reading, checks, fit, scores,
+report; --no-store), beside lifetimes' whole process: the ratio the goal is stated in. With --store it also
+times loading every scored customer into the customer store (under a private key prefix, deleted afterwards).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -134,10 +137,10 @@ def baseline(path: str) -> dict:
 
 
 def lifetimes(path: str) -> dict:
-    """lifetimes' BetaGeoFitter, GammaGammaFitter and 12-month customer_lifetime_value."""
+    """lifetimes' BetaGeoFitter, GammaGammaFitter and 12-month customer_lifetime_value, from the summary CSV."""
     from lifetimes import BetaGeoFitter, GammaGammaFitter
 
-    summary = load(path)
+    summary = pd.read_csv(path, index_col="customer_id")
     before = peak_mib()
     start = time.perf_counter()
     purchases = BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
@@ -154,8 +157,30 @@ def lifetimes(path: str) -> dict:
 
 def child(kind: str, path: str, store_url: str | None = None, python: str = sys.executable) -> dict:
     command = [python, __file__, "--child", kind, "--data", path] + (["--store", store_url] if store_url else [])
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(done.stdout)
+    done, seconds, peak = whole_process(command)
+    return {**json.loads(done), "process_seconds": seconds, "process_peak_mib": peak}
+
+
+def whole_process(command: list[str]) -> tuple[str, float, float]:
+    """stdout, wall seconds and peak resident MiB of a command, imports and reading included (wait4 gives
+    the child's own peak, which ru_maxrss of all children would not)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        if process.returncode:
+            lines = err.read().strip().splitlines()
+            raise RuntimeError(f"{' '.join(command[:5])} failed: {lines[-1] if lines else process.returncode}")
+        return out.read(), seconds, usage.ru_maxrss / 1024
+
+
+def cli(csv_path: str) -> dict:
+    """`clvdesk clv fit --summary` as a user runs it: fit BG/NBD and Gamma-Gamma, score, report (no store)."""
+    _, seconds, peak = whole_process([sys.executable, "-m", "clvdesk", "clv", "fit", "--summary", csv_path, "--no-store", "--json"])
+    return {"seconds": seconds, "peak_mib": peak}
 
 
 def main() -> None:
@@ -182,11 +207,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = str(Path(folder) / "summary.npz")
         np.savez(path, **{name: summary[name].to_numpy() for name in summary.columns})
+        csv_path = str(Path(folder) / "summary.csv")
+        summary.drop(columns="historical_spend").to_csv(csv_path)
         results = {"engine": child("engine", path, args.store)}
         if not args.no_baseline:
             results["baseline"] = child("baseline", path)
+        processes = {"clvdesk": cli(csv_path)}
         if args.lifetimes:
-            results["lifetimes"] = child("lifetimes", path, python=args.lifetimes)
+            results["lifetimes"] = child("lifetimes", csv_path, python=args.lifetimes)
+            processes["lifetimes"] = {"seconds": results["lifetimes"]["process_seconds"], "peak_mib": results["lifetimes"]["process_peak_mib"]}
 
     others = [kind for kind in results if kind != "engine"]
     print(f"{args.customers:,} customers from BG/NBD{tuple(TRUE_PURCHASES.values())} and Gamma-Gamma{tuple(TRUE_SPEND.values())}, "
@@ -207,6 +236,10 @@ def main() -> None:
               f"{other['peak_mib'] / found['peak_mib']:.2f}x its peak memory "
               f"({(other['peak_mib'] - other['before_mib']) / max(found['peak_mib'] - found['before_mib'], 1):.2f}x for the work "
               f"itself); it values 12 months, the engine the whole lifetime")
+    print(f"whole processes from the summary CSV (imports, reading, fit, scores): " + "; ".join(
+        f"{kind} {result['seconds']:.2f} s, {result['peak_mib']:.0f} MiB peak" for kind, result in processes.items()))
+    if "lifetimes" in processes:
+        print(f"lifetimes / clvdesk clv fit --summary: {processes['lifetimes']['seconds'] / processes['clvdesk']['seconds']:.1f}x the wall time")
     if "store" in found:
         store = found["store"]
         print(f"store load of {store['customers']:,} customers: {store['bulk_seconds']:.1f} s serialised in bulk, "

@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from clvdesk.analysis.cli import analyze
-from clvdesk.clv.cli import clv
-from clvdesk.customers import CustomerImportError, CustomerStore, read_customer_csv
 from clvdesk.defaults import WEB_THREADS, WORKER_THREADS
 from clvdesk.helpdesk import REGISTRY
-from clvdesk.logs import configure_logging
-from clvdesk.redis_server import EmbeddedRedisError
-from clvdesk.rules import load_rules
-from clvdesk.rules_cli import rules
-from clvdesk.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from clvdesk.settings import Settings
 
 USAGE_ERROR = 2
 UNHEALTHY = 1  # a health check's failure (Docker reserves 2)
+# Command groups that live in their own modules, imported only when the command line names them: `clv fit`
+# should not pay for the ticket analyser or the web stack, nor `analyze` for pandas and scipy.
+LAZY_GROUPS = {"analyze": "clvdesk.analysis.cli:analyze", "clv": "clvdesk.clv.cli:clv", "rules": "clvdesk.rules_cli:rules"}
+
+
+class LazyGroup(click.Group):
+    """A group whose LAZY_GROUPS are listed in --help but imported when one is run."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_GROUPS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_GROUPS and name not in self.commands:
+            module, attribute = LAZY_GROUPS[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
 
 
 def fail(message: str) -> NoReturn:
@@ -29,6 +41,9 @@ def fail(message: str) -> NoReturn:
 
 
 def settings_or_exit() -> Settings:
+    from clvdesk.logs import configure_logging
+    from clvdesk.settings import SettingsError, load_settings
+
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -39,6 +54,7 @@ def settings_or_exit() -> Settings:
 
 def redis_or_exit(settings: Settings):
     from clvdesk.connection import connect, redis_url
+    from clvdesk.redis_server import EmbeddedRedisError
 
     try:
         return connect(redis_url(settings))
@@ -46,7 +62,7 @@ def redis_or_exit(settings: Settings):
         fail(str(exc))
 
 
-@click.group()
+@click.group(cls=LazyGroup)
 @click.version_option(package_name="clvdesk")
 def main() -> None:
     """clvdesk: size appeasement offers on support tickets by the customer's residual CLV."""
@@ -61,6 +77,7 @@ def main() -> None:
 def web(host: str, port: int, threads: int, dev: bool) -> None:
     """Serve the webhook receiver and API (waitress, with deadlines on reading each request)."""
     from plugin import create_app
+    from clvdesk.settings import SettingsError
 
     settings = settings_or_exit()
     try:
@@ -84,6 +101,7 @@ def web(host: str, port: int, threads: int, dev: bool) -> None:
 @click.option("--check", is_flag=True, help="Exit 0 if a worker runs on this host and its record is alive, else 1.")
 def worker(burst: bool, threads: int, check: bool) -> None:
     """Work the event queue: score each ticket and post its note."""
+    from clvdesk.settings import SettingsError
     from workers.worker import run_worker
 
     settings = settings_or_exit()
@@ -108,6 +126,9 @@ def customers() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 def import_customers(file: Path) -> None:
     """Replace the customer store with FILE (CSV: email, residual_clv, historical_spend[, tier, customer_id])."""
+    from clvdesk.customers import CustomerImportError, CustomerStore, read_customer_csv
+    from clvdesk.rules import load_rules
+
     settings = settings_or_exit()
     try:
         rows = read_customer_csv(file, tiers=[tier.name for tier in load_rules().tiers])
@@ -152,6 +173,8 @@ def jobs_retry(job_ids: tuple[str, ...], retry_all: bool) -> None:
 
 def secret_variables() -> list[str]:
     """Every variable that holds a secret, common or a registered helpdesk's: none may end up in an app package."""
+    from clvdesk.settings import Settings
+
     classes = [Settings, *(entry.settings for entry in REGISTRY.values())]
     return [cls.model_config.get("env_prefix", "") + name.upper() for cls in classes
             for name, field in cls.model_fields.items() if "SecretStr" in repr(field.annotation)]
@@ -190,11 +213,6 @@ def app_package(helpdesk: str, root: Path, out: Path | None) -> None:
             click.echo(f"{type(problem).__name__}: {problem}", err=True)
         fail(f"{len(exc.problems)} problem(s); no package written")
     click.echo(f"wrote {out} ({len(files)} files)")
-
-
-main.add_command(clv)
-main.add_command(analyze)
-main.add_command(rules)
 
 
 @main.command()

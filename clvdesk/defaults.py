@@ -157,6 +157,10 @@ CLV_STORE_PROGRESS_ROWS = 50_000  # loads bigger than this show a progress bar
 CLV_SPARK_APP_NAME = "clvdesk clv fit"  # the Spark application's name in the cluster's UI
 CLV_SPARK_INVALID_SAMPLE = 1000  # customers without a valid score brought to the driver to name the problem
 CLV_AUTO_HOLDOUT_SHARE = 0.5  # --model auto holds out the last half of the order history (CDNOW's 39 + 39 weeks)
+# CLV engine: orders larger than memory (clvdesk/clv/outofcore.py)
+CLV_OUT_OF_CORE_MEMORY_MIB = 1024  # DuckDB's memory limit; past it the aggregation spills to a temporary directory
+CLV_OUT_OF_CORE_THREADS = 2  # DuckDB threads (its memory use grows with them)
+CLV_IN_MEMORY_ORDERS_BYTES = 256 * 1024 * 1024  # a single orders file up to this size is read whole (errors give its line)
 
 # Tier rules (clvdesk/rules.py) and their versions
 RULES_MAX_WINDOW_DAYS = 366  # rolling budgets and abuse guards look back at most a year

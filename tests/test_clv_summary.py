@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from clvdesk.clv.orders import OrderColumns, OrdersError, read_orders
-from clvdesk.clv.summary import SummaryError, check_summary, summarize
+from clvdesk.clv.summary import SummaryError, check_summary, read_summary, summarize
 
 
 def orders(*rows):
@@ -157,3 +157,27 @@ def test_bad_summaries_name_the_problem(columns, message):
 def test_summary_missing_columns():
     with pytest.raises(SummaryError, match=r"missing column\(s\) T, monetary_value"):
         check_summary(summary_frame().drop(columns=["T", "monetary_value"]))
+
+
+def test_a_summary_csv_read_with_typed_columns_equals_the_text_reading(tmp_path):
+    path = tmp_path / "summary.csv"
+    path.write_text("customer_id,email,frequency,recency,T,monetary_value\n007, Ana@Example.com ,2,3.5,5,10.25\n8,,0,0,4,0\n")
+    summary = read_summary(path)
+    assert list(summary.index) == ["007", "8"] and list(summary["email"]) == ["ana@example.com", None]
+    pd.testing.assert_frame_equal(summary, check_summary(pd.read_csv(path, dtype=str, keep_default_na=False), str(path)))
+
+
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        ("A,2,3,5,10\nB,x,0,4,0\n", "line 3: frequency 'x' is not a number"),
+        ("A,2,3,5,10\nB,1,0,4, 7\nC,0,1,4,0\n", "line 4: recency 1 is not 0 for a customer without repeat purchases"),
+        ("A,2,3,5,10\nA,1,1,4,3\n", "customer_id 'A' appears twice"),
+    ],
+)
+def test_a_bad_summary_csv_quotes_the_cell_and_its_line(tmp_path, rows, message):
+    path = tmp_path / "summary.csv"
+    path.write_text("customer_id,frequency,recency,T,monetary_value\n" + rows)
+    with pytest.raises(SummaryError) as info:
+        read_summary(path)
+    assert f"{path}: {message}" == str(info.value)

@@ -21,7 +21,7 @@ from clvdesk.clv.scoring import Money, ScoreError, check_scores, score
 from clvdesk.clv.segments import segment, value_tier
 from clvdesk.clv.selection import SelectionError, choose_model
 from clvdesk.clv.summary import SummaryError, read_summary, summarize
-from clvdesk.defaults import CLV_DEFAULT_TIME_UNIT, CLV_STORE_PROGRESS_ROWS, CLV_TIME_UNIT_DAYS
+from clvdesk.defaults import CLV_DEFAULT_TIME_UNIT, CLV_IN_MEMORY_ORDERS_BYTES, CLV_STORE_PROGRESS_ROWS, CLV_TIME_UNIT_DAYS
 from clvdesk.settings import SettingsError, env_name, load_settings
 
 MONEY_OPTIONS = {"margin": "--margin", "annual_discount_rate": "--discount-rate", "cac": "--cac"}
@@ -63,6 +63,11 @@ def _progress(message: str) -> None:
 def _orders(path: Path, id_column, email_column, date_column, amount_column, date_format) -> pd.DataFrame:
     _progress(f"reading orders from {path} …")
     return read_orders(path, OrderColumns(id_column, email_column, date_column, amount_column), date_format=date_format)
+
+
+def _larger_than_memory(path: Path) -> bool:
+    """A directory of parts, or one file past CLV_IN_MEMORY_ORDERS_BYTES, is summarised out of core."""
+    return path.is_dir() or (path.is_file() and path.stat().st_size > CLV_IN_MEMORY_ORDERS_BYTES)
 
 
 def _date(text: str | None, option: str) -> pd.Timestamp | None:
@@ -121,7 +126,10 @@ def clv() -> None:
 def fit_command(orders, summary_path, calibration_end, time_unit, purchase_model, id_column, email_column, date_column,
                 amount_column, date_format, as_json, margin, discount_rate, cac, horizon_days, tier_amounts, no_store, save_model,
                 engine, spark_master, scores_out):
-    """Fit, score every customer and load them all into the customer store in one atomic swap."""
+    """Fit, score every customer and load them all into the customer store in one atomic swap.
+
+    ORDERS is a CSV or Parquet file, or a directory of parts (summarised out of core, as is a file over 256 MiB).
+    """
     cli = _cli()
     if (orders is None) == (summary_path is None):
         cli.fail("give either ORDERS or --summary SUMMARY.csv")
@@ -145,6 +153,15 @@ def fit_command(orders, summary_path, calibration_end, time_unit, purchase_model
     try:
         if summary_path is not None:
             summary = read_summary(summary_path)
+        elif _larger_than_memory(Path(orders)):
+            from clvdesk.clv.outofcore import summarize_orders
+
+            if purchase_model == AUTO:
+                cli.fail("--model auto splits the orders in memory: name the model for orders summarised out of core")
+            _progress(f"summarising the orders in {orders} (out of core) …")
+            summary = summarize_orders(orders, OrderColumns(id_column, email_column, date_column, amount_column),
+                                       time_unit=time_unit, calibration_end=end, date_format=date_format)
+            end = summary.attrs["calibration_end"]
         else:
             frame = _orders(Path(orders), id_column, email_column, date_column, amount_column, date_format)
             end = frame["date"].max() if end is None else end

@@ -54,8 +54,8 @@ class ClvModel:
 
 def fit_model(summary: pd.DataFrame, *, purchase_model: str, time_unit: str, calibration_end: str | None = None) -> ClvModel:
     """Fit the purchase model on compressed rows and Gamma-Gamma on repeat buyers' mean spend."""
-    rows = compress(summary["frequency"], summary["recency"], summary["T"])
-    return fit_rows(rows, summary["frequency"], summary["monetary_value"], purchase_model=purchase_model,
+    rows = compress(*(summary[name].to_numpy() for name in ("frequency", "recency", "T")))
+    return fit_rows(rows, summary["frequency"].to_numpy(), summary["monetary_value"].to_numpy(), purchase_model=purchase_model,
                     time_unit=time_unit, calibration_end=calibration_end)
 
 

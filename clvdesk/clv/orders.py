@@ -11,8 +11,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from clvdesk.customers import normalise_email
-
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
@@ -89,6 +87,8 @@ def _where(raw: pd.DataFrame, bad: pd.Series, path: str | Path) -> str:
 
 def read_emails(column: pd.Series) -> pd.Series:
     """Normalised emails; None where the cell is empty."""
+    from clvdesk.customers import normalise_email  # the store's rule; importing it at the top pulls in Redis and pydantic
+
     text = _text(column)
     text = text.where(text != "")
     return text.map(normalise_email, na_action="ignore").astype(object).where(text.notna(), None)

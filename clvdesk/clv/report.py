@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from clvdesk.clv import bgnbd, gamma_gamma, mbgnbd, pareto
@@ -18,14 +19,14 @@ MODEL_TITLES = {module.MODEL: module.TITLE for module in (bgnbd, mbgnbd, pareto,
 
 def top_share_of_revenue(historical_spend: pd.Series, share: float = CLV_HIGH_VALUE_SHARE) -> float:
     """Share of historical revenue brought by the top `share` of customers."""
-    spend = historical_spend.sort_values(ascending=False).to_numpy()
+    spend = np.sort(historical_spend.to_numpy())[::-1]  # numpy's sort: pandas' would carry the customer index along
     total = spend.sum()
     return float(spend[: math.ceil(share * spend.size)].sum() / total) if total > 0 else 0.0
 
 
 def fit_report(model: ClvModel, scores: pd.DataFrame, money: Money, *, horizon_days: float | None, stored: int | None,
                selection: dict | None = None) -> dict:
-    correlation = gamma_gamma.spend_frequency_correlation(scores["frequency"], scores["monetary_value"])
+    correlation = gamma_gamma.spend_frequency_correlation(scores["frequency"].to_numpy(), scores["monetary_value"].to_numpy())
     warnings = []
     if abs(correlation) > CLV_SPEND_CORRELATION_WARNING:
         warnings.append(

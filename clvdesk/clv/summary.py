@@ -9,13 +9,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import csv
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import csv as arrow_csv
 
-from clvdesk.clv.orders import read_emails, read_table
+from clvdesk.clv.orders import PARQUET_SUFFIXES, read_emails, read_table
 from clvdesk.defaults import CLV_TIME_UNIT_DAYS
 
 SUMMARY_COLUMNS = ("customer_id", "frequency", "recency", "T", "monetary_value")
+NUMBER_COLUMNS = (*SUMMARY_COLUMNS[1:], "historical_spend")
+TEXT_COLUMNS = ("customer_id", "email")
 
 
 class SummaryError(ValueError):
@@ -65,36 +72,56 @@ def _summarize(
         raise SummaryError(f"no purchases on or before {end.date()}")
 
     per_customer = bought.groupby("customer_id", sort=True)
-    first, last = per_customer["date"].min(), per_customer["date"].max()
-    frequency = per_customer.size() - 1
-    repeat_spend = per_customer["amount"].sum() - per_customer["amount"].first()
+    first = per_customer["date"].min()
+    summary = summary_frame(
+        first=first,
+        last=per_customer["date"].max(),
+        frequency=per_customer.size() - 1,
+        repeat_spend=per_customer["amount"].sum() - per_customer["amount"].first(),
+        historical_spend=calibration.groupby("customer_id")["amount"].sum().reindex(first.index),
+        email=_last_email(orders, first.index),
+        end=end,
+        unit=unit,
+    )
+    holdout_until = pd.Timestamp(holdout_end) if holdout_end is not None else days["date"].max()
+    if holdout_until > end:
+        later = days[(days["date"] > end) & (days["date"] <= holdout_until) & days["purchase"]]
+        add_holdout(summary, later.groupby("customer_id").size(), end, holdout_until, unit)
+    return summary
+
+
+def summary_frame(*, first, last, frequency, repeat_spend, historical_spend, email, end, unit) -> pd.DataFrame:
+    """The summary from per-customer aggregates (Series on the customer index): shared by the pandas and
+    the out-of-core paths, so both derive recency, T and mean spend by the same arithmetic."""
     summary = pd.DataFrame(
-        {
+        copy=False,
+        data={
+            "email": email.astype(object).where(email.notna(), None),
             "frequency": frequency.astype("int64"),
             "recency": (last - first).dt.days / unit,
             "T": (end - first).dt.days / unit,
             "monetary_value": (repeat_spend / frequency.where(frequency > 0)).fillna(0.0),
-            "historical_spend": calibration.groupby("customer_id")["amount"].sum().reindex(first.index),
+            "historical_spend": historical_spend,
             "first_order": first,
             "last_order": last,
-        }
+        },
     )
-    summary.insert(0, "email", _last_email(orders, summary.index))
     summary.index.name = "customer_id"
-
-    holdout_until = pd.Timestamp(holdout_end) if holdout_end is not None else days["date"].max()
-    if holdout_until > end:
-        later = days[(days["date"] > end) & (days["date"] <= holdout_until) & days["purchase"]]
-        counts = later.groupby("customer_id").size().reindex(summary.index, fill_value=0)
-        summary["frequency_holdout"] = counts.astype("int64")
-        summary["duration_holdout"] = (holdout_until - end).days / unit
     return summary
 
 
+def add_holdout(summary: pd.DataFrame, counts: pd.Series, end: pd.Timestamp, until: pd.Timestamp, unit: float) -> None:
+    """frequency_holdout (purchase days in (end, until], per customer) and duration_holdout, in place."""
+    summary["frequency_holdout"] = counts.reindex(summary.index, fill_value=0).astype("int64")
+    summary["duration_holdout"] = (until - end).days / unit
+
+
 def _last_email(orders: pd.DataFrame, customers: pd.Index) -> pd.Series:
-    known = orders.loc[orders["email"].notna(), ["customer_id", "email"]]
-    emails = known.groupby("customer_id")["email"].last().reindex(customers)
-    return emails.astype(object).where(emails.notna(), None)
+    """Each customer's email on their latest order that has one (the greatest, if that day has several):
+    by value, not by row order, so any engine that groups the orders finds the same one."""
+    known = orders.loc[orders["email"].notna(), ["customer_id", "date", "email"]]
+    latest = known.sort_values(["customer_id", "date", "email"]).groupby("customer_id")["email"].last()
+    return latest.reindex(customers)
 
 
 def check_summary(frame: pd.DataFrame, source: str = "summary") -> pd.DataFrame:
@@ -110,10 +137,12 @@ def check_summary(frame: pd.DataFrame, source: str = "summary") -> pd.DataFrame:
     if frame.empty:
         raise SummaryError(f"{source}: no customers below the header")
     numbers = {}
-    for name in (*SUMMARY_COLUMNS[1:], "historical_spend"):
+    for name in NUMBER_COLUMNS:
         if name not in frame.columns:
             continue
-        values = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+        values = frame[name]
+        if values.dtype != "float64":
+            values = pd.to_numeric(values, errors="coerce").astype("float64")
         bad = ~np.isfinite(values.to_numpy())
         if bad.any():
             raise SummaryError(f"{source}: line {int(np.flatnonzero(bad)[0]) + 2}: {name} {_shown(frame[name][bad].iloc[0])} is not a number")
@@ -130,10 +159,12 @@ def check_summary(frame: pd.DataFrame, source: str = "summary") -> pd.DataFrame:
             line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
             raise SummaryError(f"{source}: line {line}: {name} {_shown(frame[name][bad].iloc[0])} {what}")
     ids = frame["customer_id"].astype(str).str.strip()
-    if ids.duplicated().any():
-        raise SummaryError(f"{source}: customer_id {ids[ids.duplicated()].iloc[0]!r} appears twice")
+    repeated = _first_repeat(ids)
+    if repeated is not None:
+        raise SummaryError(f"{source}: customer_id {repeated!r} appears twice")
     summary = pd.DataFrame(
-        {
+        copy=False,
+        data={
             "email": read_emails(frame["email"]) if "email" in frame.columns else None,
             "frequency": numbers["frequency"].astype("int64"),
             "recency": numbers["recency"],
@@ -146,6 +177,18 @@ def check_summary(frame: pd.DataFrame, source: str = "summary") -> pd.DataFrame:
     return summary
 
 
+def _first_repeat(ids: pd.Series) -> str | None:
+    """The first id (in file order) that an earlier row already has, or None: by a stable sort, where
+    equal ids are neighbours, several times faster than hashing a million strings."""
+    values = pa.array(ids, pa.string())
+    order = pc.sort_indices(values)
+    ordered = values.take(order)
+    repeats = pc.equal(ordered[1:], ordered[:-1])
+    if not pc.any(repeats).as_py():
+        return None
+    return values[pc.min(pc.filter(order[1:], repeats)).as_py()].as_py()
+
+
 def _shown(value: object) -> str:
     """A cell as the user wrote it: numbers bare, anything else quoted."""
     try:
@@ -156,5 +199,35 @@ def _shown(value: object) -> str:
 
 
 def read_summary(path: str | Path) -> pd.DataFrame:
-    """Read and check a per-customer summary (CSV or Parquet)."""
-    return check_summary(read_table(Path(path), SummaryError), str(path))
+    """Read and check a per-customer summary (CSV or Parquet).
+
+    A CSV is first read with typed columns (Arrow's parser, no text column per number); when that fails
+    or a check does, it is read again as text, so the error quotes the cell as the file has it.
+    """
+    path = Path(path)
+    typed = None if path.suffix.lower() in PARQUET_SUFFIXES else _typed_csv(path)
+    if typed is not None:
+        try:
+            return check_summary(typed, str(path))
+        except SummaryError:
+            pass
+        finally:  # the id checks' scratch space, held by Arrow's pool, back to the system for the fit
+            pa.default_memory_pool().release_unused()
+    return check_summary(read_table(path, SummaryError), str(path))
+
+
+def _typed_csv(path: Path) -> pd.DataFrame | None:
+    """The summary's columns with numbers as float64, or None where the file is not that plain."""
+    try:
+        with path.open(newline="", encoding="utf-8") as file:
+            header = next(csv.reader(file), [])
+        types = {name: pa.float64() if name.strip() in NUMBER_COLUMNS else pa.string()
+                 for name in header if name.strip() in (*NUMBER_COLUMNS, *TEXT_COLUMNS)}
+        if len(types) != len(set(map(str.strip, types))):
+            return None
+        table = arrow_csv.read_csv(path, convert_options=arrow_csv.ConvertOptions(
+            column_types=types, include_columns=list(types), null_values=[], strings_can_be_null=False),
+            read_options=arrow_csv.ReadOptions(use_threads=False), memory_pool=pa.system_memory_pool())
+    except (OSError, UnicodeDecodeError, pa.ArrowInvalid):
+        return None
+    return table.to_pandas(split_blocks=True, self_destruct=True)  # each column handed over, not copied into one block
