@@ -4,7 +4,7 @@ For each helpdesk asked for (every registered one with `all`), sends N authentic
 ticket N" deliveries, built by the stand-in module's PROFILE (clvdesk.standins.scenario.StandinProfile),
 to the receiver under gunicorn, 10% of them delivered twice, while two worker processes post notes to that
 helpdesk's stand-in, which answers 429 or 503 to a share of calls (before serving them), applies a share of
-its note writes and then loses the answer (a proxy's 502 or 504, the connection cut, or the answer held
+its writes and then loses the answer (a proxy's 502 or 504, the connection cut, or the answer held
 past the client's read timeout), and enforces a per-minute rate limit (Gorgias: its leaky bucket leaking as
 much). Midway it kills one worker with SIGKILL (a supervisor starts another, as docker's restart policy
 would) and kills and restarts Redis (AOF on). The sender behaves like a helpdesk: it retries a delivery that
@@ -36,7 +36,8 @@ from clvdesk.standins.scenario import StandinProfile, WebhookRequest, profile
 
 DUPLICATE_SHARE = 0.10
 FAULT_SHARES = {503: 0.09, 429: 0.01}  # 10% of helpdesk calls fail; every 429 pauses all workers
-# Of the note writes served, this share is applied and its answer lost: 5% in all. Each slow one holds a
+# Of the writes served in the method of the helpdesk's note (Zendesk: PUT, notes and tags; the others: POST,
+# notes and, for Gorgias, tags), this share is applied and its answer lost: 5% in all. Each slow one holds a
 # worker thread for the client's whole read timeout, so they are few.
 LOST_ANSWER_SHARES = {502: 0.02, 504: 0.01, "cut": 0.019, "slow": 0.001}
 STANDIN_LIMIT_PER_MINUTE = 30_000
@@ -195,7 +196,7 @@ def run(name: str, events: int, minutes: float) -> tuple[list[str], list[list[ob
             ["429 injected by the stand-in", standin.injected[429]],
             ["503 injected by the stand-in", standin.injected[503]],
             ["429 from exceeding the rate limit", standin.rate_limited],
-            *[[f"notes applied, answer lost: {how}", standin.lost[str(how)]] for how in LOST_ANSWER_SHARES],
+            *[[f"updates applied, answer lost: {how}", standin.lost[str(how)]] for how in LOST_ANSWER_SHARES],
             ["contract violations recorded by the stand-in", len(standin.violations)],
         ]
         held = not (lost or duplicated or standin.rate_limited or standin.violations)
