@@ -1,5 +1,5 @@
-"""Shared parts of the benchmarks: a scratch Redis, a stand-in Zendesk with tickets, signed events,
-and timing helpers. Everything runs on 127.0.0.1 and stops by itself."""
+"""Shared parts of the benchmarks: a scratch Redis, a stand-in Zendesk with tickets, the customer store,
+process environments and timing helpers. Everything runs on 127.0.0.1 and stops by itself."""
 
 from __future__ import annotations
 
@@ -45,17 +45,26 @@ def shop(redis: Redis, tickets: int, **standin_options) -> Iterator[ZendeskStand
     """A stand-in Zendesk with `tickets` tickets from REQUESTERS customers, half of them in the store."""
     standin = ZendeskStandin(email=ZENDESK_EMAIL, api_token=ZENDESK_TOKEN, **standin_options).start()
     for user in range(1, REQUESTERS + 1):
-        standin.add_user(user, f"customer{user}@example.com")
+        standin.add_user(user, customer_email(user))
     for ticket in range(1, tickets + 1):
         standin.add_ticket(ticket, requester_id=requester_of(ticket))
-    CustomerStore(redis).replace_all(
-        CustomerValue(email=f"customer{user}@example.com", residual_clv=user % 700, historical_spend=user % 1100)
-        for user in range(1, REQUESTERS + 1, 2)
-    )
+    store_customers(redis)
     try:
         yield standin
     finally:
         standin.stop()
+
+
+def store_customers(redis: Redis) -> None:
+    """Half of the REQUESTERS customers in the customer store, with values spread over the tiers."""
+    CustomerStore(redis).replace_all(
+        CustomerValue(email=customer_email(user), residual_clv=user % 700, historical_spend=user % 1100)
+        for user in range(1, REQUESTERS + 1, 2)
+    )
+
+
+def customer_email(user: int) -> str:
+    return f"customer{user}@example.com"
 
 
 def requester_of(ticket: int) -> int:
@@ -63,14 +72,21 @@ def requester_of(ticket: int) -> int:
 
 
 def clvdesk_env(redis_url: str, zendesk_url: str, **extra: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("CLVDESK_")}
-    return {
-        **env,
-        "CLVDESK_REDIS_URL": redis_url,
+    return process_env(redis_url, {
         "CLVDESK_ZENDESK_URL": zendesk_url,
         "CLVDESK_ZENDESK_EMAIL": ZENDESK_EMAIL,
         "CLVDESK_ZENDESK_API_TOKEN": ZENDESK_TOKEN,
         "CLVDESK_ZENDESK_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }, **extra)
+
+
+def process_env(redis_url: str, helpdesk_env: dict[str, str], **extra: str) -> dict[str, str]:
+    """The environment of a clvdesk process serving one helpdesk (`helpdesk_env`: its CLVDESK_<NAME>_*)."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("CLVDESK_")}
+    return {
+        **env,
+        "CLVDESK_REDIS_URL": redis_url,
+        **helpdesk_env,
         "CLVDESK_API_TOKEN": API_TOKEN,
         "CLVDESK_LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),

@@ -16,18 +16,19 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import hashlib
 import hmac
 import itertools
 import json
 import re
 import secrets
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from html import escape
 
-from clvdesk.helpdesk.freshdesk.webhook import BASIC_USER, SECRET_HEADER
+from clvdesk.helpdesk.freshdesk.webhook import BASIC_USER, SECRET_HEADER, parse_freshdesk_webhook
 from clvdesk.html_text import html_to_text
-from clvdesk.standins.scenario import DemoRequest, DemoScenario, OnNote
+from clvdesk.standins.scenario import DemoRequest, DemoScenario, OnNote, StandinProfile, WebhookRequest
 from clvdesk.standins.server import Answer, Handler, StandinRequest, StandinServer, json_answer, text_answer
 
 AGENT_ID = 43_000_000_007  # the API key's agent
@@ -355,3 +356,57 @@ def demo_scenario(customers: Sequence[tuple[str, str]], on_note: OnNote) -> Demo
     return DemoScenario(standin, env, [
         DemoRequest(label, *webhook_request(secret, body, auth=auth)) for label, auth, body in requests
     ])
+
+
+# --- the profile the delivery tests and bench.load_and_faults drive it by --------------------------
+
+PROFILE_API_KEY = "fd-api-key-test-0123456789"
+PROFILE_WEBHOOK_SECRET = "fd-webhook-secret-test-0123456789abcdef"
+PROFILE_REQUESTERS = 43_000_000_000  # the requester of ticket N is contact PROFILE_REQUESTERS + N
+PROFILE_MODIFIED_FROM = datetime(2026, 12, 4, 9, 0, tzinfo=timezone.utc)
+
+
+def _profile_env(standin: FreshdeskStandin) -> dict[str, str]:
+    return {
+        "CLVDESK_FRESHDESK_URL": standin.url,
+        "CLVDESK_FRESHDESK_API_KEY": PROFILE_API_KEY,
+        "CLVDESK_FRESHDESK_WEBHOOK_SECRET": PROFILE_WEBHOOK_SECRET,
+    }
+
+
+def _profile_add_ticket(standin: FreshdeskStandin, ticket_id: int, email: str) -> None:
+    standin.add_contact(PROFILE_REQUESTERS + ticket_id, email)
+    standin.add_ticket(ticket_id, requester_id=PROFILE_REQUESTERS + ticket_id)
+
+
+def _modified_on(event_id: str) -> str:
+    """A ticket modification time per event id: Freshdesk has no event id, the time tells firings apart."""
+    seconds = int(hashlib.sha256(event_id.encode()).hexdigest()[:8], 16)
+    return (PROFILE_MODIFIED_FROM + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _profile_body(ticket_id: int, text: str, event_id: str) -> dict:
+    """The README's rule body, the requester named by id only, so the worker looks the contact up."""
+    return rule_body("ticket_created", ticket_id=str(ticket_id), text=html_paragraphs(text),
+                     requester_id=str(PROFILE_REQUESTERS + ticket_id), updated_at=_modified_on(event_id))
+
+
+def _profile_webhook(standin: FreshdeskStandin, ticket_id: int, text: str, event_id: str) -> WebhookRequest:
+    return WebhookRequest(*webhook_request(PROFILE_WEBHOOK_SECRET, _profile_body(ticket_id, text, event_id)))
+
+
+def _profile_event_id(standin: FreshdeskStandin, ticket_id: int, text: str, event_id: str) -> str:
+    """Freshdesk sends no event id: clvdesk derives it from the body, as the receiver does."""
+    return parse_freshdesk_webhook(_profile_body(ticket_id, text, event_id), "test").event_id
+
+
+PROFILE = StandinProfile(
+    name="freshdesk",
+    standin=lambda **options: FreshdeskStandin(api_key=PROFILE_API_KEY, **options),
+    env=_profile_env,
+    add_ticket=_profile_add_ticket,
+    webhook=_profile_webhook,
+    notes=lambda standin, ticket_id: [note["body"] for note in standin.notes(ticket_id)],
+    note_method="POST",
+    event_id=_profile_event_id,
+)

@@ -20,6 +20,7 @@ import math
 import re
 import secrets
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -30,7 +31,7 @@ import urllib3
 from clvdesk.defaults import GORGIAS_MAX_PAGE_SIZE, GORGIAS_WINDOW_SECONDS
 from clvdesk.helpdesk.gorgias.client import CALL_LIMIT_HEADER
 from clvdesk.helpdesk.gorgias.webhook import SECRET_HEADER
-from clvdesk.standins.scenario import DemoRequest, DemoScenario, OnNote
+from clvdesk.standins.scenario import DemoRequest, DemoScenario, OnNote, StandinProfile, WebhookRequest
 from clvdesk.standins.server import Answer, Handler, StandinRequest, StandinServer, json_answer
 
 BUCKET_SIZE = 40  # requests an API-key integration may make at once; the bucket leaks as many per window
@@ -476,3 +477,75 @@ def demo_scenario(customers: Sequence[tuple[str, str]], on_note: OnNote) -> Demo
         "CLVDESK_GORGIAS_WEBHOOK_SECRET": secret,
     }
     return DemoScenario(standin, env, [DemoRequest(label, *integration_request(secret, body)) for label, body in bodies])
+
+
+# --- the profile the delivery tests and bench.load_and_faults drive it by --------------------------
+
+PROFILE_EMAIL = "clvdesk-bot@shop.example"
+PROFILE_API_KEY = "gorgias-api-key-test"
+PROFILE_WEBHOOK_SECRET = "gorgias-secret-test-0123456789abcdefgh"
+PROFILE_CUSTOMERS = 700_000  # the customer of ticket N is customer PROFILE_CUSTOMERS + N
+ABSENT_MESSAGES = 900_000  # ids of messages announced on tickets the stand-in does not have
+# The message each announced event is, per stand-in: the same event id announces the same message again.
+_MESSAGES: weakref.WeakKeyDictionary[GorgiasStandin, dict[str, dict]] = weakref.WeakKeyDictionary()
+
+
+def _profile_standin(*, requests_per_minute: int | None = None, **options: object) -> GorgiasStandin:
+    """Gorgias limits by a leaky bucket, not a minute: a per-minute budget becomes the bucket that leaks it."""
+    bucket = None if requests_per_minute is None else math.ceil(requests_per_minute * GORGIAS_WINDOW_SECONDS / 60)
+    return GorgiasStandin(email=PROFILE_EMAIL, api_key=PROFILE_API_KEY, bucket_size=bucket, **options)
+
+
+def _profile_env(standin: GorgiasStandin) -> dict[str, str]:
+    return {
+        "CLVDESK_GORGIAS_URL": standin.url,
+        "CLVDESK_GORGIAS_EMAIL": PROFILE_EMAIL,
+        "CLVDESK_GORGIAS_API_KEY": PROFILE_API_KEY,
+        "CLVDESK_GORGIAS_SENDER_USER_ID": str(SENDER_ID),
+        "CLVDESK_GORGIAS_WEBHOOK_SECRET": PROFILE_WEBHOOK_SECRET,
+    }
+
+
+def _profile_add_ticket(standin: GorgiasStandin, ticket_id: int, email: str) -> None:
+    standin.add_customer(PROFILE_CUSTOMERS + ticket_id, email)
+    standin.add_ticket(ticket_id, PROFILE_CUSTOMERS + ticket_id)
+
+
+def _announced_message(standin: GorgiasStandin, ticket_id: int, text: str, event_id: str) -> dict:
+    """The customer's message `event_id` on ticket N, written once (on a ticket the stand-in lacks, a
+    message id of its own)."""
+    messages = _MESSAGES.setdefault(standin, {})
+    if event_id not in messages:
+        messages[event_id] = (standin.customer_writes(ticket_id, text) if standin.has_ticket(ticket_id)
+                              else {"id": ABSENT_MESSAGES + len(messages), "ticket_id": ticket_id})
+    return messages[event_id]
+
+
+def _profile_webhook(standin: GorgiasStandin, ticket_id: int, text: str, event_id: str) -> WebhookRequest:
+    """The message announced as Gorgias renders it; on a ticket the stand-in lacks, the body Gorgias would
+    have sent for it."""
+    message = _announced_message(standin, ticket_id, text, event_id)
+    body = render_integration(standin, ticket_id, message_id=message["id"]) if standin.has_ticket(ticket_id) else {
+        "clvdesk_schema": "1", "event": "ticket-message-created", "ticket_id": str(ticket_id),
+        "customer_id": "None", "customer_email": "None", "message_id": str(message["id"]),
+        "message_channel": "email", "message_from_agent": "False", "message_body_text": text,
+    }
+    return WebhookRequest(*integration_request(PROFILE_WEBHOOK_SECRET, body))
+
+
+def _profile_event_id(standin: GorgiasStandin, ticket_id: int, text: str, announced: str) -> str:
+    """Gorgias's events have no id of their own: clvdesk names each by its ticket and message."""
+    message = _MESSAGES[standin][announced]
+    return f"ticket:{message['ticket_id']}:message:{message['id']}"
+
+
+PROFILE = StandinProfile(
+    name="gorgias",
+    standin=_profile_standin,
+    env=_profile_env,
+    add_ticket=_profile_add_ticket,
+    webhook=_profile_webhook,
+    notes=lambda standin, ticket_id: [note["body_text"] for note in standin.notes(ticket_id)] if standin.has_ticket(ticket_id) else [],
+    note_method="POST",
+    event_id=_profile_event_id,
+)

@@ -12,6 +12,7 @@ against it. The shapes follow the v2 Conversation and Thread objects; the ids an
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -22,8 +23,8 @@ from http import HTTPStatus
 from urllib.parse import parse_qs
 
 from clvdesk.helpdesk.helpscout.signature import SIGNATURE_HEADER, compute_signature
-from clvdesk.helpdesk.helpscout.webhook import CONVERSATION_CREATED, CUSTOMER_REPLIED, EVENT_HEADER
-from clvdesk.standins.scenario import DemoRequest, DemoScenario, OnNote
+from clvdesk.helpdesk.helpscout.webhook import CONVERSATION_CREATED, CUSTOMER_REPLIED, EVENT_HEADER, plain_text
+from clvdesk.standins.scenario import DemoRequest, DemoScenario, OnNote, StandinProfile, WebhookRequest
 from clvdesk.standins.server import Answer, ContractViolation, Handler, StandinRequest, StandinServer
 
 HAL = "application/hal+json"
@@ -420,3 +421,59 @@ def demo_scenario(customers: Sequence[tuple[str, str]], on_note: OnNote) -> Demo
     }
     requests = [DemoRequest(label, *signed_delivery(webhook_secret, event, body)) for label, event, body in bodies]
     return DemoScenario(standin, env, requests)
+
+
+# --- the profile the delivery tests and bench.load_and_faults drive it by --------------------------
+
+PROFILE_APP_ID = "hs-app-test"
+PROFILE_APP_SECRET = "hs-app-secret-test-0123456789"
+PROFILE_WEBHOOK_SECRET = "hs-webhook-secret-0123456789"
+PROFILE_SIDEBAR_SECRET = "hs-sidebar-secret-0123456789"
+PROFILE_CUSTOMERS = 800_000  # the customer of conversation N is customer PROFILE_CUSTOMERS + N
+
+
+def profile_thread_id(event_id: str) -> int:
+    """Help Scout names no event: the customer's thread does. The same event id gives the same thread."""
+    return int(hashlib.sha256(event_id.encode()).hexdigest()[:12], 16) + 1
+
+
+def _profile_event_id(standin: HelpScoutStandin, conversation_id: int, text: str, given: str) -> str:
+    """The event id clvdesk makes of the profile's event `given` on conversation N."""
+    return f"{conversation_id}:{profile_thread_id(given)}"
+
+
+def _profile_env(standin: HelpScoutStandin) -> dict[str, str]:
+    return {
+        "CLVDESK_HELPSCOUT_APP_ID": PROFILE_APP_ID,
+        "CLVDESK_HELPSCOUT_APP_SECRET": PROFILE_APP_SECRET,
+        "CLVDESK_HELPSCOUT_WEBHOOK_SECRET": PROFILE_WEBHOOK_SECRET,
+        "CLVDESK_HELPSCOUT_SIDEBAR_SECRET": PROFILE_SIDEBAR_SECRET,
+        "CLVDESK_HELPSCOUT_API_URL": standin.url,
+    }
+
+
+def _profile_add_ticket(standin: HelpScoutStandin, conversation_id: int, email: str) -> None:
+    standin.add_customer(PROFILE_CUSTOMERS + conversation_id, email)
+    standin.add_conversation(conversation_id, PROFILE_CUSTOMERS + conversation_id)
+
+
+def _profile_webhook(standin: HelpScoutStandin, conversation_id: int, text: str, given: str) -> WebhookRequest:
+    """The signed convo.customer.reply.created Help Scout sends when the conversation's customer wrote
+    `text` (also for a conversation the stand-in does not have: its API then answers 404)."""
+    customer = standin.customer(PROFILE_CUSTOMERS + conversation_id) or {"id": PROFILE_CUSTOMERS + conversation_id,
+                                                                         "first": "Ana"}
+    thread = customer_thread(profile_thread_id(given), text, customer=customer)
+    body = conversation(conversation_id, [thread], subject="", customer=customer)
+    return WebhookRequest(*signed_delivery(PROFILE_WEBHOOK_SECRET, CUSTOMER_REPLIED, body))
+
+
+PROFILE = StandinProfile(
+    name="helpscout",
+    standin=lambda **options: HelpScoutStandin(app_id=PROFILE_APP_ID, app_secret=PROFILE_APP_SECRET, **options),
+    env=_profile_env,
+    add_ticket=_profile_add_ticket,
+    webhook=_profile_webhook,
+    notes=lambda standin, conversation_id: [plain_text(note["body"]) for note in standin.notes(conversation_id)],
+    note_method="POST",
+    event_id=_profile_event_id,
+)

@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 from clvdesk.defaults import ZENDESK_MAX_PAGE_SIZE
 from clvdesk.helpdesk.zendesk.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, compute_signature
 from clvdesk.helpdesk.zendesk.webhook import COMMENT_ADDED, INVOCATION_HEADER, TICKET_CREATED, ZENDESK_TIME_FORMAT
-from clvdesk.standins.scenario import DemoRequest, DemoScenario, OnNote
+from clvdesk.standins.scenario import DemoRequest, DemoScenario, OnNote, StandinProfile, WebhookRequest
 from clvdesk.standins.server import Answer, Handler, StandinRequest, StandinServer, json_answer, text_answer
 
 log = logging.getLogger("clvdesk.standins.zendesk")
@@ -162,6 +162,10 @@ class ZendeskStandin(StandinServer):
     def tags(self, ticket_id: int) -> list[str]:
         with self._lock:
             return list(self._tickets[ticket_id]["tags"])
+
+    def has_ticket(self, ticket_id: int) -> bool:
+        with self._lock:
+            return ticket_id in self._tickets
 
     def ticket_state(self, ticket_id: int) -> dict:
         """The ticket's tags and `updated_at`, as an event about its latest change reports them."""
@@ -553,3 +557,46 @@ def demo_scenario(customers: Sequence[tuple[str, str]], on_note: OnNote) -> Demo
         "CLVDESK_ZENDESK_WEBHOOK_SECRET": secret,
     }
     return DemoScenario(standin, env, [DemoRequest(label, *signed_request(secret, body)) for label, body in bodies])
+
+
+# --- the profile the delivery tests and bench.load_and_faults drive it by --------------------------
+
+PROFILE_EMAIL = "clvdesk@example.com"
+PROFILE_API_TOKEN = "zendesk-token-test"
+PROFILE_WEBHOOK_SECRET = "whsec-test-0123456789"
+PROFILE_REQUESTERS = 800_000  # the requester of ticket N is user PROFILE_REQUESTERS + N
+
+
+def _profile_env(standin: ZendeskStandin) -> dict[str, str]:
+    return {
+        "CLVDESK_ZENDESK_URL": standin.url,
+        "CLVDESK_ZENDESK_EMAIL": PROFILE_EMAIL,
+        "CLVDESK_ZENDESK_API_TOKEN": PROFILE_API_TOKEN,
+        "CLVDESK_ZENDESK_WEBHOOK_SECRET": PROFILE_WEBHOOK_SECRET,
+    }
+
+
+def _profile_add_ticket(standin: ZendeskStandin, ticket_id: int, email: str) -> None:
+    standin.add_user(PROFILE_REQUESTERS + ticket_id, email)
+    standin.add_ticket(ticket_id, requester_id=PROFILE_REQUESTERS + ticket_id)
+
+
+def _profile_webhook(standin: ZendeskStandin, ticket_id: int, text: str, event_id: str) -> WebhookRequest:
+    """A signed ticket-created event carrying the ticket's tags and time as Zendesk's does (none for a ticket
+    the stand-in lacks), signed now: Zendesk signs each attempt with its time."""
+    event = ticket_created_event(
+        ticket_id=ticket_id, requester_id=PROFILE_REQUESTERS + ticket_id, subject="", description=text, event_id=event_id,
+        ticket_state=standin.ticket_state(ticket_id) if standin.has_ticket(ticket_id) else None,
+    )
+    return WebhookRequest(*signed_request(PROFILE_WEBHOOK_SECRET, event))
+
+
+PROFILE = StandinProfile(
+    name="zendesk",
+    standin=lambda **options: ZendeskStandin(email=PROFILE_EMAIL, api_token=PROFILE_API_TOKEN, **options),
+    env=_profile_env,
+    add_ticket=_profile_add_ticket,
+    webhook=_profile_webhook,
+    notes=lambda standin, ticket_id: [note["body"] for note in standin.notes(ticket_id)],
+    note_method="PUT",
+)
