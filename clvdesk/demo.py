@@ -12,6 +12,7 @@ import importlib
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -61,7 +62,13 @@ def wait_until_serving(url: str, process: subprocess.Popen, path: str = "/readyz
     raise RuntimeError(f"the web process did not become ready within {READY_TIMEOUT_SECONDS} s")
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (docker stop, a service manager, kill) stops the demo as Ctrl-C does: every child too."""
+    raise KeyboardInterrupt
+
+
 def run_demo(*, once: bool, timeout: float, helpdesk: str = ALL) -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
     names = list(REGISTRY) if helpdesk == ALL else [helpdesk]  # the command offers registered names only
     scratch = Path(tempfile.mkdtemp(prefix="clvdesk-demo-"))
     posted = threading.Event()
