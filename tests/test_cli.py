@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 import requests
 
@@ -132,6 +133,30 @@ def test_demo_once_runs_every_helpdesk_in_one_deployment(tmp_path):
     assert "all sample notes posted" in result.stdout
     assert "Partial refund" in result.stdout  # ana, the valuable angry customer
     assert "tier New or low value" in result.stdout  # dana, not in the store
+
+
+def test_sigterm_stops_the_demo_and_every_child_as_ctrl_c_does(tmp_path):
+    env = {name: value for name, value in os.environ.items() if not name.startswith("CLVDESK_")}
+    demo = subprocess.Popen([*CLVDESK, "demo", "--helpdesk", "zendesk"], env={**env, "TMPDIR": str(tmp_path)},
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        for line in demo.stdout:
+            if line.startswith("Press Ctrl-C"):
+                break
+        else:
+            pytest.fail(f"the demo ended before it was ready (exit {demo.wait(timeout=10)})")
+        children = psutil.Process(demo.pid).children(recursive=True)
+        assert children, "the demo runs its web process, worker and embedded Redis as children"
+        assert list(tmp_path.glob("clvdesk-demo-*"))
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(timeout=30) == 0
+        _, alive = psutil.wait_procs(children, timeout=15)
+        assert not alive, f"still running after SIGTERM: {[child.pid for child in alive]}"
+        assert not list(tmp_path.glob("clvdesk-demo-*")), "the scratch directory is removed"
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+        demo.stdout.close()
 
 
 def test_worker_check_tells_whether_a_worker_runs_here(env, standin, redis):
