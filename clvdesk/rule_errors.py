@@ -20,6 +20,10 @@ def _number(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def _entries(count: object) -> str:
+    return "1 entry" if count == 1 else f"{count} entries"
+
+
 def _message(error: dict) -> str:
     kind, context = error["type"], error.get("ctx") or {}
     texts = {
@@ -39,8 +43,8 @@ def _message(error: dict) -> str:
         "list_type": "must be a list",
         "dict_type": "must be an object of name → value",
         "model_type": "must be an object with settings",
-        "too_short": f"needs at least {context.get('min_length')} entry(ies)",
-        "too_long": f"may have at most {context.get('max_length')} entry(ies)",
+        "too_short": f"needs at least {_entries(context.get('min_length'))}",
+        "too_long": f"may have at most {_entries(context.get('max_length'))}",
         "string_too_short": "must not be empty",
         "string_too_long": f"must be at most {context.get('max_length')} characters",
         "literal_error": f"must be one of {context.get('expected')}",

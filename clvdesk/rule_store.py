@@ -98,7 +98,7 @@ class RuleStore:
     def version(self, number: int) -> RuleVersion:
         raw = self._redis.hget(self._keys[1], number)
         if raw is None:
-            raise UnknownVersion(f"no rules version v{number}")
+            raise UnknownVersion(f"There is no rules version v{number}.")
         return _version(number, raw)
 
     def history(self, limit: int = RULES_HISTORY_LIMIT) -> list[RuleVersion]:

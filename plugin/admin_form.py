@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from clvdesk.analysis.model import CATEGORY_LABELS, LABELS, SIGNAL_LABELS
-from clvdesk.clv.segments import SEGMENTS
+from clvdesk.clv.segments import SEGMENT_LABELS
 from clvdesk.defaults import ADMIN_FORM_MAX_NAME_CHARS, ADMIN_FORM_MAX_NAME_PARTS
 from clvdesk.rules import INSTRUMENT_LABELS
 
@@ -193,7 +193,7 @@ def _tier_section(index: int, tier: dict, currency: str) -> Section:
                 Field(f"{p}.when.min_p_alive", "Chance still active at least", "percent"),
                 Field(f"{p}.when.max_p_alive", "Chance still active at most", "percent"),
                 Field(f"{p}.when.segments", "Segments", "checks", "None ticked: any segment.",
-                      [(segment, segment.replace("_", " ").capitalize()) for segment in SEGMENTS]),
+                      list(SEGMENT_LABELS.items())),
                 Field(f"{p}.when.value_tiers", "Value tiers", "checks", "None ticked: any value tier.", list(VALUE_TIERS.items())),
             ], "Leave a box empty to not use it. Empty everywhere: every customer."),
             Group("Offer", p, [

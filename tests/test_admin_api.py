@@ -52,6 +52,7 @@ def test_invalid_rules_list_every_error_with_its_path_and_store_nothing(client):
     rules["tiers"][3]["rolling_budget"] = {"share": 1.5, "days": 30}
     rules["currency"] = "dollars"
     rules["sentiment_multipliers"].pop("neutral")
+    rules["tiers"][4]["instruments"] = []
     answer = publish(client, rules)
     assert answer.status_code == 422 and answer.json["error"] == "invalid_rules"
     errors = {error["path"]: error["message"] for error in answer.json["errors"]}
@@ -65,6 +66,7 @@ def test_invalid_rules_list_every_error_with_its_path_and_store_nothing(client):
         "tiers[2].max_amount": "must be 0 or more",
         "tiers[3].rolling_budget.share": "must be 1 or less",
         "sentiment_multipliers": "needs a multiplier for every label; missing: neutral",
+        "tiers[4].instruments": "needs at least 1 entry",
     }
     assert client.get("/api/v1/admin/rules/versions", headers=ADMIN).json == {"current": None, "versions": []}
 
@@ -95,6 +97,7 @@ def test_publish_history_diff_and_rollback(client):
     assert current["rules"]["version"] == "v3" and current["rules"]["tiers"][0]["max_amount"] == 200.0
     missing = client.post("/api/v1/admin/rules/rollback", json={"author": "ole", "version": 42}, headers=ADMIN)
     assert missing.status_code == 404
+    assert missing.json["message"] == "There is no rules version v42."
 
 
 @pytest.fixture

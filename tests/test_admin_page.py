@@ -76,6 +76,8 @@ def test_the_page_asks_to_sign_in_and_refuses_a_wrong_token(client):
     assert "Secure" not in cookie  # plain http here; over https the cookie is Secure
     page = client.get("/admin")
     assert page.status_code == 200 and "Tier rules" in page.get_data(as_text=True)
+    assert "Can&#39;t lose them" in page.get_data(as_text=True) or "Can't lose them" in page.get_data(as_text=True)
+    assert "Cant lose them" not in page.get_data(as_text=True)
     policy = page.headers["Content-Security-Policy"]
     for directive in ("script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "form-action 'self'"):
         assert directive in policy

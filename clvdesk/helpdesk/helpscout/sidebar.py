@@ -14,6 +14,7 @@ from html import escape
 from typing import Any
 
 from clvdesk.analysis import Sentiment
+from clvdesk.clv.segments import SEGMENT_LABELS
 from clvdesk.defaults import HELPSCOUT_SIDEBAR_MAX_HTML_CHARS
 from clvdesk.events import WebhookPayloadError
 from clvdesk.helpdesk.apps import AppAnswer, AppRequest
@@ -27,10 +28,6 @@ from clvdesk.replies import suggested_reply
 from clvdesk.rules import Offer, Reason
 from clvdesk.suggestions import CustomerView, Suggestion, SuggestionStore
 
-SEGMENTS = {
-    "below_zero": "Below zero", "new": "New", "champions": "Champions", "potential_loyalists": "Potential loyalists",
-    "cant_lose_them": "Can't lose them", "lost_high_value": "Lost high value", "hibernating": "Hibernating",
-}
 NOT_FITTED = "not fitted"
 
 
@@ -84,7 +81,7 @@ def _customer(customer: CustomerView) -> str:
         _item("Total CLV", escape(format_money(customer.total_clv, money)) if customer.total_clv is not None else NOT_FITTED),
         _item("Historical spend", escape(format_money(customer.historical_spend, money))),
         _item("P(alive)", f"{customer.p_alive:.0%}" if customer.p_alive is not None else NOT_FITTED),
-        _item("Segment", escape(SEGMENTS.get(customer.segment, customer.segment)) if customer.segment else NOT_FITTED),
+        _item("Segment", escape(SEGMENT_LABELS.get(customer.segment, customer.segment)) if customer.segment else NOT_FITTED),
     ]
     return _section("Customer", _list(items))
 
