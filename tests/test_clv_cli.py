@@ -159,6 +159,8 @@ def test_validate_against_the_holdout(env, orders):
         ("orders.csv", "customer_id,date,amount\nA,2024-01-01,1\nB,2024-01-02,1\n", [], "only 0 of 2 customers made a repeat purchase; BG/NBD needs at least 20"),
         ("orders.csv", "customer_id,date,amount\nA,2024-01-01,1\n", ["--margin", "1.5"], "--margin: input should be less than or equal to 1"),
         ("orders.csv", "customer_id,date,amount\nA,2024-01-01,1\n", ["--calibration-end", "someday"], "--calibration-end 'someday' is not a date"),
+        ("orders.csv", "customer_id,date,amount\nA,2024-01-01,1\nA,2024-03-01,2\n", ["--calibration-end", "2024-06-30"],
+         "--calibration-end 2024-06-30 is after the last order (2024-03-01)"),
     ],
 )
 def test_errors_are_one_line_exit_2_and_leave_the_store(env, redis, tmp_path, name, text, args, message):

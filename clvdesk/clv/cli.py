@@ -164,7 +164,11 @@ def fit_command(orders, summary_path, calibration_end, time_unit, purchase_model
             end = summary.attrs["calibration_end"]
         else:
             frame = _orders(Path(orders), id_column, email_column, date_column, amount_column, date_format)
-            end = frame["date"].max() if end is None else end
+            last = frame["date"].max()
+            if end is not None and end > last:  # every customer would look long gone: $117k of residual CLV became $433
+                cli.fail(f"--calibration-end {end.date()} is after the last order ({last.date()}); "
+                         "choose a date on or before it, or leave it out")
+            end = last if end is None else end
             if purchase_model == AUTO:
                 _progress("choosing the purchase model by holdout error …")
                 purchase_model, selection = choose_model(frame[frame["date"] <= end], time_unit=time_unit, end=end)
