@@ -15,7 +15,7 @@ from clvdesk.analysis import Sentiment
 from clvdesk.defaults import NOTE_REFERENCE_PREFIX
 from clvdesk.helpdesk.interface import NoteFormat
 from clvdesk.money import format_money
-from clvdesk.rules import Offer
+from clvdesk.rules import Offer, approver
 from clvdesk.suggestions import Suggestion
 
 TAG_PREFIX = "clvdesk"
@@ -68,10 +68,19 @@ def offer_summary(offer: Offer) -> str:
     else:
         line = f"{offer.instrument_label}: {format_money(offer.amount, offer.currency)}"
     if offer.needs_approval:
-        line += " (needs supervisor approval)"
+        line += f" (needs approval by {approver(offer.approval_role)})"
     if offer.flagged:
         line += " (flagged by the abuse guard: review this customer)"
     return line
+
+
+def _approval_lines(offer: Offer) -> list[str]:
+    if not offer.needs_approval:
+        return []
+    return [
+        f"Approval: {approver(offer.approval_role)} must approve before the customer is promised this. "
+        "Approve it in the clvdesk sidebar; until then the suggested reply says only that you have asked for it."
+    ]
 
 
 def _note_lines(suggestion: Suggestion) -> list[str]:
@@ -98,6 +107,7 @@ def _note_lines(suggestion: Suggestion) -> list[str]:
         f"Customer: {who} · tier {one_line(customer.tier_label)} · {value}",
         *_analysis_lines(suggestion.sentiment),
         budget_line,
+        *_approval_lines(offer),
         "",
         "Why:",
         *(f"- {one_line(reason.text)} [{reason.rule}]" for reason in suggestion.reasons),

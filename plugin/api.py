@@ -1,5 +1,6 @@
-"""The sidebar's API, behind a bearer token: a ticket's latest suggestion with the reply to insert, and
-the outcome the agent records for it, under /api/v1/<helpdesk>/ for each configured helpdesk."""
+"""The sidebar's API, behind a bearer token: a ticket's latest suggestion with the reply to insert, a
+supervisor's approval of its offer, and the outcome the agent records for it, under /api/v1/<helpdesk>/
+for each configured helpdesk."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from flask import Blueprint, current_app, jsonify
 from pydantic import ValidationError
 
 from clvdesk.helpdesk import REGISTRY
+from clvdesk.approvals import ApprovalBody, ApprovalNotNeeded, ApprovalRequired, NotAnApprover
 from clvdesk.outcomes import CurrencyMismatch, OutcomeBody, StaleSuggestion
 from clvdesk.replies import suggested_reply
 from clvdesk.suggestions import Suggestion
@@ -42,11 +44,43 @@ def suggestion(helpdesk: str, ticket_id: str):
     found, refusal = _latest(helpdesk, ticket_id)
     if found is None:
         return refusal
-    outcome = current_app.extensions["clvdesk"].suggestions.log.outcome(found)
+    log = current_app.extensions["clvdesk"].suggestions.log
+    outcome, approval = log.outcome(found), log.approval(found)
     return jsonify(
         **found.model_dump(mode="json"),
-        reply=suggested_reply(found.offer, found.sentiment.language).model_dump(),
+        reply=_reply(found, approved=approval is not None),
         outcome=outcome.model_dump(mode="json") if outcome else None,
+        approval=approval.model_dump(mode="json") if approval else None,
+    )
+
+
+def _reply(found: Suggestion, approved: bool) -> dict:
+    return suggested_reply(found.offer, found.sentiment.language, approved).model_dump()
+
+
+@bp.post("/tickets/<ticket_id>/approval")
+@require_token
+def approval(helpdesk: str, ticket_id: str):
+    """A supervisor approves the offer; again, the first approval is answered unchanged."""
+    found, refusal = _latest(helpdesk, ticket_id)
+    if found is None:
+        return refusal
+    data, refusal = json_object()
+    if data is None:
+        return refusal
+    try:
+        body = ApprovalBody.model_validate(data)
+        approved, _ = current_app.extensions["clvdesk"].suggestions.log.approve(found, body)
+    except ValidationError as exc:
+        return invalid("invalid_approval", [_message(item, "an approval") for item in exc.errors()])
+    except StaleSuggestion as exc:
+        return error(409, "stale_suggestion", str(exc))
+    except ApprovalNotNeeded as exc:
+        return error(409, "approval_not_needed", str(exc))
+    except NotAnApprover as exc:
+        return error(403, "not_an_approver", str(exc))
+    return jsonify(
+        ticket_id=ticket_id, event_id=found.event_id, **approved.model_dump(mode="json"), reply=_reply(found, True)
     )
 
 
@@ -63,18 +97,20 @@ def outcome(helpdesk: str, ticket_id: str):
         body = OutcomeBody.model_validate(data)
         recorded = current_app.extensions["clvdesk"].suggestions.log.record(found, body)
     except ValidationError as exc:
-        return invalid("invalid_outcome", [_message(item) for item in exc.errors()])
+        return invalid("invalid_outcome", [_message(item, "an outcome") for item in exc.errors()])
     except CurrencyMismatch as exc:
         return invalid("invalid_outcome", [{"path": "currency", "message": str(exc)}])
     except StaleSuggestion as exc:
         return error(409, "stale_suggestion", str(exc))
+    except ApprovalRequired as exc:
+        return error(409, "approval_required", str(exc))
     return jsonify(ticket_id=ticket_id, event_id=found.event_id, **recorded.model_dump(mode="json"))
 
 
-def _message(item: dict) -> dict:
+def _message(item: dict, what: str) -> dict:
     path = ".".join(str(part) for part in item["loc"])
     text = item["msg"].removeprefix("Value error, ")
     if item["type"] == "extra_forbidden":
-        text = "is not a field of an outcome"
+        text = f"is not a field of {what}"
     return {"path": path, "message": text}
 

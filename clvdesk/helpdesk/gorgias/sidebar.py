@@ -25,11 +25,12 @@ PATH = "sidebar"  # served at /apps/gorgias/sidebar
 NO_SUGGESTION = "No suggestion yet: clvdesk writes one when the customer writes"
 
 
-def widget_data(suggestion: Suggestion) -> dict[str, str]:
-    """What the widget's fields show: the same suggestion, reasons and reply as the Zendesk sidebar."""
+def widget_data(suggestion: Suggestion, approved: bool = False) -> dict[str, str]:
+    """What the widget's fields show: the same suggestion, reasons and reply as the Zendesk sidebar
+    (the reply promises an offer that needs approval only once `approved`)."""
     customer, offer = suggestion.customer, suggestion.offer
     money = customer.currency
-    reply = suggested_reply(offer, suggestion.sentiment.language)
+    reply = suggested_reply(offer, suggestion.sentiment.language, approved)
     return {
         "status": "ready",
         "ticket_id": suggestion.ticket_id,
@@ -80,4 +81,5 @@ class GorgiasSidebar:
         found = self._suggestions.latest(self._scope, ticket_id)
         if found is None:
             return AppAnswer.json(200, {"clvdesk": {"status": "none", "ticket_id": ticket_id, "headline": NO_SUGGESTION}})
-        return AppAnswer.json(200, {"clvdesk": widget_data(found)})
+        approved = self._suggestions.log.approval(found) is not None
+        return AppAnswer.json(200, {"clvdesk": widget_data(found, approved)})

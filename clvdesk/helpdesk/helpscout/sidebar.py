@@ -120,8 +120,8 @@ def _reasons(reasons: list[Reason]) -> str:
     return _section("Why", '<ul class="unstyled">' + "".join(f"<li>{escape(one_line(r.text))}</li>" for r in reasons) + "</ul>")
 
 
-def render_sidebar(suggestion: Suggestion) -> str:
-    reply = suggested_reply(suggestion.offer, suggestion.sentiment.language)
+def render_sidebar(suggestion: Suggestion, approved: bool = False) -> str:
+    reply = suggested_reply(suggestion.offer, suggestion.sentiment.language, approved)
     html = "".join((
         _customer(suggestion.customer),
         _sentiment(suggestion.sentiment),
@@ -167,4 +167,5 @@ class DynamicApp:
         suggestion = self._suggestions.latest(self._scope, conversation)
         if suggestion is None:
             return AppAnswer.json(200, {"html": _pending("No suggestion yet: it appears when the customer writes.")})
-        return AppAnswer.json(200, {"html": render_sidebar(suggestion)})
+        approved = self._suggestions.log.approval(suggestion) is not None
+        return AppAnswer.json(200, {"html": render_sidebar(suggestion, approved)})
