@@ -9,7 +9,7 @@ agent the helpdesk's app reported and checks the tier's role against the role th
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -76,8 +76,14 @@ def outcome_needs_approval(offer: Offer, given: float) -> bool:
     return exceeds_approval(offer.approval_above if offer.approval_above is not None else 0.0, given)
 
 
+def approved_line(approval: Approval) -> str:
+    """Who approved when, as the server-rendered sidebars (Help Scout, Gorgias) show it."""
+    who = approval.approved_by_name or approval.approved_by
+    return f"Approved by {who}, {approval.approved_at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
+
+
 def approval_required_message(offer: Offer) -> str:
     return (
         f"this offer needs approval by {approver(offer.approval_role)} before it is given: "
-        "approve it first (POST …/approval), or record a smaller amount or a decline"
+        "approve it first, or record a smaller amount or a decline"
     )
