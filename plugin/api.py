@@ -4,8 +4,10 @@ for each configured helpdesk."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, current_app, jsonify
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from clvdesk.helpdesk import REGISTRY
 from clvdesk.approvals import ApprovalBody, ApprovalNotNeeded, ApprovalRequired, NotAnApprover
@@ -19,6 +21,12 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1/<helpdesk>")
 
 
 require_token = require_bearer("api_token", "api")
+REFUSALS = {  # what the domain refuses, as (status, code)
+    StaleSuggestion: (409, "stale_suggestion"),
+    ApprovalRequired: (409, "approval_required"),
+    ApprovalNotNeeded: (409, "approval_not_needed"),
+    NotAnApprover: (403, "not_an_approver"),
+}
 
 
 def _latest(helpdesk: str, ticket_id: str) -> tuple[Suggestion | None, object]:
@@ -36,6 +44,26 @@ def _latest(helpdesk: str, ticket_id: str) -> tuple[Suggestion | None, object]:
     if found is None:
         return None, error(404, "not_found", f"no suggestion for ticket {ticket_id} yet")
     return found, None
+
+
+def _posted(helpdesk: str, ticket_id: str, model: type[BaseModel], what: str, act: Callable):
+    """`act(suggestion, body)` on the ticket's latest suggestion and the request's body as `model`,
+    or the 4xx answer to send instead: a bad body (422 naming each field) or what the domain refuses."""
+    found, refusal = _latest(helpdesk, ticket_id)
+    if found is None:
+        return refusal
+    data, refusal = json_object()
+    if data is None:
+        return refusal
+    code = f"invalid_{what.split()[-1]}"
+    try:
+        return act(found, model.model_validate(data))
+    except ValidationError as exc:
+        return invalid(code, [_message(item, what) for item in exc.errors()])
+    except CurrencyMismatch as exc:
+        return invalid(code, [{"path": "currency", "message": str(exc)}])
+    except tuple(REFUSALS) as exc:
+        return error(*REFUSALS[type(exc)], str(exc))
 
 
 @bp.get("/tickets/<ticket_id>/suggestion")
@@ -62,49 +90,23 @@ def _reply(found: Suggestion, approved: bool) -> dict:
 @require_token
 def approval(helpdesk: str, ticket_id: str):
     """A supervisor approves the offer; again, the first approval is answered unchanged."""
-    found, refusal = _latest(helpdesk, ticket_id)
-    if found is None:
-        return refusal
-    data, refusal = json_object()
-    if data is None:
-        return refusal
-    try:
-        body = ApprovalBody.model_validate(data)
+
+    def approve(found: Suggestion, body: ApprovalBody):
         approved, _ = current_app.extensions["clvdesk"].suggestions.log.approve(found, body)
-    except ValidationError as exc:
-        return invalid("invalid_approval", [_message(item, "an approval") for item in exc.errors()])
-    except StaleSuggestion as exc:
-        return error(409, "stale_suggestion", str(exc))
-    except ApprovalNotNeeded as exc:
-        return error(409, "approval_not_needed", str(exc))
-    except NotAnApprover as exc:
-        return error(403, "not_an_approver", str(exc))
-    return jsonify(
-        ticket_id=ticket_id, event_id=found.event_id, **approved.model_dump(mode="json"), reply=_reply(found, True)
-    )
+        return jsonify(ticket_id=ticket_id, event_id=found.event_id, **approved.model_dump(mode="json"),
+                       reply=_reply(found, approved=True))
+
+    return _posted(helpdesk, ticket_id, ApprovalBody, "an approval", approve)
 
 
 @bp.post("/tickets/<ticket_id>/outcome")
 @require_token
 def outcome(helpdesk: str, ticket_id: str):
-    found, refusal = _latest(helpdesk, ticket_id)
-    if found is None:
-        return refusal
-    data, refusal = json_object()
-    if data is None:
-        return refusal
-    try:
-        body = OutcomeBody.model_validate(data)
+    def record(found: Suggestion, body: OutcomeBody):
         recorded = current_app.extensions["clvdesk"].suggestions.log.record(found, body)
-    except ValidationError as exc:
-        return invalid("invalid_outcome", [_message(item, "an outcome") for item in exc.errors()])
-    except CurrencyMismatch as exc:
-        return invalid("invalid_outcome", [{"path": "currency", "message": str(exc)}])
-    except StaleSuggestion as exc:
-        return error(409, "stale_suggestion", str(exc))
-    except ApprovalRequired as exc:
-        return error(409, "approval_required", str(exc))
-    return jsonify(ticket_id=ticket_id, event_id=found.event_id, **recorded.model_dump(mode="json"))
+        return jsonify(ticket_id=ticket_id, event_id=found.event_id, **recorded.model_dump(mode="json"))
+
+    return _posted(helpdesk, ticket_id, OutcomeBody, "an outcome", record)
 
 
 def _message(item: dict, what: str) -> dict:
