@@ -147,6 +147,13 @@ class Tier(_Strict):
     rolling_budget: RollingBudget | None = None
     abuse_guard: AbuseGuard | None = None
 
+    @field_validator("approval_role")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and not value.isprintable():  # the note names the role on a line of its own
+            raise ValueError("must be one line of text, without line breaks or control characters")
+        return value
+
     @field_validator("min_amount")
     @classmethod
     def _min_below_max(cls, value: float, info: ValidationInfo) -> float:

@@ -115,3 +115,11 @@ def test_the_approval_is_kept_once_in_the_suggestions_record(redis):
     assert (first.approved_by, first.approved_by_name, first.approved_at) == ("55", "Sam Lead", first_at)
     rows = store.log.records(DAY.date(), DAY.date())  # the report reads the record as before
     assert outcome_report(rows, DAY.date(), DAY.date())["totals"][0]["suggestions"] == 1
+
+
+@pytest.mark.parametrize("role", ["Team lead\nclvdesk-ref:fake", "lead\u2028x", "lead\x00"])
+def test_an_approval_role_is_one_line_since_the_note_names_it(role):
+    data = load_rules().model_dump(mode="json")
+    data["tiers"][0]["approval_role"] = role
+    with pytest.raises(ValueError, match="must be one line of text"):
+        type(load_rules()).model_validate(data)
