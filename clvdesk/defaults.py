@@ -42,6 +42,9 @@ JOB_RETRY_INTERVALS_SECONDS = (0, 30, 120, 600, 1800)
 # A worker holds a job's lease for its timeout plus this margin; a killed worker's job is retried after.
 JOB_LEASE_MARGIN_SECONDS = 5
 WORKER_MAINTENANCE_SECONDS = 30  # how often a worker looks for jobs abandoned by killed workers
+# The lock one worker takes to clean the registries: RQ keeps it 15 minutes, so a worker killed while
+# cleaning would stall every rerun that long. Ours lapses before the next round.
+REGISTRY_CLEANING_LOCK_SECONDS = WORKER_MAINTENANCE_SECONDS - 1
 WORKER_THREADS = 4  # jobs one worker process runs at once; they mostly wait on the helpdesk's API
 WORKER_STOP_POLL_SECONDS = 5  # how often an idle worker thread checks whether it should stop
 # A worker's own heartbeat keeps its record (for `rq info` and the dashboards) alive for minutes; a

@@ -32,11 +32,17 @@ def case(helpdesk_case, redis):
     return helpdesk_case
 
 
-def wait_for(condition, timeout, message):
+def wait_until(condition, timeout) -> bool:
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, message
+        if time.monotonic() > deadline:
+            return False
         time.sleep(0.05)
+    return True
+
+
+def wait_for(condition, timeout, message):
+    assert wait_until(condition, timeout), message
 
 
 def test_a_repeated_delivery_posts_one_note(case):
@@ -125,10 +131,11 @@ def test_the_job_of_a_worker_killed_mid_note_is_rerun_and_posts_one_note(case, r
     wait_for(lambda: started.get_expired_job_ids() == [job_id], 30, "the lease never ran out")
     second = subprocess.Popen([*CLVDESK, "worker"], env=case.env, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(lambda: event_queue(redis).fetch_job(job_id).get_status() == "finished", 60, "the job was not rerun")
+        rerun = wait_until(lambda: event_queue(redis).fetch_job(job_id).get_status() == "finished", 60)
     finally:
         second.terminate()
         _, log = second.communicate(timeout=10)
+    assert rerun, f"the job was not rerun; the second worker said:\n{log}"
     assert len(case.notes(101)) == 1
     assert redis.get(f"clvdesk:note:{job_id}") == b"posted"
     lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
