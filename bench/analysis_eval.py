@@ -72,17 +72,26 @@ def banking77(split: str) -> tuple[list[str], np.ndarray]:
 
 def dds_forms() -> dict[str, int]:
     """Every word form of DDS with its headword's polarity; a form of several headwords gets their
-    mean, rounded, and a form whose headwords disagree in sign ("fedt", "lækker") none."""
+    mean, rounded, and a form whose headwords disagree in sign ("fedt", "lækker") none.
+
+    A headword with a homograph number is one of several words of that spelling in Den Danske Ordbog,
+    and DDS rates only the one: "fire 2" (to ease off) is rated, the numeral is not; "mod 1"
+    (courage), not the preposition; "vide 1" (to know), whose form "ved" is also the preposition. In
+    text the unrated word is usually the one meant, so a form of such headwords only is left out
+    ("gode", also a form of "god", stays)."""
     found: dict[str, list[int]] = {}
+    unambiguous: set[str] = set()  # forms of a headword without a homograph number
     with (DATA / "dds" / "2_headword_headword_polarity.csv").open(newline="", encoding="utf-8") as file:
-        for headword, _, _, _, polarity, forms in csv.reader(file):
+        for headword, homograph, _, _, polarity, forms in csv.reader(file):
             for form in forms.lower().split(";"):
                 if form and " " not in form:
                     found.setdefault(form, []).append(int(polarity))
+                    if not homograph:
+                        unambiguous.add(form)
     return {
         form: round(sum(values) / len(values))
         for form, values in sorted(found.items())
-        if min(values) > 0 or max(values) < 0
+        if form in unambiguous and (min(values) > 0 or max(values) < 0)
     }
 
 

@@ -185,3 +185,13 @@ def test_dds_ships_with_its_attribution_and_adds_words_afinn_da_lacks():
     for word in ("uhøflige", "forsinkelsen", "ubrugelige", "flotte"):  # inflected forms AFINN-da lacks
         assert word in both and word not in afinn
     assert both["glad"] == afinn["glad"]  # a word in both keeps AFINN-da's value
+
+
+def test_dds_forms_shared_with_words_it_does_not_rate_carry_no_valence():
+    """DDS rates "fire 2" (to ease off), "mod 1" (courage) and "vide 1" (to know: "ved"), not the
+    numeral or the prepositions; those, the words meant in most text, are not feelings."""
+    words = lexicon("da").valences
+    for word in ("ved", "mod", "fire", "helt", "hos", "frem"):
+        assert word not in words
+    assert words["gode"] > 0  # also a form of "god", which has no homograph
+    assert analyse("Vi mødes ved indgangen mod syd klokken fire").label == "neutral"
