@@ -195,3 +195,42 @@ def test_dds_forms_shared_with_words_it_does_not_rate_carry_no_valence():
         assert word not in words
     assert words["gode"] > 0  # also a form of "god", which has no homograph
     assert analyse("Vi mødes ved indgangen mod syd klokken fire").label == "neutral"
+
+
+# Reviews in one line (general forms of the failures above) -------------------------------------
+
+
+@pytest.mark.parametrize("text", ["Super god service", "5 stjerner herfra", "Handler gerne her igen"])
+def test_a_one_line_review_with_one_danish_word_and_no_other_languages_is_danish(text):
+    assert analyse(text).language == "da"
+    assert analyse(text).label == "positive"
+
+
+def test_a_booster_strengthens_the_next_word_and_is_no_feeling_itself():
+    """"rigtig" is also "correct" (+2 in DDS): before "dårlig" it strengthens, it does not soften."""
+    assert negative("Rigtig dårlig oplevelse")
+    assert analyse("Rigtig dårlig oplevelse").score < analyse("Dårlig oplevelse").score
+    assert analyse("Super god service").score > analyse("God service", "da").score
+
+
+@pytest.mark.parametrize(
+    "text", ["Kan varmt anbefales", "Havde problemer med levering men de løste det hurtigt", "Meget tilfreds"]
+)
+def test_danish_recommendations_and_problems_put_right_are_positive(text):
+    assert analyse(text).label == "positive"
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [("Varen kom aldrig", "missing_item"), ("Lang leveringstid", "late_delivery"),
+     ("Leveringen var alt for langsom", "late_delivery")],
+)
+def test_danish_problems_in_verb_second_order_and_slow_delivery(text, category):
+    result = analyse(text)
+    assert result.language == "da" and result.category.name == category and negative(text)
+
+
+@pytest.mark.parametrize("text", ["Not bad at all", "I can't recommend them enough"])
+def test_english_litotes_and_unstinting_recommendation_are_not_complaints(text):
+    assert analyse(text).label == "positive"
+    assert negative("Not bad, but my parcel is two weeks late")

@@ -349,7 +349,8 @@ CATEGORIES: dict[str, list[str]] = {
         r"(?:got|get|getting|received|receive) nothing",
         r"(?:i|we)(?: have|'ve)? (?:tried|been trying)",
         r"unable to",
-        rf"{_NOT}(?! (?:problem|problems|worries|doubt|complaints?|reason|be (?:more|happier|better)|undue)\b)",
+        rf"{_NOT}(?! (?:problem|problems|worries|doubt|complaints?|reason|be (?:more|happier|better)|undue"
+        r"|(?:too |that |so |half )?bad)\b)",  # "not bad" is praise
         r"(?:reply|respond|answer) (?:to )?(?:my|me|our|us)",
         r"again",
         r"(?:wait|waiting|waited)",
@@ -385,5 +386,6 @@ PRAISE: dict[str, list[str]] = {
         r"(?:fixed|solved|resolved|sorted|repaired|replaced) (?:it|the (?:problem|issue|fault)|everything)"
         r"(?: \w+){0,2} (?:fast|quickly|promptly|right away|immediately|professionally|in no time)",
         r"(?:quickly|promptly|fast) (?:fixed|solved|resolved|sorted)",
+        r"(?:can't|cannot|couldn't|could not) (?:recommend|thank|praise) (?:\w+ ){0,3}enough",
     ],
 }
