@@ -17,8 +17,8 @@ its "negative" stands in for complaint and churn, as a lexicon analyser offers n
 The Danish table sets clvdesk (AFINN-da and DDS, each alone and both, and both with the DDS forms of
 homographs that clvdesk leaves out) against plain AFINN-da (the afinn package: a score's sign is its
 class), Sentida (its mean score, with the neutral band that maximises macro-F1 on the tuning half, as it
-documents no thresholds) and VADER, all on the odd-numbered LCC sentences. DDS is never scored on its own headwords: only on sentences. `pip install afinn
-sentida` for the two baselines (`.[eval]`); a baseline that is not installed is left out and said so.
+documents no thresholds) and VADER, all on the odd-numbered LCC sentences. DDS is never scored on its
+own headwords: only on sentences. `pip install afinn sentida` for the two baselines (`.[eval]`); a baseline that is not installed is left out and said so.
 Throughput runs on one core (the process is pinned to one CPU where the OS allows it), timing the
 two analysers in turn.
 """
