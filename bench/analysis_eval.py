@@ -18,9 +18,9 @@ The Danish table sets clvdesk (AFINN-da and DDS, each alone and both, and both w
 homographs that clvdesk leaves out) against plain AFINN-da (the afinn package: a score's sign is its
 class), Sentida (its mean score, with the neutral band that maximises macro-F1 on the tuning half, as it
 documents no thresholds) and VADER, all on the odd-numbered LCC sentences. DDS is never scored on its
-own headwords: only on sentences. `pip install afinn sentida` for the two baselines (`.[eval]`); a baseline that is not installed is left out and said so.
-Throughput runs on one core (the process is pinned to one CPU where the OS allows it), timing the
-two analysers in turn.
+own headwords: only on sentences. `pip install afinn sentida` for the two baselines (`.[eval]`); a
+baseline that is not installed is left out and said so. Throughput runs on one core (the process is
+pinned to one CPU where the OS allows it), timing the two analysers in turn.
 """
 
 from __future__ import annotations
