@@ -91,6 +91,8 @@ SIGNALS: dict[str, list[str]] = {
         r"(?:har )?(?:ikke|ingen) (?:råd|penge) til",
         r"svært ved at (?:betale|få (?:det|pengene) til at række)",
         r"(?:på|får) kontanthjælp",
+        r"(?:stram|trang|presset) økonomi",
+        r"økonomien (?:er )?(?:meget |lidt )?(?:stram|trang|presset)",
     ],
     "repeat_contact": [
         r"(?:anden|tredje|fjerde|femte|\d+\.) gang (?:jeg|vi)\b(?: \w+){0,2}",
@@ -118,6 +120,9 @@ CATEGORIES: dict[str, list[str]] = {
         r"udsætte (?:betaling\w*|regning\w*|beløb\w*)",
         r"betale (?:senere|i rater|lidt ad gangen|resten senere)",
         r"(?:mere|længere) tid til at betale",
+        r"(?:kan|kunne) (?:først|ikke før) betale",
+        r"dele (?:betalingen|beløbet|regningen|fakturaen) op",
+        r"(?:forlænge\w*|udskyde\w*|flytte\w*) (?:\w+ )?(?:betalingsfrist|betalingsdato|forfaldsdato)\w*",
         r"restance",
         r"(?:ubetalt|ikke betalt)\w* (?:regning|faktura|beløb)\w*",
         r"mistet (?:mit|min) (?:job|arbejde|indtægt)",
