@@ -155,7 +155,7 @@ CATEGORIES: dict[str, list[str]] = {
         r"payment (?:plan|arrangement|holiday|break|deferral|extension)s?",
         r"(?:pay|paying) (?:it |this |the rest )?(?:later|in instal?ments|in parts|monthly instead)",
         r"(?:more time|an extension|extra time) to pay",
-        r"(?:an? )?extension (?:on|for) (?:my |the |this )?(?:payment|bill|invoice|balance)s?",
+        r"extension (?:on|for) (?:my |the |this )?(?:payment|bill|invoice|balance)s?",
         r"(?:can|could|may) (?:i|we) pay (?:it |this |the (?:bill|invoice|rest) )?(?:next (?:week|month)"
         r"|on (?:my )?(?:next )?payday)",
         r"(?:defer|postpone|delay) (?:my |the |this )?(?:payment|bill|invoice|instal?ment)s?",
