@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from clvdesk.defaults import WEB_THREADS, WORKER_THREADS
+from clvdesk.defaults import DEMO_SEND_TIMEOUT_SECONDS, WEB_THREADS, WORKER_THREADS
 from clvdesk.helpdesk import REGISTRY
 
 if TYPE_CHECKING:
@@ -215,13 +216,48 @@ def app_package(helpdesk: str, root: Path, out: Path | None) -> None:
     click.echo(f"wrote {out} ({len(files)} files)")
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--once", is_flag=True, help="Exit 0 when every sample note is posted.")
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for the notes.")
 @click.option("--helpdesk", type=click.Choice([*REGISTRY, "all"]), default="all", show_default=True,
               help="The helpdesk to imitate, or all of them in one deployment.")
-def demo(once: bool, timeout: float, helpdesk: str) -> None:
-    """Run everything locally: embedded Redis, stand-in helpdesks, web, worker and sample tickets."""
+@click.pass_context
+def demo(ctx: click.Context, once: bool, timeout: float, helpdesk: str) -> None:
+    """Run everything locally: embedded Redis, stand-in helpdesks, web, worker and sample tickets.
+
+    Left running (without --once), it prints the admin page, the sidebar preview, the webhooks and
+    their secrets; `clvdesk demo send` then delivers tickets of your own to it.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from clvdesk.demo import run_demo
 
     sys.exit(run_demo(once=once, timeout=timeout, helpdesk=helpdesk))
+
+
+@demo.command("send")
+@click.argument("text")
+@click.option("--language", help="The agent's language (da, en): the preview link shows the sidebar in it.")
+@click.option("--customer", help="The requester's email [default: ana.larsen@example.com]; the other sample "
+                                 "customers are ben.okafor@example.com and carla.mendes@example.com.")
+@click.option("--ticket", "ticket_id", type=click.IntRange(1), help="The ticket id [default: the next new one].")
+@click.option("--timeout", default=DEMO_SEND_TIMEOUT_SECONDS, show_default=True, type=click.FloatRange(0),
+              help="Seconds to wait for the note.")
+def demo_send(text: str, language: str | None, customer: str | None, ticket_id: int | None, timeout: float) -> None:
+    """Send TEXT as a new ticket to the running demo, signed as Zendesk signs it, and show the note."""
+    from clvdesk.demo_send import DEFAULT_CUSTOMER, DemoSendError, next_ticket_id, running_demo, send_ticket
+
+    customer = customer or DEFAULT_CUSTOMER
+    if not text.strip():
+        fail("the ticket's text is empty")
+    try:
+        state = running_demo()
+        ticket_id = ticket_id or next_ticket_id(state)
+        sent = send_ticket(state, text, customer=customer, ticket_id=ticket_id, timeout=timeout)
+    except DemoSendError as exc:
+        fail(str(exc))
+    click.echo(f"sent ticket {sent.ticket_id} from {customer}: {sent.status} {json.dumps(sent.answer)}")
+    if sent.note is None:
+        fail(f"no note on ticket {sent.ticket_id} within {timeout:g} s; the demo's terminal shows what the worker did")
+    click.echo(f"\n--- note posted on ticket {sent.ticket_id} ---\n{sent.note}\n")
+    click.echo(f"sidebar preview: {state.preview_url(sent.ticket_id, language)}")
