@@ -53,14 +53,23 @@ def settings_or_exit() -> Settings:
     return settings
 
 
-def redis_or_exit(settings: Settings):
+def redis_or_exit(settings: Settings, *, serving: bool = False):
+    """The Redis client for a command. A one-shot command that had to start the embedded Redis stops it
+    when it ends; a serving one (web, worker) leaves it to the others on the data dir (`clvdesk redis stop`)."""
     from clvdesk.connection import connect, redis_url
-    from clvdesk.redis_server import EmbeddedRedisError
+    from clvdesk.redis_server import EmbeddedRedisError, started_here, stop_embedded_redis
 
     try:
-        return connect(redis_url(settings))
+        connection = connect(redis_url(settings))
     except EmbeddedRedisError as exc:
         fail(str(exc))
+    if not serving and not settings.redis_url and started_here(settings.data_dir):
+        def stop() -> None:
+            connection.close()
+            stop_embedded_redis(settings.data_dir)
+
+        click.get_current_context().call_on_close(stop)
+    return connection
 
 
 @click.group(cls=LazyGroup)
@@ -82,7 +91,7 @@ def web(host: str, port: int, threads: int, dev: bool) -> None:
 
     settings = settings_or_exit()
     try:
-        app = create_app(settings, redis=redis_or_exit(settings))
+        app = create_app(settings, redis=redis_or_exit(settings, serving=True))
     except SettingsError as exc:
         fail(str(exc))
     if dev:
@@ -113,7 +122,7 @@ def worker(burst: bool, threads: int, check: bool) -> None:
         click.echo(f"{len(alive)} live worker(s) on this host")
         sys.exit(0 if alive else UNHEALTHY)
     try:
-        run_worker(settings, redis_or_exit(settings), burst=burst, threads=threads)
+        run_worker(settings, redis_or_exit(settings, serving=not burst), burst=burst, threads=threads)
     except SettingsError as exc:
         fail(str(exc))
 
@@ -137,6 +146,25 @@ def import_customers(file: Path) -> None:
         fail(str(exc))
     count = CustomerStore(redis_or_exit(settings)).replace_all(rows)
     click.echo(f"imported {count} customers from {file}")
+
+
+@main.group()
+def redis() -> None:
+    """The embedded Redis, which clvdesk starts under CLVDESK_DATA_DIR when CLVDESK_REDIS_URL is unset."""
+
+
+@redis.command("stop")
+def redis_stop() -> None:
+    """Stop the embedded Redis of CLVDESK_DATA_DIR (web and worker leave it running; its data stays on disk)."""
+    from clvdesk.redis_server import EmbeddedRedisError, stop_embedded_redis
+
+    settings = settings_or_exit()
+    try:
+        stopped = stop_embedded_redis(settings.data_dir)
+    except EmbeddedRedisError as exc:
+        fail(str(exc))
+    click.echo(f"stopped the embedded Redis of {settings.data_dir}" if stopped
+               else f"no embedded Redis runs for {settings.data_dir}")
 
 
 @main.group()
