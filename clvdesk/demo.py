@@ -40,7 +40,7 @@ from clvdesk.redis_server import ensure_embedded_redis, stop_embedded_redis
 from clvdesk.settings import ENV_PREFIX
 from clvdesk.standins.scenario import DEMO_CUSTOMERS, DemoFactory, DemoScenario
 
-READY_TIMEOUT_SECONDS = 20
+READY_TIMEOUT_SECONDS = 60  # the web process imports pandas and scipy: slow on a busy machine
 FIT_TIMEOUT_SECONDS = 300  # `clvdesk clv fit` on the sample orders: seconds, unless the machine is very busy
 ALL = "all"
 SAMPLE_ORDERS = "data/demo_orders.csv"  # in the clvdesk package

@@ -2,7 +2,7 @@
 
 For the demo and for admins checking what a rule change does to a ticket. The page is the app's own
 assets/iframe.html and main.js, with the helpdesk's SDK replaced by a shipped stand-in of its app
-client (Zendesk: plugin/static/preview/zaf_preview.js), which answers the app from the page: the ticket
+client (Zendesk: plugin/static/preview/zaf_client.js and zaf_preview.js), which answers the app from the page: the ticket
 id from the URL, the agent's locale from ?locale= (else the browser's). The app's calls to clvdesk's
 API come back here, to the API's own views, authorised by the admin page's session (its cookie is
 limited to /admin, hence this prefix): no token reaches the page. Signed-in admins only; the preview
@@ -23,7 +23,8 @@ from plugin import admin_session, api
 from plugin.errors import error
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"  # the Zendesk app's files, as `clvdesk app package` zips them
-CLIENTS = {"zendesk": "zaf_preview.js"}  # the helpdesks whose sidebar app can be previewed: their client stand-in
+# the helpdesks whose sidebar app can be previewed: the scripts that stand in for their app client's SDK
+CLIENTS = {"zendesk": ("zaf_client.js", "zaf_preview.js")}
 SDK_SCRIPT = re.compile(r'<script src="https://static\.zdassets\.com/[^"]+"></script>')  # ZAF's, in iframe.html
 _LOCALE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?")
 DEFAULT_LOCALE = "en-US"
@@ -87,7 +88,7 @@ def page(helpdesk: str, ticket_id: str):
     config = {"helpdesk": helpdesk, "ticket_id": ticket_id, "locale": _locale(), "service_url": root}
     head = (f'<head>\n  <base href="{root}/assets/">\n'
             f'  <meta name="clvdesk-preview" content="{html.escape(json.dumps(config))}">')
-    client = f'<script src="{url_for("preview.static", filename=CLIENTS[helpdesk])}"></script>'
+    client = "\n  ".join(f'<script src="{url_for("preview.static", filename=name)}"></script>' for name in CLIENTS[helpdesk])
     page_html, replaced = SDK_SCRIPT.subn(client, (ASSETS / "iframe.html").read_text(encoding="utf-8"), count=1)
     if not replaced:
         raise RuntimeError(f"{ASSETS / 'iframe.html'} no longer loads the ZAF SDK: the preview cannot stand in for it")

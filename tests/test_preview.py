@@ -42,14 +42,15 @@ def test_the_page_is_the_apps_own_with_the_zaf_stand_in_and_no_token(client, tic
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert '<base href="/admin/preview/assets/">' in html
-    assert '<script src="/admin/preview/client/zaf_preview.js"></script>' in html and "zdassets" not in html
+    assert ('<script src="/admin/preview/client/zaf_client.js"></script>\n  '
+            '<script src="/admin/preview/client/zaf_preview.js"></script>') in html and "zdassets" not in html
     assert '&quot;ticket_id&quot;: &quot;4242&quot;' in html and '&quot;locale&quot;: &quot;da&quot;' in html
     assert '<script src="main.js"></script>' in html  # the app's own page, its own script
     assert API_TOKEN not in html
     with client.get("/admin/preview/assets/main.js") as script:  # a file answer: closed when read
         assert script.data == (ASSETS / "main.js").read_bytes()
     with client.get("/admin/preview/client/zaf_preview.js") as script:
-        assert script.status_code == 200 and "window.ZAFClient" in script.get_data(as_text=True)
+        assert script.status_code == 200 and "window.ZAFClient = {" in script.get_data(as_text=True)
 
     suggestion = client.get(SUGGESTION).json
     assert suggestion["ticket_id"] == "4242" and suggestion["customer"]["segment"] == "champions"
