@@ -2,8 +2,8 @@
 
 For the demo and for admins checking what a rule change does to a ticket. The page is the app's own
 assets/iframe.html and main.js, with the helpdesk's SDK replaced by a shipped stand-in of its app
-client (Zendesk: plugin/static/preview/zaf_client.js and zaf_preview.js), which answers the app from the page: the ticket
-id from the URL, the agent's locale from ?locale= (else the browser's). The app's calls to clvdesk's
+client (Zendesk: plugin/static/preview/zaf_client.js and zaf_preview.js), which answers the app from
+the page: the ticket id from the URL, the agent's locale from ?locale= (else the browser's). The app's calls to clvdesk's
 API come back here, to the API's own views, authorised by the admin page's session (its cookie is
 limited to /admin, hence this prefix): no token reaches the page. Signed-in admins only; the preview
 records no outcomes.
@@ -28,9 +28,9 @@ CLIENTS = {"zendesk": ("zaf_client.js", "zaf_preview.js")}
 SDK_SCRIPT = re.compile(r'<script src="https://static\.zdassets\.com/[^"]+"></script>')  # ZAF's, in iframe.html
 _LOCALE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?")
 DEFAULT_LOCALE = "en-US"
-CSP = (  # iframe.html styles itself inline; scripts come from this server only
+CSP = (  # iframe.html styles itself inline; scripts come from this server only; the chooser's form stays here
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self'; connect-src 'self'; "
-    "frame-ancestors 'none'; form-action 'none'; base-uri 'self'"
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
 )
 
 bp = Blueprint("preview", __name__, url_prefix="/admin/preview", static_folder="static/preview",
@@ -82,8 +82,8 @@ def page(helpdesk: str, ticket_id: str):
         return render_template("admin/message.html", title="Not a ticket id", message=f"Ticket id {exc}."), 400
     if not (ASSETS / "iframe.html").is_file():
         return render_template("admin/message.html", title="The sidebar app is not installed here",
-                               message=f"The preview serves the app from {ASSETS}, which this server lacks: run it "
-                                       "from a clvdesk checkout."), 503
+                               message="The preview serves the Zendesk app's files (assets/ of a clvdesk "
+                                       "checkout), which this server lacks: run it from a checkout."), 503
     root = request.script_root + bp.url_prefix
     config = {"helpdesk": helpdesk, "ticket_id": ticket_id, "locale": _locale(), "service_url": root}
     head = (f'<head>\n  <base href="{root}/assets/">\n'

@@ -165,5 +165,14 @@ def test_the_preview_url_renders_the_real_sidebar_after_signing_in(demo, browser
         expect(page.locator("#outcome-status")).to_contain_text("the preview records nothing")
         assert demo.admin_token not in page.content() and demo.webhook_secret not in page.content()
         assert sent and not [line for line in sent if "bearer" in line.lower() or "{{setting." in line]
+
+        page.goto(demo.admin_url)  # the admin page's way in: any ticket, any language
+        page.get_by_role("link", name="Sidebar preview").click()
+        page.get_by_label("Ticket id").fill("102")
+        page.get_by_label("Agent's language (optional)").fill("en")
+        page.get_by_role("button", name="Show the sidebar").click()
+        expect(page.locator("#customer-heading")).to_have_text("Customer")
+        expect(page.locator("#requester")).to_have_text("ben.okafor@example.com")
+        expect(page.locator("#segment")).to_have_text("Hibernating")
     finally:
         context.close()
