@@ -212,3 +212,8 @@ HELPSCOUT_MAX_SECRET_CHARS = 40  # Help Scout takes webhook and Dynamic App secr
 HELPSCOUT_TOKEN_REFRESH_MARGIN_SECONDS = 300
 HELPSCOUT_MAX_THREAD_PAGES = 3  # a conversation holds at most 100 threads, 50 a page: 2 pages, and a margin
 HELPSCOUT_SIDEBAR_MAX_HTML_CHARS = 20_000  # the Dynamic App's answer; longer evidence is cut, never the page
+
+# `clvdesk demo` (clvdesk/demo.py) and `clvdesk demo send` (clvdesk/demo_send.py)
+DEMO_FIRST_SENT_TICKET = 1001  # `demo send` numbers its tickets from here, apart from the sample tickets
+DEMO_SEND_TIMEOUT_SECONDS = 60.0  # how long `demo send` waits for the note by default
+DEMO_NOTE_POLL_SECONDS = 0.5  # how often `demo send` looks at the stand-in's ticket for the note
