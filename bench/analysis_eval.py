@@ -14,13 +14,13 @@ Data (../shared/data/support-text, never copied into the repository):
 Plain VADER is scored the way its documentation says: compound ≤ -0.05 negative, ≥ 0.05 positive;
 its "negative" stands in for complaint and churn, as a lexicon analyser offers nothing closer.
 
-The Danish table sets clvdesk (AFINN-da and DDS, each alone and both) against plain AFINN-da (the
-afinn package: a score's sign is its class), Sentida (its mean score, with the neutral band that
-maximises macro-F1 on the tuning half, as it documents no thresholds) and VADER, all on the odd-numbered
-LCC sentences. DDS is never scored on its own headwords: only on sentences. `pip install afinn
-sentida` for the two baselines (`.[eval]`); a baseline that is not installed is left out and said so.
-Throughput runs on one core (the process is pinned to one CPU where the OS allows it), timing the
-two analysers in turn.
+The Danish table sets clvdesk (AFINN-da and DDS, each alone and both, and both with the DDS forms of
+homographs that clvdesk leaves out) against plain AFINN-da (the afinn package: a score's sign is its
+class), Sentida (its mean score, with the neutral band that maximises macro-F1 on the tuning half, as it
+documents no thresholds) and VADER, all on the odd-numbered LCC sentences. DDS is never scored on its
+own headwords: only on sentences. `pip install afinn sentida` for the two baselines (`.[eval]`); a
+baseline that is not installed is left out and said so. Throughput runs on one core (the process is
+pinned to one CPU where the OS allows it), timing the two analysers in turn.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ from clvdesk.analysis import analyse
 from clvdesk.analysis.analyser import THRESHOLDS
 from clvdesk.analysis import analyser
 from clvdesk.analysis.text import split_words
-from clvdesk.analysis.valence import DANISH_WORD_LISTS, DDS_DANISH, lexicon
+from clvdesk.analysis import valence
+from clvdesk.analysis.valence import DANISH_WORD_LISTS, DDS_DANISH, DDS_TO_VADER, lexicon
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data/support-text"
 DDS_LIST = Path(__file__).resolve().parents[1] / "clvdesk/analysis" / DDS_DANISH
@@ -70,19 +71,28 @@ def banking77(split: str) -> tuple[list[str], np.ndarray]:
     return [row["text"] for row in rows], np.array([row["category"] == "terminate_account" for row in rows])
 
 
-def dds_forms() -> dict[str, int]:
+def dds_forms(homographs: bool = False) -> dict[str, int]:
     """Every word form of DDS with its headword's polarity; a form of several headwords gets their
-    mean, rounded, and a form whose headwords disagree in sign ("fedt", "lækker") none."""
+    mean, rounded, and a form whose headwords disagree in sign ("fedt", "lækker") none.
+
+    A headword with a homograph number is one of several words of that spelling in Den Danske Ordbog,
+    and DDS rates only the one: "fire 2" (to ease off) is rated, the numeral is not; "mod 1"
+    (courage), not the preposition; "vide 1" (to know), whose form "ved" is also the preposition. In
+    text the unrated word is usually the one meant, so a form of such headwords only is left out
+    ("gode", also a form of "god", stays), unless `homographs` (to measure what leaving them out adds)."""
     found: dict[str, list[int]] = {}
+    unambiguous: set[str] = set()  # forms of a headword without a homograph number
     with (DATA / "dds" / "2_headword_headword_polarity.csv").open(newline="", encoding="utf-8") as file:
-        for headword, _, _, _, polarity, forms in csv.reader(file):
+        for headword, homograph, _, _, polarity, forms in csv.reader(file):
             for form in forms.lower().split(";"):
                 if form and " " not in form:
                     found.setdefault(form, []).append(int(polarity))
+                    if not homograph:
+                        unambiguous.add(form)
     return {
         form: round(sum(values) / len(values))
         for form, values in sorted(found.items())
-        if min(values) > 0 or max(values) < 0
+        if (homographs or form in unambiguous) and (min(values) > 0 or max(values) < 0)
     }
 
 
@@ -187,7 +197,12 @@ def throughput(runs: Sequence[Callable[[str], object]], texts: list[str]) -> lis
 
 
 POLARITY = {"very_negative": -1, "negative": -1, "neutral": 0, "positive": 1}
+# Read from the published DDS in this run only: the forms that shipped DDS leaves out, kept.
+valence._DANISH_READERS["dds+homographs"] = lambda: {
+    form: value * DDS_TO_VADER for form, value in dds_forms(homographs=True).items()
+}
 WORD_LIST_VARIANTS = {"clvdesk (AFINN-da + DDS)": ("afinn", "dds"), "clvdesk, AFINN-da only": ("afinn",),
+                      "clvdesk, AFINN-da + DDS with homographs' forms": ("afinn", "dds+homographs"),
                       "clvdesk, DDS only": ("dds",)}
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from clvdesk.defaults import WEB_THREADS, WORKER_THREADS
+from clvdesk.defaults import DEMO_SEND_TIMEOUT_SECONDS, WEB_THREADS, WORKER_THREADS
 from clvdesk.helpdesk import REGISTRY
 
 if TYPE_CHECKING:
@@ -52,14 +53,23 @@ def settings_or_exit() -> Settings:
     return settings
 
 
-def redis_or_exit(settings: Settings):
+def redis_or_exit(settings: Settings, *, serving: bool = False):
+    """The Redis client for a command. A one-shot command that had to start the embedded Redis stops it
+    when it ends; a serving one (web, worker) leaves it to the others on the data dir (`clvdesk redis stop`)."""
     from clvdesk.connection import connect, redis_url
-    from clvdesk.redis_server import EmbeddedRedisError
+    from clvdesk.redis_server import EmbeddedRedisError, started_here, stop_embedded_redis
 
     try:
-        return connect(redis_url(settings))
+        connection = connect(redis_url(settings))
     except EmbeddedRedisError as exc:
         fail(str(exc))
+    if not serving and not settings.redis_url and started_here(settings.data_dir):
+        def stop() -> None:
+            connection.close()
+            stop_embedded_redis(settings.data_dir)
+
+        click.get_current_context().call_on_close(stop)
+    return connection
 
 
 @click.group(cls=LazyGroup)
@@ -81,7 +91,7 @@ def web(host: str, port: int, threads: int, dev: bool) -> None:
 
     settings = settings_or_exit()
     try:
-        app = create_app(settings, redis=redis_or_exit(settings))
+        app = create_app(settings, redis=redis_or_exit(settings, serving=True))
     except SettingsError as exc:
         fail(str(exc))
     if dev:
@@ -112,7 +122,7 @@ def worker(burst: bool, threads: int, check: bool) -> None:
         click.echo(f"{len(alive)} live worker(s) on this host")
         sys.exit(0 if alive else UNHEALTHY)
     try:
-        run_worker(settings, redis_or_exit(settings), burst=burst, threads=threads)
+        run_worker(settings, redis_or_exit(settings, serving=not burst), burst=burst, threads=threads)
     except SettingsError as exc:
         fail(str(exc))
 
@@ -136,6 +146,25 @@ def import_customers(file: Path) -> None:
         fail(str(exc))
     count = CustomerStore(redis_or_exit(settings)).replace_all(rows)
     click.echo(f"imported {count} customers from {file}")
+
+
+@main.group()
+def redis() -> None:
+    """The embedded Redis, which clvdesk starts under CLVDESK_DATA_DIR when CLVDESK_REDIS_URL is unset."""
+
+
+@redis.command("stop")
+def redis_stop() -> None:
+    """Stop the embedded Redis of CLVDESK_DATA_DIR (web and worker leave it running; its data stays on disk)."""
+    from clvdesk.redis_server import EmbeddedRedisError, stop_embedded_redis
+
+    settings = settings_or_exit()
+    try:
+        stopped = stop_embedded_redis(settings.data_dir)
+    except EmbeddedRedisError as exc:
+        fail(str(exc))
+    click.echo(f"stopped the embedded Redis of {settings.data_dir}" if stopped
+               else f"no embedded Redis runs for {settings.data_dir}")
 
 
 @main.group()
@@ -215,13 +244,48 @@ def app_package(helpdesk: str, root: Path, out: Path | None) -> None:
     click.echo(f"wrote {out} ({len(files)} files)")
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--once", is_flag=True, help="Exit 0 when every sample note is posted.")
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for the notes.")
 @click.option("--helpdesk", type=click.Choice([*REGISTRY, "all"]), default="all", show_default=True,
               help="The helpdesk to imitate, or all of them in one deployment.")
-def demo(once: bool, timeout: float, helpdesk: str) -> None:
-    """Run everything locally: embedded Redis, stand-in helpdesks, web, worker and sample tickets."""
+@click.pass_context
+def demo(ctx: click.Context, once: bool, timeout: float, helpdesk: str) -> None:
+    """Run everything locally: embedded Redis, stand-in helpdesks, web, worker and sample tickets.
+
+    Left running (without --once), it prints the admin page, the sidebar preview, the webhooks and
+    their secrets; `clvdesk demo send` then delivers tickets of your own to it.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from clvdesk.demo import run_demo
 
     sys.exit(run_demo(once=once, timeout=timeout, helpdesk=helpdesk))
+
+
+@demo.command("send")
+@click.argument("text")
+@click.option("--language", help="The agent's language (da, en): the preview link shows the sidebar in it.")
+@click.option("--customer", help="The requester's email [default: ana.larsen@example.com]; the other sample "
+                                 "customers are ben.okafor@example.com and carla.mendes@example.com.")
+@click.option("--ticket", "ticket_id", type=click.IntRange(1), help="The ticket id [default: the next new one].")
+@click.option("--timeout", default=DEMO_SEND_TIMEOUT_SECONDS, show_default=True, type=click.FloatRange(0),
+              help="Seconds to wait for the note.")
+def demo_send(text: str, language: str | None, customer: str | None, ticket_id: int | None, timeout: float) -> None:
+    """Send TEXT as a new ticket to the running demo, signed as Zendesk signs it, and show the note."""
+    from clvdesk.demo_send import DEFAULT_CUSTOMER, DemoSendError, next_ticket_id, running_demo, send_ticket
+
+    customer = customer or DEFAULT_CUSTOMER
+    if not text.strip():
+        fail("the ticket's text is empty")
+    try:
+        state = running_demo()
+        ticket_id = ticket_id or next_ticket_id(state)
+        sent = send_ticket(state, text, customer=customer, ticket_id=ticket_id, timeout=timeout)
+    except DemoSendError as exc:
+        fail(str(exc))
+    click.echo(f"sent ticket {sent.ticket_id} from {customer}: {sent.status} {json.dumps(sent.answer)}")
+    if sent.note is None:
+        fail(f"no note on ticket {sent.ticket_id} within {timeout:g} s; the demo's terminal shows what the worker did")
+    click.echo(f"\n--- note posted on ticket {sent.ticket_id} ---\n{sent.note}\n")
+    click.echo(f"sidebar preview: {state.preview_url(sent.ticket_id, language)}")

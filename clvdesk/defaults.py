@@ -42,6 +42,9 @@ JOB_RETRY_INTERVALS_SECONDS = (0, 30, 120, 600, 1800)
 # A worker holds a job's lease for its timeout plus this margin; a killed worker's job is retried after.
 JOB_LEASE_MARGIN_SECONDS = 5
 WORKER_MAINTENANCE_SECONDS = 30  # how often a worker looks for jobs abandoned by killed workers
+# The lock one worker takes to clean the registries: RQ keeps it 15 minutes, so a worker killed while
+# cleaning would stall every rerun that long. Ours lapses before the next round.
+REGISTRY_CLEANING_LOCK_SECONDS = WORKER_MAINTENANCE_SECONDS - 1
 WORKER_THREADS = 4  # jobs one worker process runs at once; they mostly wait on the helpdesk's API
 WORKER_STOP_POLL_SECONDS = 5  # how often an idle worker thread checks whether it should stop
 # A worker's own heartbeat keeps its record (for `rq info` and the dashboards) alive for minutes; a
@@ -209,3 +212,8 @@ HELPSCOUT_MAX_SECRET_CHARS = 40  # Help Scout takes webhook and Dynamic App secr
 HELPSCOUT_TOKEN_REFRESH_MARGIN_SECONDS = 300
 HELPSCOUT_MAX_THREAD_PAGES = 3  # a conversation holds at most 100 threads, 50 a page: 2 pages, and a margin
 HELPSCOUT_SIDEBAR_MAX_HTML_CHARS = 20_000  # the Dynamic App's answer; longer evidence is cut, never the page
+
+# `clvdesk demo` (clvdesk/demo.py) and `clvdesk demo send` (clvdesk/demo_send.py)
+DEMO_FIRST_SENT_TICKET = 1001  # `demo send` numbers its tickets from here, apart from the sample tickets
+DEMO_SEND_TIMEOUT_SECONDS = 60.0  # how long `demo send` waits for the note by default
+DEMO_NOTE_POLL_SECONDS = 0.5  # how often `demo send` looks at the stand-in's ticket for the note

@@ -2,13 +2,23 @@
 
 It starts an embedded Redis in a scratch directory, a stand-in for each chosen helpdesk on loopback
 (`--helpdesk NAME`, or `all`: every registered one, in one deployment), and the real `clvdesk web` and
-`clvdesk worker` processes; loads sample customers; sends each helpdesk's signed sample tickets (a
-valuable angry customer, a low-value one, an unknown one) and prints each note as it is posted.
+`clvdesk worker` processes; fits the CLV engine on the shipped sample orders (`clvdesk clv fit`, the
+orders moved in time so the last is today); sends each helpdesk's signed sample tickets (a valuable
+angry customer, a low-value one, an unknown one) and prints each note as it is posted. Left running, it
+prints where to explore: the admin page and its generated token, the sidebar preview, each webhook and
+its secret, and `clvdesk demo send`, which finds the demo through the state file it writes
+(clvdesk.demo_send).
+
+The sample orders (clvdesk/data/demo_orders.csv) are synthetic: 600 customers drawn once by
+tests/test_clv_cli.py's synthetic_orders (BG/NBD and Gamma-Gamma with CDNOW's published parameters,
+seed 15, dates moved from 1997 to 2024), and three named customers written by hand: ana (an order every
+three weeks), ben (two small orders a year before the end) and carla.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import secrets
 import shutil
@@ -24,15 +34,16 @@ from pathlib import Path
 
 import requests
 
-from clvdesk.connection import connect
-from clvdesk.customers import CustomerStore, read_customer_csv
+from clvdesk.demo_send import SCRATCH_PREFIX, DemoState
 from clvdesk.helpdesk import REGISTRY
 from clvdesk.redis_server import ensure_embedded_redis, stop_embedded_redis
 from clvdesk.settings import ENV_PREFIX
 from clvdesk.standins.scenario import DEMO_CUSTOMERS, DemoFactory, DemoScenario
 
-READY_TIMEOUT_SECONDS = 20
+READY_TIMEOUT_SECONDS = 60  # the web process imports pandas and scipy: slow on a busy machine
+FIT_TIMEOUT_SECONDS = 300  # `clvdesk clv fit` on the sample orders: seconds, unless the machine is very busy
 ALL = "all"
+SAMPLE_ORDERS = "data/demo_orders.csv"  # in the clvdesk package
 
 
 def free_port() -> int:
@@ -62,6 +73,45 @@ def wait_until_serving(url: str, process: subprocess.Popen, path: str = "/readyz
     raise RuntimeError(f"the web process did not become ready within {READY_TIMEOUT_SECONDS} s")
 
 
+def fit_sample_customers(scratch: Path, env: dict[str, str]) -> dict:
+    """Run `clvdesk clv fit` on the sample orders, moved so that the last order is today: the customers'
+    P(alive) and residual CLV are as of now, as a nightly fit's would be. Returns the fit's JSON report."""
+    import pandas as pd
+
+    with resources.as_file(resources.files("clvdesk").joinpath(SAMPLE_ORDERS)) as path:
+        orders = pd.read_csv(path, dtype=str, keep_default_na=False)
+    dates = pd.to_datetime(orders["date"], format="%Y-%m-%d")
+    moved = dates + (pd.Timestamp.now(tz="UTC").tz_localize(None).normalize() - dates.max())
+    shifted = scratch / "orders.csv"
+    orders.assign(date=moved.dt.strftime("%Y-%m-%d")).to_csv(shifted, index=False)
+    result = subprocess.run([sys.executable, "-m", "clvdesk", "clv", "fit", str(shifted), "--json"], env=env,
+                            capture_output=True, text=True, timeout=FIT_TIMEOUT_SECONDS)
+    if result.returncode != 0:
+        raise RuntimeError(f"clvdesk clv fit on the sample orders failed: {result.stderr.strip()}")
+    return json.loads(result.stdout)
+
+
+def webhook_secret(name: str, scenario: DemoScenario) -> str:
+    """The generated secret that signs helpdesk `name`'s webhooks in the demo."""
+    return scenario.env[f"{REGISTRY[name].settings.model_config['env_prefix']}WEBHOOK_SECRET"]
+
+
+def explore_text(web_url: str, admin_token: str, scenarios: dict[str, DemoScenario]) -> str:
+    """What to try while the demo runs, printed once the sample notes are posted."""
+    lines = ["", "clvdesk keeps running. Explore it:",
+             f"  admin page:      {web_url}/admin/login   (sign in with the admin token {admin_token})"]
+    if "zendesk" in scenarios:
+        lines.append(f"  sidebar preview: {web_url}/admin/preview/zendesk/101   (ana's ticket, as the Zendesk "
+                     "sidebar shows it; sign in first)")
+    for name, scenario in scenarios.items():
+        lines.append(f"  {name} webhook: {web_url}/webhooks/{name}   (secret {webhook_secret(name, scenario)})")
+    if "zendesk" in scenarios:
+        lines += ["  a ticket of your own, in another terminal:",
+                  '    clvdesk demo send "My parcel never came and nobody answers!" [--language da] [--customer EMAIL]']
+    lines.append("Press Ctrl-C to stop.")
+    return "\n".join(lines)
+
+
 def _interrupt(signum: int, frame: object) -> None:
     """SIGTERM (docker stop, a service manager, kill) stops the demo as Ctrl-C does: every child too."""
     raise KeyboardInterrupt
@@ -70,7 +120,7 @@ def _interrupt(signum: int, frame: object) -> None:
 def run_demo(*, once: bool, timeout: float, helpdesk: str = ALL) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     names = list(REGISTRY) if helpdesk == ALL else [helpdesk]  # the command offers registered names only
-    scratch = Path(tempfile.mkdtemp(prefix="clvdesk-demo-"))
+    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
     posted = threading.Event()
     notes: list[str] = []
     expected = len(names) * len(DEMO_CUSTOMERS)
@@ -83,27 +133,27 @@ def run_demo(*, once: bool, timeout: float, helpdesk: str = ALL) -> int:
                 posted.set()
         return show
 
-    api_token = secrets.token_urlsafe(32)
+    api_token, admin_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     redis_url = ensure_embedded_redis(scratch)
     scenarios: dict[str, DemoScenario] = {}
     processes: list[subprocess.Popen] = []
     try:
         for name in names:
             scenarios[name] = scenario_factory(name)(DEMO_CUSTOMERS, on_note(name))
-        sample = resources.files("clvdesk").joinpath("data/demo_customers.csv")
-        with resources.as_file(sample) as path:
-            count = CustomerStore(connect(redis_url)).replace_all(read_customer_csv(path))
-        print(f"embedded Redis at {redis_url}; {count} sample customers imported", flush=True)
-
-        port = free_port()
-        web_url = f"http://127.0.0.1:{port}"
         env = {
             **{name: value for name, value in os.environ.items() if not name.startswith(ENV_PREFIX)},
             "CLVDESK_REDIS_URL": redis_url,
             "CLVDESK_DATA_DIR": str(scratch),
             "CLVDESK_API_TOKEN": api_token,
+            "CLVDESK_ADMIN_TOKEN": admin_token,
             "CLVDESK_LOG_LEVEL": "WARNING",
         }
+        fit = fit_sample_customers(scratch, env)
+        print(f"embedded Redis at {redis_url}; {fit['stored']} sample customers fitted on the sample orders "
+              f"(calibration end {fit['calibration_end']}, total CLV {fit['totals']['total_clv']:,.2f})", flush=True)
+
+        port = free_port()
+        web_url = f"http://127.0.0.1:{port}"
         for scenario in scenarios.values():
             env.update(scenario.env)
         command = [sys.executable, "-m", "clvdesk"]
@@ -125,13 +175,13 @@ def run_demo(*, once: bool, timeout: float, helpdesk: str = ALL) -> int:
         print("all sample notes posted", flush=True)
         if once:
             return 0
-        print(
-            "\nclvdesk keeps running; try:\n"
-            f"  curl -H 'Authorization: Bearer {api_token}' {web_url}/api/v1/{names[0]}/tickets/101/suggestion\n"
-            f"  curl {web_url}/readyz\n"
-            "Press Ctrl-C to stop.",
-            flush=True,
-        )
+        if "zendesk" in scenarios:
+            zendesk = scenarios["zendesk"].env
+            DemoState(pid=os.getpid(), web_url=web_url, redis_url=redis_url,
+                      webhook_secret=zendesk["CLVDESK_ZENDESK_WEBHOOK_SECRET"], zendesk_url=zendesk["CLVDESK_ZENDESK_URL"],
+                      zendesk_email=zendesk["CLVDESK_ZENDESK_EMAIL"], zendesk_token=zendesk["CLVDESK_ZENDESK_API_TOKEN"],
+                      ).write(scratch)
+        print(explore_text(web_url, admin_token, scenarios), flush=True)
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
         return 1

@@ -12,11 +12,12 @@ import re
 import unicodedata
 
 from clvdesk.analysis import Sentiment
+from clvdesk.clv.segments import SEGMENT_LABELS
 from clvdesk.defaults import NOTE_REFERENCE_PREFIX
 from clvdesk.helpdesk.interface import NoteFormat
 from clvdesk.money import format_money
 from clvdesk.rules import Offer, approver
-from clvdesk.suggestions import Suggestion
+from clvdesk.suggestions import CustomerView, Suggestion
 
 TAG_PREFIX = "clvdesk"
 EVIDENCE_SHOWN = 3  # words quoted per signal or category: enough to see why, short enough to read
@@ -83,6 +84,16 @@ def _approval_lines(offer: Offer) -> list[str]:
     ]
 
 
+def _fit_lines(customer: CustomerView) -> list[str]:
+    """What the CLV fit adds (`clvdesk clv fit`); nothing for customers imported from a file."""
+    if customer.total_clv is None or customer.p_alive is None:
+        return []
+    line = f"CLV fit: total CLV {format_money(customer.total_clv, customer.currency)} · P(alive) {customer.p_alive:.0%}"
+    if customer.segment:
+        line += f" · segment {SEGMENT_LABELS.get(customer.segment, one_line(customer.segment))}"
+    return [line]
+
+
 def _note_lines(suggestion: Suggestion) -> list[str]:
     customer, offer = suggestion.customer, suggestion.offer
     money = customer.currency
@@ -105,6 +116,7 @@ def _note_lines(suggestion: Suggestion) -> list[str]:
         f"clvdesk suggestion: {offer_line}",
         "",
         f"Customer: {who} · tier {one_line(customer.tier_label)} · {value}",
+        *_fit_lines(suggestion.customer),
         *_analysis_lines(suggestion.sentiment),
         budget_line,
         *_approval_lines(offer),

@@ -38,6 +38,7 @@ from clvdesk.defaults import (
 REDIS_SUBDIR = "redis"
 PROC = Path("/proc")  # on Linux, a server's cwd is its data dir: tells it from an unrelated reused pid
 SOCKET_HASH_CHARS = 16  # 64 bits of the data dir's hash name its socket when the path is too long
+_STARTED_HERE: set[Path] = set()  # the servers this process started, by their directory
 
 
 class EmbeddedRedisError(Exception):
@@ -91,10 +92,16 @@ def ensure_embedded_redis(data_dir: Path) -> str:
                         f"(a temp-dir cleaner?); stop it with `kill {pid}` and clvdesk will start a new one"
                     )
                 _start(paths)
+                _STARTED_HERE.add(paths.root)
             _wait_for(_State.READY, paths, EMBEDDED_REDIS_START_TIMEOUT_SECONDS)
     except OSError as exc:  # an unwritable data dir, a full disk: say so instead of a traceback
         raise EmbeddedRedisError(f"cannot run the embedded Redis in {paths.root}: {exc}") from exc
     return paths.url
+
+
+def started_here(data_dir: Path) -> bool:
+    """Whether this process started the server for data_dir (rather than finding one that answered)."""
+    return _paths(data_dir).root in _STARTED_HERE
 
 
 def stop_embedded_redis(data_dir: Path) -> bool:

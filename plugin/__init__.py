@@ -20,7 +20,7 @@ from clvdesk.receiver import WebhookReceiver
 from clvdesk.settings import Settings, load_settings
 from clvdesk.helpdesk.apps import SidebarApp
 from clvdesk.suggestions import SuggestionStore
-from plugin import admin, admin_page, api, apps, health, report
+from plugin import admin, admin_page, api, apps, health, preview, report
 from plugin.cors import register_cors
 from plugin.errors import register_error_handlers
 from plugin.headers import REQUEST_ID_HEADER, SECURITY_HEADERS, request_id
@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None) 
             response.headers.setdefault(name, value)
         return response
 
-    for blueprint in (api.bp, report.bp, admin.bp, admin_page.bp, apps.bp, health.bp):
+    for blueprint in (api.bp, report.bp, admin.bp, admin_page.bp, preview.bp, apps.bp, health.bp):
         app.register_blueprint(blueprint)
     register_cors(app)
     enqueuer = EventEnqueuer(redis, metrics, timeout=settings.job_timeout_seconds)

@@ -153,6 +153,13 @@ def test_missed_threats(text, signal_or_category):
         ("Jeg kan ikke betale denne måned, jeg har mistet mit job.", True),
         ("Jeg har fået en rykker og er bange for at sagen går til inkasso. Kan vi lave en afdragsordning?", False),
         ("Jeg har svært ved at betale regningen lige nu", True),
+        ("Can I get an extension on my bill?", False),
+        ("Money is tight this month, can I pay next month?", True),
+        ("I'm short on cash, could I pay on payday?", True),
+        ("Jeg kan først betale næste måned", False),
+        ("Kan jeg dele betalingen op?", False),
+        ("Kan I forlænge betalingsfristen?", False),
+        ("Vi har en stram økonomi lige nu og kan først betale den 1.", True),
     ],
 )
 def test_payment_difficulty_is_a_category_and_hardship_a_signal(text, hardship):
@@ -164,7 +171,8 @@ def test_payment_difficulty_is_a_category_and_hardship_a_signal(text, hardship):
 
 @pytest.mark.parametrize(
     "text",
-    ["I paid the invoice yesterday, thanks", "Jeg har betalt regningen, tak", "Can I pay with MobilePay?"],
+    ["I paid the invoice yesterday, thanks", "Jeg har betalt regningen, tak", "Can I pay with MobilePay?",
+     "I will pay next month as usual, thanks"],
 )
 def test_paying_is_not_payment_difficulty(text):
     result = analyse(text)
@@ -185,3 +193,52 @@ def test_dds_ships_with_its_attribution_and_adds_words_afinn_da_lacks():
     for word in ("uhøflige", "forsinkelsen", "ubrugelige", "flotte"):  # inflected forms AFINN-da lacks
         assert word in both and word not in afinn
     assert both["glad"] == afinn["glad"]  # a word in both keeps AFINN-da's value
+
+
+def test_dds_forms_shared_with_words_it_does_not_rate_carry_no_valence():
+    """DDS rates "fire 2" (to ease off), "mod 1" (courage) and "vide 1" (to know: "ved"), not the
+    numeral or the prepositions; those, the words meant in most text, are not feelings."""
+    words = lexicon("da").valences
+    for word in ("ved", "mod", "fire", "helt", "hos", "frem"):
+        assert word not in words
+    assert words["gode"] > 0  # also a form of "god", which has no homograph
+    assert analyse("Vi mødes ved indgangen mod syd klokken fire").label == "neutral"
+
+
+# Reviews in one line (general forms of the failures above) -------------------------------------
+
+
+@pytest.mark.parametrize("text", ["Super god service", "5 stjerner herfra", "Handler gerne her igen"])
+def test_a_one_line_review_with_one_danish_word_and_no_other_languages_is_danish(text):
+    assert analyse(text).language == "da"
+    assert analyse(text).label == "positive"
+
+
+def test_a_booster_strengthens_the_next_word_and_is_no_feeling_itself():
+    """"rigtig" is also "correct" (+2 in DDS): before "dårlig" it strengthens, it does not soften."""
+    assert negative("Rigtig dårlig oplevelse")
+    assert analyse("Rigtig dårlig oplevelse").score < analyse("Dårlig oplevelse").score
+    assert analyse("Super god service").score > analyse("God service", "da").score
+
+
+@pytest.mark.parametrize(
+    "text", ["Kan varmt anbefales", "Havde problemer med levering men de løste det hurtigt", "Meget tilfreds"]
+)
+def test_danish_recommendations_and_problems_put_right_are_positive(text):
+    assert analyse(text).label == "positive"
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [("Varen kom aldrig", "missing_item"), ("Lang leveringstid", "late_delivery"),
+     ("Leveringen var alt for langsom", "late_delivery")],
+)
+def test_danish_problems_in_verb_second_order_and_slow_delivery(text, category):
+    result = analyse(text)
+    assert result.language == "da" and result.category.name == category and negative(text)
+
+
+@pytest.mark.parametrize("text", ["Not bad at all", "I can't recommend them enough"])
+def test_english_litotes_and_unstinting_recommendation_are_not_complaints(text):
+    assert analyse(text).label == "positive"
+    assert negative("Not bad, but my parcel is two weeks late")

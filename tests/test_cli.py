@@ -132,6 +132,7 @@ def test_demo_once_runs_every_helpdesk_in_one_deployment(tmp_path):
         assert result.stdout.count(f"--- {name} note posted on ticket") == 3
     assert "all sample notes posted" in result.stdout
     assert "Partial refund" in result.stdout  # ana, the valuable angry customer
+    assert "segment Champions" in result.stdout and "not fitted" not in result.stdout  # the sample orders' CLV fit
     assert "tier New or low value" in result.stdout  # dana, not in the store
 
 

@@ -199,3 +199,54 @@ def test_stop_returns_false_when_no_server_runs(new_data_dir):
     ensure_embedded_redis(data_dir)
     assert stop_embedded_redis(data_dir) is True
     assert stop_embedded_redis(data_dir) is False
+
+
+# --- the CLI: one-shot commands stop the server they started; `clvdesk redis stop` stops any ----------
+
+
+def _servers_of(data_dir: Path) -> list:
+    """The redis-server processes serving data_dir (a server's cwd is its directory)."""
+    import psutil
+
+    root = str((data_dir / "redis").resolve())
+    return [process for process in psutil.process_iter(["cwd"]) if process.info["cwd"] == root]
+
+
+def _clvdesk(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("CLVDESK_")}
+    return subprocess.run([sys.executable, "-m", "clvdesk", *args], env={**env, "CLVDESK_DATA_DIR": str(data_dir)},
+                          capture_output=True, text=True, timeout=PROCESS_TIMEOUT_SECONDS * 2)
+
+
+@pytest.mark.parametrize("args, status", [
+    (["customers", "import", "{csv}"], 0),
+    (["jobs", "failed"], 0),
+    (["worker", "--check"], 1),
+    (["clv", "show", "nobody@example.com"], 2),
+])
+def test_a_one_shot_command_stops_the_embedded_redis_it_started(new_data_dir, tmp_path, args, status):
+    data_dir = new_data_dir()
+    csv = tmp_path / "customers.csv"
+    csv.write_text("email,residual_clv,historical_spend\na@example.com,10,20\nb@example.com,30,40\n")
+    result = _clvdesk(data_dir, *[arg.format(csv=csv) for arg in args])
+    assert result.returncode == status, result.stderr
+    assert (data_dir / "redis" / "redis.conf").is_file(), "the command started the embedded Redis"
+    assert _servers_of(data_dir) == []
+    if args[0] == "customers":  # what it wrote is on disk for the next command
+        from clvdesk.connection import connect
+        from clvdesk.customers import CustomerStore
+
+        assert CustomerStore(connect(ensure_embedded_redis(data_dir))).count() == 2
+
+
+def test_a_one_shot_command_leaves_a_running_embedded_redis_and_redis_stop_stops_it(new_data_dir):
+    data_dir = new_data_dir()
+    url = ensure_embedded_redis(data_dir)  # as a running `clvdesk web` would have started it
+    assert _clvdesk(data_dir, "jobs", "failed").returncode == 0
+    assert redis.Redis.from_url(url).ping() and len(_servers_of(data_dir)) == 1
+
+    stopped = _clvdesk(data_dir, "redis", "stop")
+    assert stopped.returncode == 0 and stopped.stdout.strip() == f"stopped the embedded Redis of {data_dir}"
+    assert _servers_of(data_dir) == []
+    again = _clvdesk(data_dir, "redis", "stop")
+    assert again.returncode == 0 and again.stdout.strip() == f"no embedded Redis runs for {data_dir}"

@@ -11,9 +11,11 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from clvdesk.customers import CustomerStore, CustomerValue
-from clvdesk.defaults import JOB_RETRY_INTERVALS_SECONDS, QUEUE_NAME
+from clvdesk.defaults import JOB_RETRY_INTERVALS_SECONDS, QUEUE_NAME, WORKER_MAINTENANCE_SECONDS
 from clvdesk.standins.zendesk import ticket_created_event
 from workers.context import build_pipeline, install
+from workers.queue import event_queue
+from workers.worker import EventWorker
 
 
 def test_rq_loads_and_runs_a_job_the_receiver_enqueued(settings, redis, standin, deliver):
@@ -40,3 +42,13 @@ def test_rq_loads_and_runs_a_job_the_receiver_enqueued(settings, redis, standin,
     assert job.get_status() == JobStatus.FINISHED
     assert job.return_value()["ticket_id"] == "101"
     assert len(standin.notes(101)) == 1 and queue.count == 0
+
+
+def test_a_worker_killed_while_cleaning_the_registries_holds_their_lock_one_round_at_most(redis):
+    """RQ keeps the cleaning lock for 15 minutes: a worker killed while cleaning stalled the rerun of every
+    abandoned job that long (the killed-worker delivery test waited in vain). Ours lapses before the next round."""
+    worker = EventWorker([event_queue(redis)], connection=redis, serializer=JSONSerializer)
+    [queue] = worker.queues
+    assert queue.acquire_maintenance_lock()  # and the worker dies before it releases it
+    assert 0 < redis.ttl(queue.registry_cleaning_key) < WORKER_MAINTENANCE_SECONDS
+    assert not queue.acquire_maintenance_lock()  # still one cleaner at a time

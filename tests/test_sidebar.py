@@ -22,7 +22,8 @@ from clvdesk.standins.zendesk import ticket_created_event
 from tests.conftest import ADMIN_TOKEN, API_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
-STANDIN_JS = Path(__file__).with_name("zaf_standin.js")
+# the shipped ZAF client (the sidebar preview's too) under the tests' own context and proxy
+STANDIN_JS = (ROOT / "plugin/static/preview/zaf_client.js").read_text() + Path(__file__).with_name("zaf_standin.js").read_text()
 ZAF_SDK_URL = "https://static.zdassets.com/zendesk_app_framework_sdk/2.0/zaf_sdk.min.js"
 APP_ORIGIN = "https://4711.apps.zdusercontent.com"  # where Zendesk serves an installed app's assets
 ASSETS_PATH = "/4711/assets/"
@@ -119,7 +120,7 @@ def open_sidebar(page: Page, zendesk: Zendesk) -> list[tuple[str, str]]:
     page.set_viewport_size({"width": SIDEBAR_WIDTH, "height": 900})
     page.route("**/*", lambda route: route.abort())  # nothing leaves the machine
     page.route(f"{APP_ORIGIN}/**", zendesk.handle)
-    page.route(ZAF_SDK_URL, lambda route: route.fulfill(path=STANDIN_JS, content_type="text/javascript"))
+    page.route(ZAF_SDK_URL, lambda route: route.fulfill(body=STANDIN_JS, content_type="text/javascript"))
     page.goto(SIDEBAR_URL)
     return sent
 

@@ -27,6 +27,7 @@ from clvdesk.defaults import (
     JOB_TIMEOUT_SECONDS,
     KEY_PREFIX,
     QUEUE_NAME,
+    REGISTRY_CLEANING_LOCK_SECONDS,
     WEBHOOK_REPLAY_SECONDS,
 )
 from clvdesk.events import TicketEvent
@@ -69,9 +70,16 @@ def _lua_string(text: str) -> str:
     ) + '"'
 
 
-def event_queue(redis: Redis) -> Queue:
+class EventQueue(Queue):
+    """RQ's queue, with a registry-cleaning lock that a killed worker holds for one maintenance round."""
+
+    def acquire_maintenance_lock(self) -> bool:
+        return bool(self.connection.set(self.registry_cleaning_key, 1, nx=True, ex=REGISTRY_CLEANING_LOCK_SECONDS))
+
+
+def event_queue(redis: Redis) -> EventQueue:
     """The queue web and worker share; jobs are JSON, never pickles."""
-    return Queue(QUEUE_NAME, connection=redis, serializer=JSONSerializer)
+    return EventQueue(QUEUE_NAME, connection=redis, serializer=JSONSerializer)
 
 
 class EventEnqueuer:

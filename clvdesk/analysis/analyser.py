@@ -45,7 +45,7 @@ WORD_VALENCE_WEIGHT = 0.5
 # chose a neutral band so wide that five-star reviews came out neutral).
 THRESHOLDS: dict[str, tuple[float, float]] = {
     "en": (-0.077, 0.063),
-    "da": (-0.1769, 0.296),
+    "da": (-0.2023, 0.2116),
 }
 SCORE_PLACES = 4  # decimal places of the score
 # round(score * 10⁴) / 10⁴ equals round(score, 4) unless score * 10⁴ is within a rounding error of

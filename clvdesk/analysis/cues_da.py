@@ -91,6 +91,8 @@ SIGNALS: dict[str, list[str]] = {
         r"(?:har )?(?:ikke|ingen) (?:råd|penge) til",
         r"svært ved at (?:betale|få (?:det|pengene) til at række)",
         r"(?:på|får) kontanthjælp",
+        r"(?:stram|trang|presset) økonomi",
+        r"økonomien (?:er )?(?:meget |lidt )?(?:stram|trang|presset)",
     ],
     "repeat_contact": [
         r"(?:anden|tredje|fjerde|femte|\d+\.) gang (?:jeg|vi)\b(?: \w+){0,2}",
@@ -118,6 +120,9 @@ CATEGORIES: dict[str, list[str]] = {
         r"udsætte (?:betaling\w*|regning\w*|beløb\w*)",
         r"betale (?:senere|i rater|lidt ad gangen|resten senere)",
         r"(?:mere|længere) tid til at betale",
+        r"(?:kan|kunne) (?:først|ikke før) betale",
+        r"dele (?:betalingen|beløbet|regningen|fakturaen) op",
+        r"(?:forlænge\w*|udskyde\w*|flytte\w*) (?:\w+ )?(?:betalingsfrist|betalingsdato|forfaldsdato)\w*",
         r"restance",
         r"(?:ubetalt|ikke betalt)\w* (?:regning|faktura|beløb)\w*",
         r"mistet (?:mit|min) (?:job|arbejde|indtægt)",
@@ -143,6 +148,7 @@ CATEGORIES: dict[str, list[str]] = {
     ],
     "missing_item": [
         r"aldrig (?:modtaget|kommet|ankommet|leveret|fået)",
+        r"(?:kom|ankom) aldrig",  # verb second: "varen kom aldrig"
         r"ikke (?:blevet )?modtaget(?! endnu)",
         r"mangle(?:r|de|nde)",
         rf"{_GOODS} (?:er )?(?:blevet )?(?:væk|forsvundet|bortkommet|tabt)",
@@ -161,6 +167,8 @@ CATEGORIES: dict[str, list[str]] = {
         r"for sent",
         r"ikke (?:kommet|ankommet|leveret|modtaget) endnu",
         r"ikke (?:engang )?(?:blevet )?(?:sendt|afsendt)",
+        r"(?:lang|langsom)\w* (?:levering|leveringstid|ekspedition|behandlingstid)\w*",
+        r"(?:levering|leveringstid|ekspedition)\w* (?:var |er )?(?:alt for |meget |lidt )?(?:lang|langsom)\w*",
     ],
     "billing": [
         r"(?:trukket|betalt|opkrævet) (?:\w+ ){0,2}(?:to|2) gange",
@@ -243,7 +251,13 @@ PRAISE: dict[str, list[str]] = {
         r"ingen (?:klager|problemer|grund til at klage)",
         r"intet at klage over",
         r"kan ikke (?:klage|sætte en finger)",
-        r"(?:løst|ordnet|fikset|rettet|byttet) (?:\w+ ){0,2}(?:hurtigt|straks|med det samme|professionelt)",
+        r"(?:løst|løste|ordnet|ordnede|fikset|fiksede|rettet|rettede|byttet|byttede) (?:\w+ ){0,2}"
+        r"(?:hurtigt|straks|med det samme|professionelt)",
         r"(?:hurtigt|straks) (?:løst|ordnet|fikset|rettet|byttet)",
+        # a review's recommendation or return: "kan varmt anbefales", "handler gerne her igen"
+        r"(?:kan )?(?:varmt|klart|kun|sagtens|absolut|bestemt|stærkt) anbefale\w*",
+        r"anbefale\w* (?:\w+ ){0,2}(?:varmt|på det varmeste|til alle)",
+        r"(?:kommer|handler|bestiller|køber) (?:gerne|helt sikkert|sikkert|klart|snart|altid) (?:\w+ ){0,2}igen",
+        r"(?:jeg|vi) (?:handler|bestiller|køber) (?:\w+ ){0,2}igen",
     ],
 }

@@ -120,6 +120,8 @@ SIGNALS: dict[str, list[str]] = {
         r"(?:i'm |i am |currently |now )unemployed",
         r"(?:financial|money) (?:difficult(?:y|ies)|hardship|problems|trouble|worries|situation)",
         r"financial(?:ly)? (?:struggl\w*|strain\w*)",
+        r"money(?:'s| is) (?:really |very |a bit )?(?:tight|short)",
+        r"(?:short|tight) (?:on|of) (?:money|cash)",
         r"struggling (?:financially|to pay|with (?:money|bills|debt|payments))",
         r"(?:can't|cannot|can not|couldn't|could not|unable to) afford",
         r"(?:on|receiving) (?:benefits|universal credit)",
@@ -153,6 +155,9 @@ CATEGORIES: dict[str, list[str]] = {
         r"payment (?:plan|arrangement|holiday|break|deferral|extension)s?",
         r"(?:pay|paying) (?:it |this |the rest )?(?:later|in instal?ments|in parts|monthly instead)",
         r"(?:more time|an extension|extra time) to pay",
+        r"extension (?:on|for) (?:my |the |this )?(?:payment|bill|invoice|balance)s?",
+        r"(?:can|could|may) (?:i|we) pay (?:it |this |the (?:bill|invoice|rest) )?(?:next (?:week|month)"
+        r"|on (?:my )?(?:next )?payday)",
         r"(?:defer|postpone|delay) (?:my |the |this )?(?:payment|bill|invoice|instal?ment)s?",
         r"(?:behind|late|fallen behind) (?:on|with) (?:my |the )?(?:payments?|bills?|rent|invoices?|instal?ments?)",
         r"(?:financial|money) (?:difficult(?:y|ies)|hardship|problems|trouble)",
@@ -349,7 +354,8 @@ CATEGORIES: dict[str, list[str]] = {
         r"(?:got|get|getting|received|receive) nothing",
         r"(?:i|we)(?: have|'ve)? (?:tried|been trying)",
         r"unable to",
-        rf"{_NOT}(?! (?:problem|problems|worries|doubt|complaints?|reason|be (?:more|happier|better)|undue)\b)",
+        rf"{_NOT}(?! (?:problem|problems|worries|doubt|complaints?|reason|be (?:more|happier|better)|undue"
+        r"|(?:too |that |so |half )?bad)\b)",  # "not bad" is praise
         r"(?:reply|respond|answer) (?:to )?(?:my|me|our|us)",
         r"again",
         r"(?:wait|waiting|waited)",
@@ -385,5 +391,6 @@ PRAISE: dict[str, list[str]] = {
         r"(?:fixed|solved|resolved|sorted|repaired|replaced) (?:it|the (?:problem|issue|fault)|everything)"
         r"(?: \w+){0,2} (?:fast|quickly|promptly|right away|immediately|professionally|in no time)",
         r"(?:quickly|promptly|fast) (?:fixed|solved|resolved|sorted)",
+        r"(?:can't|cannot|couldn't|could not) (?:recommend|thank|praise) (?:\w+ ){0,3}enough",
     ],
 }

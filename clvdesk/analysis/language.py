@@ -11,6 +11,7 @@ from __future__ import annotations
 from clvdesk.analysis.text import Words
 
 MIN_HITS = 2  # a language other than English needs this many of its words ("Chicago IL" is English)
+MIN_WORDS = 2  # a text of fewer words with one Danish word and no other language's is too short to tell
 NON_LATIN_SHARE = 0.5  # texts whose letters are mostly outside the Latin alphabet are not read
 
 FUNCTION_WORDS: dict[str, frozenset[str]] = {
@@ -72,7 +73,7 @@ DANISH_CONTENT_WORDS = frozenset(
     "handel handle handlet butik butikken firma firmaet virksomhed tid tiden dag dage uge uger måned "
     "altid hurtigere nemt nem problemfri problemfrit perfekt perfekte fantastisk fantastiske "
     "forkert forkerte ødelagt stykker mangler svar kontakt hjemmeside siden tusind mange fint fin "
-    "rigtig rigtigt virkelig helt meget mere mest lidt sgu bestemt tak".split()
+    "rigtig rigtigt virkelig helt meget mere mest lidt sgu bestemt tak lang langsom langsomt stjerne stjerner".split()
 )
 _RANK = {language: rank for rank, language in enumerate(FUNCTION_WORDS)}  # on a tie the earlier wins
 _LANGUAGES_OF: dict[str, tuple[str, ...]] = {
@@ -111,7 +112,12 @@ def detect_language(words: Words, told: str | None = None) -> str:
     best = min(hits, key=lambda language: (-hits[language], _RANK[language]), default="en")
     if hits.get(best, 0) >= MIN_HITS:
         return best
-    return "en" if told is None or hits.get("en", 0) >= MIN_HITS else told
+    if told is not None and hits.get("en", 0) < MIN_HITS:
+        return told
+    # A one-line review with one Danish word and not one of any other language's ("super god
+    # service", "5 stjerner herfra") is Danish: the English reading of it finds nothing to read.
+    # A single word ("Pakke") is too short to tell.
+    return "da" if set(hits) == {"da"} and len(words.tokens) >= MIN_WORDS else "en"
 
 
 def _english_hits(words: Words) -> int:

@@ -82,7 +82,10 @@ GRAMMARS = {
     ),
     "da": Grammar(
         negators=_words("ikke ingen intet aldrig hverken uden ej"),
-        boosters=_words("meget virkelig helt totalt utrolig utroligt enormt super ekstremt særdeles vildt dybt"),
+        boosters=_words(
+            "meget virkelig helt totalt utrolig utroligt enormt super ekstremt særdeles vildt dybt rigtig rigtigt "
+            "mega pisse sindssygt"
+        ),
         dampeners=_words("lidt noget ret delvist"),
         contrast=_words("men dog selvom"),
         politeness=_words("tak takker taknemmelig"),
@@ -175,6 +178,8 @@ def word_valence(
         contrast_at = max(index for index, token in enumerate(tokens) if token in grammar.contrast)
     feeling = politeness = 0.0
     for index in compress(range(len(tokens)), values):  # only the valenced words
+        if tokens[index] in grammar.boosters and index + 1 < len(tokens) and values[index + 1]:
+            continue  # "rigtig dårlig", "super good": the booster strengthens the next word, it is no feeling itself
         value = values[index]
         sign = math.copysign(1.0, value)
         if _shouted(words.written, index):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from clvdesk.standins.server import StandinServer
 
-DEMO_CUSTOMERS = (  # (email, how the demo describes them), as clvdesk/data/demo_customers.csv knows them
+DEMO_CUSTOMERS = (  # (email, how the demo describes them), as the sample orders (clvdesk/data/demo_orders.csv) know them
     ("ana.larsen@example.com", "ana, a valuable customer, angry"),
     ("ben.okafor@example.com", "ben, a low-value customer, mildly annoyed"),
     ("dana.novak@example.net", "dana, not in the customer store"),

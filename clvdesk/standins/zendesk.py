@@ -33,6 +33,8 @@ from clvdesk.standins.server import Answer, Handler, StandinRequest, StandinServ
 log = logging.getLogger("clvdesk.standins.zendesk")
 
 AGENT_ID = 90_000_001  # the API user; far above the ids the demo and tests give their own users
+NEW_TICKET_REQUESTER = 90_000_002  # the requester of a ticket created on first sight (new_tickets)
+NEW_TICKET_REQUESTER_EMAIL = "requester@example.invalid"
 FIRST_GENERATED_ID = 10_000_001  # comments and audits are numbered from here, apart from ticket ids
 USER_ROLES = ("end-user", "agent", "admin")
 UPDATABLE_FIELDS = ("subject", "status", "priority", "type", "assignee_id", "group_id", "external_id")
@@ -84,6 +86,7 @@ class ZendeskStandin(StandinServer):
         port: int = 0,
         validate: Callable[[StandinRequest], None] | None = None,
         on_note: Callable[[int, dict], None] | None = None,
+        new_tickets: bool = False,
         requests_per_minute: int | None = None,
         rate_window_seconds: float = 60,
     ):
@@ -96,6 +99,7 @@ class ZendeskStandin(StandinServer):
         self.api_token = api_token if api_token or oauth_token else secrets.token_urlsafe(16)
         self.oauth_token = oauth_token
         self._on_note = on_note
+        self.new_tickets = new_tickets  # the demo's: a ticket id the API names for the first time is created
         self._ids = itertools.count(FIRST_GENERATED_ID)
         self._users: dict[int, dict] = {}
         self._tickets: dict[int, dict] = {}
@@ -191,8 +195,21 @@ class ZendeskStandin(StandinServer):
             match = pattern.fullmatch(path)
             if match and request.method == route_method:
                 record_id = int(match.group(1)) if match.groups() else None
+                if self.new_tickets and pattern.pattern.startswith(_TICKETS):
+                    return lambda request: serve(self, request, self._on_first_sight(record_id))
                 return lambda request: serve(self, request, record_id)
         return None
+
+    def _on_first_sight(self, ticket_id: int) -> int:
+        """Create ticket `ticket_id` if it is new, requested by NEW_TICKET_REQUESTER: `clvdesk demo send`
+        announces tickets that were never added here, with the requester's email in the webhook."""
+        for create in (lambda: self.add_user(NEW_TICKET_REQUESTER, NEW_TICKET_REQUESTER_EMAIL, name="Demo requester"),
+                       lambda: self.add_ticket(ticket_id, requester_id=NEW_TICKET_REQUESTER)):
+            try:
+                create()
+            except ValueError:  # there already (or made by a request at the same moment)
+                pass
+        return ticket_id
 
     def refuse(self, request: StandinRequest, handler: Handler) -> Answer | None:
         if _SHOW_SELF.fullmatch(request.path.removesuffix(".json")) and not request.credentials:
@@ -403,6 +420,7 @@ def _updated_tags(current: list[str], update: dict) -> list[str]:
 
 
 _RECORD = r"/(\d+)"
+_TICKETS = "/api/v2/tickets/"
 _SHOW_SELF = re.compile(r"/api/v2/users/me")
 _ROUTES: list[tuple[str, re.Pattern[str], Callable[..., Answer]]] = [
     ("GET", _SHOW_SELF, ZendeskStandin._show_self),
@@ -529,7 +547,8 @@ def demo_scenario(customers: Sequence[tuple[str, str]], on_note: OnNote) -> Demo
     """Three tickets, announced as Zendesk can: an event subscription's ticket.created and
     comment_added, and the README's trigger body (which names the requester's email itself)."""
     token, secret = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    standin = ZendeskStandin(api_token=token, on_note=lambda ticket_id, note: on_note(str(ticket_id), note["body"]))
+    standin = ZendeskStandin(api_token=token, on_note=lambda ticket_id, note: on_note(str(ticket_id), note["body"]),
+                             new_tickets=True)
     standin.start()
     for user_id, ticket_id, (email, _) in zip(DEMO_USERS, DEMO_TICKETS, customers):
         standin.add_user(user_id, email)
