@@ -1,4 +1,5 @@
-// clvdesk ticket sidebar: show this ticket's suggestion, insert its reply, record what the agent did.
+// clvdesk ticket sidebar: show this ticket's suggestion, approve an offer that needs a supervisor,
+// insert its reply, record what the agent did.
 // Every call to clvdesk goes through Zendesk's proxy with `secure: true`: the proxy fills in
 // {{setting.api_token}} on Zendesk's servers, so the token never reaches the agent's browser.
 // Data reaches the page through textContent only, never as markup.
@@ -10,7 +11,9 @@ const LOCALES = ['en', 'da'];
 const client = ZAFClient.init();
 const byId = (id) => document.getElementById(id);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const state = { strings: {}, userLocale: 'en', agentId: null, ticketId: null, shown: null, generation: 0 };
+const state = {
+  strings: {}, userLocale: 'en', agentId: null, agentName: null, agentRole: null, ticketId: null, shown: null, generation: 0,
+};
 
 function lookup(key) {
   return key.split('.').reduce((node, part) => (node && typeof node === 'object' ? node[part] : undefined), state.strings);
@@ -82,6 +85,22 @@ function describe(outcome) {
   return t('outcome.applied');
 }
 
+function approvedBy(approval) {
+  const when = new Date(approval.approved_at).toLocaleString(state.userLocale, { dateStyle: 'medium', timeStyle: 'short' });
+  return t('offer.approved', { name: approval.approved_by_name || approval.approved_by, when });
+}
+
+// Whether a supervisor must approve, who, and once approved who did and when; the button until then.
+function showApproval(offer, approval) {
+  const waiting = offer.needs_approval && !approval;
+  let text = t('offer.no_approval');
+  if (approval) text = approvedBy(approval);
+  else if (offer.needs_approval) text = offer.approval_role ? t('offer.needs_approval_by', { role: offer.approval_role }) : t('offer.needs_approval');
+  byId('approval').textContent = text;
+  byId('approval').classList.toggle('attention', waiting);
+  byId('approve').hidden = !waiting;
+}
+
 function showCustomer(customer, requester) {
   byId('tier').textContent = customer.tier_label;
   byId('requester').textContent = customer.email || requester || '';
@@ -109,17 +128,21 @@ function showSentiment(sentiment) {
   byId('signals').replaceChildren(...(signals.length ? signals : [item(t('sentiment.no_signals'))]));
 }
 
-function showOffer(offer, reasons, reply) {
+function showReply(reply) {
+  byId('reply').textContent = reply.text;
+  byId('reply').lang = reply.language;
+  byId('reply-note').textContent = reply.awaits_approval ? t('reply.awaits_approval') : '';
+}
+
+function showOffer(offer, reasons, reply, approval) {
   byId('instrument').textContent = named('instruments', offer.instrument, offer.instrument_label);
   byId('amount').textContent = offer.amount > 0 ? money(offer.amount, offer.currency) : '';
   byId('budget-left').textContent = offer.budget_left == null
     ? t('offer.no_rolling_budget') : money(offer.budget_left, offer.currency);
-  byId('approval').textContent = offer.needs_approval ? t('offer.needs_approval') : t('offer.no_approval');
-  byId('approval').classList.toggle('attention', offer.needs_approval);
+  showApproval(offer, approval);
   byId('flagged').hidden = !offer.flagged;
   byId('reasons').replaceChildren(...reasons.map((reason) => item(reason.text)));
-  byId('reply').textContent = reply.text;
-  byId('reply').lang = reply.language;
+  showReply(reply);
   byId('amount-label').textContent = t('outcome.amount', { currency: offer.currency });
 }
 
@@ -128,11 +151,12 @@ function show(suggestion, requester) {
   state.shown = suggestion;
   showCustomer(suggestion.customer, requester);
   showSentiment(suggestion.sentiment);
-  showOffer(suggestion.offer, suggestion.reasons, suggestion.reply);
+  showOffer(suggestion.offer, suggestion.reasons, suggestion.reply, suggestion.approval);
   if (fresh) {
     byId('outcome-form').reset();
     chooseOutcome();
     byId('reply-status').textContent = '';
+    byId('approval-status').textContent = '';
     byId('outcome-status').textContent = suggestion.outcome ? t('outcome.current', { outcome: describe(suggestion.outcome) }) : '';
   }
   byId('suggestion').hidden = false;
@@ -188,6 +212,32 @@ async function insertReply() {
   resize();
 }
 
+function failure(error) {
+  return (error && error.responseJSON && error.responseJSON.message) || t('status.unreachable');
+}
+
+async function approve() {
+  const shown = state.shown;
+  const body = { agent_id: state.agentId, event_id: shown.event_id };
+  if (state.agentName) body.agent_name = state.agentName;
+  if (state.agentRole != null) body.agent_role = state.agentRole;
+  byId('approve').disabled = true;
+  try {
+    const approved = await api('approval', { type: 'POST', contentType: 'application/json', data: JSON.stringify(body) });
+    if (state.shown !== shown) return; // another suggestion came in meanwhile: it shows its own state
+    shown.approval = approved;
+    shown.reply = approved.reply; // the approved wording is now the one to insert
+    showApproval(shown.offer, approved);
+    showReply(approved.reply);
+    byId('approval-status').textContent = '';
+  } catch (error) {
+    byId('approval-status').textContent = t('offer.approve_failed', { message: failure(error) });
+  } finally {
+    byId('approve').disabled = false;
+    resize();
+  }
+}
+
 function chooseOutcome() {
   const choice = byId('outcome-form').elements.outcome.value;
   byId('amount-field').hidden = choice !== 'changed';
@@ -217,8 +267,7 @@ async function saveOutcome(event) {
     const saved = await api('outcome', { type: 'POST', contentType: 'application/json', data: JSON.stringify(body) });
     status.textContent = t('outcome.saved', { outcome: describe(saved) });
   } catch (error) {
-    const message = (error && error.responseJSON && error.responseJSON.message) || t('status.unreachable');
-    status.textContent = t('outcome.failed', { message });
+    status.textContent = t('outcome.failed', { message: failure(error) });
   } finally {
     byId('save-outcome').disabled = false;
     resize();
@@ -229,6 +278,8 @@ async function start() {
   try {
     const { currentUser } = await client.get('currentUser');
     state.agentId = currentUser.id;
+    state.agentName = currentUser.name || null;
+    state.agentRole = typeof currentUser.role === 'string' || typeof currentUser.role === 'number' ? currentUser.role : null;
     state.userLocale = currentUser.locale || 'en';
   } catch (error) {
     state.userLocale = 'en'; // the page still works; outcomes then say the agent is missing
@@ -236,6 +287,7 @@ async function start() {
   await loadStrings(state.userLocale);
   byId('retry').addEventListener('click', refresh);
   byId('insert-reply').addEventListener('click', insertReply);
+  byId('approve').addEventListener('click', approve);
   byId('outcome-form').addEventListener('change', chooseOutcome);
   byId('outcome-form').addEventListener('submit', saveOutcome);
   client.on('ticket.updated', refresh);

@@ -16,7 +16,7 @@ from clvdesk.clv.segments import SEGMENT_LABELS
 from clvdesk.defaults import NOTE_REFERENCE_PREFIX
 from clvdesk.helpdesk.interface import NoteFormat
 from clvdesk.money import format_money
-from clvdesk.rules import Offer
+from clvdesk.rules import Offer, approver
 from clvdesk.suggestions import CustomerView, Suggestion
 
 TAG_PREFIX = "clvdesk"
@@ -69,10 +69,19 @@ def offer_summary(offer: Offer) -> str:
     else:
         line = f"{offer.instrument_label}: {format_money(offer.amount, offer.currency)}"
     if offer.needs_approval:
-        line += " (needs supervisor approval)"
+        line += f" (needs approval by {approver(offer.approval_role)})"
     if offer.flagged:
         line += " (flagged by the abuse guard: review this customer)"
     return line
+
+
+def _approval_lines(offer: Offer) -> list[str]:
+    if not offer.needs_approval:
+        return []
+    return [
+        f"Approval: {approver(offer.approval_role)} must approve before the customer is promised this. "
+        "Approve it in the clvdesk sidebar; until then the suggested reply says only that you have asked for it."
+    ]
 
 
 def _fit_lines(customer: CustomerView) -> list[str]:
@@ -110,6 +119,7 @@ def _note_lines(suggestion: Suggestion) -> list[str]:
         *_fit_lines(suggestion.customer),
         *_analysis_lines(suggestion.sentiment),
         budget_line,
+        *_approval_lines(offer),
         "",
         "Why:",
         *(f"- {one_line(reason.text)} [{reason.rule}]" for reason in suggestion.reasons),

@@ -3,6 +3,7 @@
 The sidebar's latest-suggestion key is per ticket and expires; the report needs every suggestion made,
 so each one also gets a durable record (a Redis hash, indexed by creation time in a sorted set) that
 its outcome is written into. Recording again overwrites the outcome, so a suggestion counts once.
+A supervisor's approval (clvdesk.approvals) is kept in the same record, once.
 """
 
 from __future__ import annotations
@@ -16,7 +17,16 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from redis import Redis
 from redis.client import Pipeline
 
-from clvdesk.defaults import KEY_PREFIX, MAX_AMOUNT, MAX_ID, OUTCOME_RETENTION_DAYS, SCAN_BATCH
+from clvdesk.approvals import (
+    AgentRef,
+    Approval,
+    ApprovalBody,
+    ApprovalRequired,
+    approval_required_message,
+    check_approver,
+    outcome_needs_approval,
+)
+from clvdesk.defaults import KEY_PREFIX, MAX_AMOUNT, OUTCOME_RETENTION_DAYS, SCAN_BATCH
 
 if TYPE_CHECKING:
     from clvdesk.suggestions import Suggestion
@@ -24,7 +34,6 @@ if TYPE_CHECKING:
 OutcomeName = Literal["applied", "changed", "declined"]
 OUTCOMES: tuple[str, ...] = ("applied", "changed", "declined")
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-AgentId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 
 
@@ -34,7 +43,7 @@ class OutcomeBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: OutcomeName
-    agent_id: AgentId | Annotated[int, Field(ge=1, le=MAX_ID)]  # ZAF's currentUser.id
+    agent_id: AgentRef
     amount: float | None = Field(default=None, ge=0, le=MAX_AMOUNT, allow_inf_nan=False)
     currency: Currency | None = None
     reason: Reason | None = None
@@ -73,6 +82,14 @@ class CurrencyMismatch(ValueError):
     """The amount given is in another currency than the suggestion's."""
 
 
+APPROVAL_FIELD = "approval"  # in a suggestion's record: the Approval as JSON, set once (HSETNX)
+
+
+def _check_current(suggestion: Suggestion, event_id: str | None) -> None:
+    if event_id is not None and event_id != suggestion.event_id:
+        raise StaleSuggestion(f"suggestion {event_id} was replaced by {suggestion.event_id}; reload the sidebar")
+
+
 class SuggestionLog:
     """Every suggestion made, with its outcome once an agent records one."""
 
@@ -106,15 +123,14 @@ class SuggestionLog:
 
     def record(self, suggestion: Suggestion, body: OutcomeBody, now: datetime | None = None) -> Outcome:
         """Store the agent's outcome for `suggestion`, replacing any earlier one for it."""
-        if body.event_id is not None and body.event_id != suggestion.event_id:
-            raise StaleSuggestion(
-                f"suggestion {body.event_id} was replaced by {suggestion.event_id}; reload the sidebar"
-            )
+        _check_current(suggestion, body.event_id)
         if body.currency is not None and body.currency != suggestion.offer.currency:
             raise CurrencyMismatch(
                 f"currency must be the suggestion's, {suggestion.offer.currency}, not {body.currency}"
             )
         given = {"applied": suggestion.offer.amount, "changed": body.amount, "declined": 0.0}[body.outcome]
+        if outcome_needs_approval(suggestion.offer, given) and self.approval(suggestion) is None:
+            raise ApprovalRequired(approval_required_message(suggestion.offer))
         outcome = Outcome(
             outcome=body.outcome,
             given_amount=given,
@@ -136,6 +152,29 @@ class SuggestionLog:
             })
             pipe.execute()
         return outcome
+
+    def approve(self, suggestion: Suggestion, body: ApprovalBody, now: datetime | None = None) -> tuple[Approval, bool]:
+        """Record a supervisor's approval of `suggestion`'s offer, once: approving again answers the
+        first approval unchanged. Returns the approval and whether this call made it."""
+        _check_current(suggestion, body.event_id)
+        check_approver(suggestion.offer, body)
+        approval = Approval(
+            approved_by=str(body.agent_id),
+            approved_by_name=body.agent_name,
+            approver_role=None if body.agent_role is None else str(body.agent_role),
+            approved_at=now or datetime.now(timezone.utc),
+        )
+        key = self._key(suggestion)
+        with self._redis.pipeline(transaction=True) as pipe:
+            self.add(pipe, suggestion)  # as in record: the record may predate this log or have expired
+            pipe.hsetnx(key, APPROVAL_FIELD, approval.model_dump_json())
+            pipe.hget(key, APPROVAL_FIELD)
+            *_, made, stored = pipe.execute()
+        return Approval.model_validate_json(stored), bool(made)
+
+    def approval(self, suggestion: Suggestion) -> Approval | None:
+        stored = self._redis.hget(self._key(suggestion), APPROVAL_FIELD)
+        return Approval.model_validate_json(stored) if stored else None
 
     def outcome(self, suggestion: Suggestion) -> Outcome | None:
         fields = {k.decode(): v.decode() for k, v in self._redis.hgetall(self._key(suggestion)).items()}

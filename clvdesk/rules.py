@@ -58,6 +58,7 @@ Amount = Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Days = Annotated[int, Field(ge=1, le=RULES_MAX_WINDOW_DAYS)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+RoleName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 
 
 class _Strict(BaseModel):
@@ -140,8 +141,18 @@ class Tier(_Strict):
     instruments: Annotated[list[Instrument], Field(min_length=1)]
     category_instruments: dict[CategoryName, Annotated[list[Instrument], Field(min_length=1)]] = {}
     approval_above: Amount | None = None
+    # Who approves an offer above approval_above: a role agents know, checked against the approving
+    # agent's helpdesk role where the sidebar gives one (Zendesk's "admin", or a custom role's name).
+    approval_role: RoleName | None = None
     rolling_budget: RollingBudget | None = None
     abuse_guard: AbuseGuard | None = None
+
+    @field_validator("approval_role")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and not value.isprintable():  # the note names the role on a line of its own
+            raise ValueError("must be one line of text, without line breaks or control characters")
+        return value
 
     @field_validator("min_amount")
     @classmethod
@@ -248,6 +259,9 @@ class Offer(BaseModel):
     cost: float = 0.0  # what the offer costs the company: amount × the instrument's cost share
     budget_left: float | None = None  # of the customer's rolling budget after this offer; None without one
     flagged: bool = False  # the abuse guard stopped the offer
+    # Set when needs_approval: above what amount a supervisor approves, and who (the tier's role, if any).
+    approval_above: float | None = None
+    approval_role: str | None = None
 
 
 class Usage(BaseModel):
@@ -304,6 +318,16 @@ def rolling_limit(tier: Tier, residual_clv: float) -> float | None:
     """The most the customer may receive within the tier's rolling window; None without a limit."""
     budget = tier.rolling_budget
     return None if budget is None else round(budget.base_amount + budget.share * max(residual_clv, 0.0), 2)
+
+
+def exceeds_approval(approval_above: float | None, amount: float) -> bool:
+    """Whether giving `amount` needs a supervisor's approval under a threshold (None: never)."""
+    return approval_above is not None and amount > approval_above
+
+
+def approver(role: str | None) -> str:
+    """Who approves, as the note and the reasons name them: the tier's role, else a supervisor."""
+    return f"a supervisor with the role {role}" if role else "a supervisor"
 
 
 class Outcome(NamedTuple):
@@ -399,9 +423,9 @@ def evaluate(
             text = f"{INSTRUMENT_LABELS[instrument]} is this tier's first choice"
             reasons.append(Reason(rule=f"{key}.instruments", text=text))
 
-    needs_approval = tier.approval_above is not None and amount > tier.approval_above
+    needs_approval = exceeds_approval(tier.approval_above, amount)
     if needs_approval and reasons is not None:
-        text = f"Above {money(tier.approval_above)}: a supervisor must approve"
+        text = f"Above {money(tier.approval_above)}: {approver(tier.approval_role)} must approve"
         reasons.append(Reason(rule=f"{key}.approval_above", text=text))
     cost_share = rules.instrument_costs.get(instrument, 0.0)
     cost = round(amount * cost_share, 2)
@@ -428,5 +452,7 @@ def decide(
         cost=outcome.cost,
         budget_left=outcome.budget_left,
         flagged=outcome.flagged,
+        approval_above=outcome.tier.approval_above if outcome.needs_approval else None,
+        approval_role=outcome.tier.approval_role if outcome.needs_approval else None,
     )
     return Decision(tier=outcome.tier.name, tier_label=outcome.tier.label, offer=offer, reasons=reasons)

@@ -202,6 +202,8 @@ def _tier_section(index: int, tier: dict, currency: str) -> Section:
                 Field(f"{p}.max_amount", "Maximum per ticket", "money", "The budget is capped here."),
                 Field(f"{p}.min_amount", "Minimum offer", "money", "Below this, the suggestion is an apology."),
                 Field(f"{p}.approval_above", "Supervisor approves above", "money", "Empty: no approval needed."),
+                Field(f"{p}.approval_role", "Who approves", "text",
+                      "The approver's helpdesk role (Zendesk: admin, or a custom role). Empty: any agent, recorded."),
             ]),
             Group("Instruments, in order of preference", f"{p}.instruments", [
                 Field(f"{p}.instruments[{slot}]", f"Choice {slot + 1}", "select", options=instruments)

@@ -1,12 +1,16 @@
-"""The sidebar's API, behind a bearer token: a ticket's latest suggestion with the reply to insert, and
-the outcome the agent records for it, under /api/v1/<helpdesk>/ for each configured helpdesk."""
+"""The sidebar's API, behind a bearer token: a ticket's latest suggestion with the reply to insert, a
+supervisor's approval of its offer, and the outcome the agent records for it, under /api/v1/<helpdesk>/
+for each configured helpdesk."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, current_app, jsonify
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from clvdesk.helpdesk import REGISTRY
+from clvdesk.approvals import ApprovalBody, ApprovalNotNeeded, ApprovalRequired, NotAnApprover
 from clvdesk.outcomes import CurrencyMismatch, OutcomeBody, StaleSuggestion
 from clvdesk.replies import suggested_reply
 from clvdesk.suggestions import Suggestion
@@ -17,6 +21,12 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1/<helpdesk>")
 
 
 require_token = require_bearer("api_token", "api")
+REFUSALS = {  # what the domain refuses, as (status, code)
+    StaleSuggestion: (409, "stale_suggestion"),
+    ApprovalRequired: (409, "approval_required"),
+    ApprovalNotNeeded: (409, "approval_not_needed"),
+    NotAnApprover: (403, "not_an_approver"),
+}
 
 
 def _latest(helpdesk: str, ticket_id: str) -> tuple[Suggestion | None, object]:
@@ -36,45 +46,73 @@ def _latest(helpdesk: str, ticket_id: str) -> tuple[Suggestion | None, object]:
     return found, None
 
 
-@bp.get("/tickets/<ticket_id>/suggestion")
-@require_token
-def suggestion(helpdesk: str, ticket_id: str):
-    found, refusal = _latest(helpdesk, ticket_id)
-    if found is None:
-        return refusal
-    outcome = current_app.extensions["clvdesk"].suggestions.log.outcome(found)
-    return jsonify(
-        **found.model_dump(mode="json"),
-        reply=suggested_reply(found.offer, found.sentiment.language).model_dump(),
-        outcome=outcome.model_dump(mode="json") if outcome else None,
-    )
-
-
-@bp.post("/tickets/<ticket_id>/outcome")
-@require_token
-def outcome(helpdesk: str, ticket_id: str):
+def _posted(helpdesk: str, ticket_id: str, model: type[BaseModel], what: str, act: Callable):
+    """`act(suggestion, body)` on the ticket's latest suggestion and the request's body as `model`,
+    or the 4xx answer to send instead: a bad body (422 naming each field) or what the domain refuses."""
     found, refusal = _latest(helpdesk, ticket_id)
     if found is None:
         return refusal
     data, refusal = json_object()
     if data is None:
         return refusal
+    code = f"invalid_{what.split()[-1]}"
     try:
-        body = OutcomeBody.model_validate(data)
-        recorded = current_app.extensions["clvdesk"].suggestions.log.record(found, body)
+        return act(found, model.model_validate(data))
     except ValidationError as exc:
-        return invalid("invalid_outcome", [_message(item) for item in exc.errors()])
+        return invalid(code, [_message(item, what) for item in exc.errors()])
     except CurrencyMismatch as exc:
-        return invalid("invalid_outcome", [{"path": "currency", "message": str(exc)}])
-    except StaleSuggestion as exc:
-        return error(409, "stale_suggestion", str(exc))
-    return jsonify(ticket_id=ticket_id, event_id=found.event_id, **recorded.model_dump(mode="json"))
+        return invalid(code, [{"path": "currency", "message": str(exc)}])
+    except tuple(REFUSALS) as exc:
+        return error(*REFUSALS[type(exc)], str(exc))
 
 
-def _message(item: dict) -> dict:
+@bp.get("/tickets/<ticket_id>/suggestion")
+@require_token
+def suggestion(helpdesk: str, ticket_id: str):
+    found, refusal = _latest(helpdesk, ticket_id)
+    if found is None:
+        return refusal
+    log = current_app.extensions["clvdesk"].suggestions.log
+    outcome, approval = log.outcome(found), log.approval(found)
+    return jsonify(
+        **found.model_dump(mode="json"),
+        reply=_reply(found, approved=approval is not None),
+        outcome=outcome.model_dump(mode="json") if outcome else None,
+        approval=approval.model_dump(mode="json") if approval else None,
+    )
+
+
+def _reply(found: Suggestion, approved: bool) -> dict:
+    return suggested_reply(found.offer, found.sentiment.language, approved).model_dump()
+
+
+@bp.post("/tickets/<ticket_id>/approval")
+@require_token
+def approval(helpdesk: str, ticket_id: str):
+    """A supervisor approves the offer; again, the first approval is answered unchanged."""
+
+    def approve(found: Suggestion, body: ApprovalBody):
+        approved, _ = current_app.extensions["clvdesk"].suggestions.log.approve(found, body)
+        return jsonify(ticket_id=ticket_id, event_id=found.event_id, **approved.model_dump(mode="json"),
+                       reply=_reply(found, approved=True))
+
+    return _posted(helpdesk, ticket_id, ApprovalBody, "an approval", approve)
+
+
+@bp.post("/tickets/<ticket_id>/outcome")
+@require_token
+def outcome(helpdesk: str, ticket_id: str):
+    def record(found: Suggestion, body: OutcomeBody):
+        recorded = current_app.extensions["clvdesk"].suggestions.log.record(found, body)
+        return jsonify(ticket_id=ticket_id, event_id=found.event_id, **recorded.model_dump(mode="json"))
+
+    return _posted(helpdesk, ticket_id, OutcomeBody, "an outcome", record)
+
+
+def _message(item: dict, what: str) -> dict:
     path = ".".join(str(part) for part in item["loc"])
     text = item["msg"].removeprefix("Value error, ")
     if item["type"] == "extra_forbidden":
-        text = "is not a field of an outcome"
+        text = f"is not a field of {what}"
     return {"path": path, "message": text}
 

@@ -45,8 +45,9 @@ def test_the_suggestion_carries_its_reply_and_later_its_outcome(client, ticket):
         "language": "en",
         "text": "I'm sorry about the trouble, and thank you for your patience while we put it right. "
                 "As an apology, I have refunded $100.00 to your original payment method.",
+        "awaits_approval": False,  # $100 is within the champions' $150: no approval needed
     }
-    assert shown["outcome"] is None and shown["customer"]["p_alive"] is None
+    assert shown["outcome"] is None and shown["approval"] is None and shown["customer"]["p_alive"] is None
 
     answer = record(client, ticket, {"outcome": "applied", "agent_id": 377, "event_id": shown["event_id"]})
     assert answer.status_code == 200

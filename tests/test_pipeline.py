@@ -75,6 +75,8 @@ def test_event_becomes_one_private_note_with_value_and_reasons(shop, deliver, wo
         "cost": 100.0,  # a partial refund is cash: it costs its face value
         "budget_left": 100.0,  # of the 30-day rolling budget, 40% of $500
         "flagged": False,
+        "approval_above": None,  # set, with approval_role, only on an offer that needs approval
+        "approval_role": None,
     }
     assert data["rules_version"] == "default-2026.11"
     assert data["sentiment"]["label"] == "very_negative"

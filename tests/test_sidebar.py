@@ -172,7 +172,7 @@ def test_agent_sees_the_suggestion_inserts_the_reply_and_records_an_outcome(
     expect(page.locator("#reply-status")).to_have_text("Reply inserted into the editor.")
     [inserted] = [call["args"] for call in zendesk.invoked if call["name"] == "ticket.editor.insert"]
     assert inserted == [page.locator("#reply").text_content()]
-    assert "refunded $248.00" in inserted[0]
+    assert "asked for $248.00 to be refunded" in inserted[0]  # above $150: not promised before approval
 
     page.get_by_label("Changed the amount").check()
     page.get_by_label("Amount given (USD)").fill("120")

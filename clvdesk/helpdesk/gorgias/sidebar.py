@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timezone
 
+from clvdesk.approvals import Approval, approved_line
 from clvdesk.helpdesk.apps import AppAnswer, AppRequest
 from clvdesk.helpdesk.errors import WebhookAuthError
 from clvdesk.helpdesk.gorgias.ids import gorgias_id
@@ -25,11 +26,12 @@ PATH = "sidebar"  # served at /apps/gorgias/sidebar
 NO_SUGGESTION = "No suggestion yet: clvdesk writes one when the customer writes"
 
 
-def widget_data(suggestion: Suggestion) -> dict[str, str]:
-    """What the widget's fields show: the same suggestion, reasons and reply as the Zendesk sidebar."""
+def widget_data(suggestion: Suggestion, approval: Approval | None = None) -> dict[str, str]:
+    """What the widget's fields show: the same suggestion, reasons and reply as the Zendesk sidebar
+    (the reply promises an offer that needs approval only once approved)."""
     customer, offer = suggestion.customer, suggestion.offer
     money = customer.currency
-    reply = suggested_reply(offer, suggestion.sentiment.language)
+    reply = suggested_reply(offer, suggestion.sentiment.language, approved=approval is not None)
     return {
         "status": "ready",
         "ticket_id": suggestion.ticket_id,
@@ -45,6 +47,7 @@ def widget_data(suggestion: Suggestion) -> dict[str, str]:
         "budget": format_money(offer.budget, offer.currency),
         "budget_left": "" if offer.budget_left is None else format_money(offer.budget_left, offer.currency),
         "needs_approval": "yes" if offer.needs_approval else "no",
+        "approved": approved_line(approval) if approval else "",
         "flagged": "yes" if offer.flagged else "no",
         "why": "; ".join(reason.text for reason in suggestion.reasons),
         "reply": reply.text,
@@ -80,4 +83,4 @@ class GorgiasSidebar:
         found = self._suggestions.latest(self._scope, ticket_id)
         if found is None:
             return AppAnswer.json(200, {"clvdesk": {"status": "none", "ticket_id": ticket_id, "headline": NO_SUGGESTION}})
-        return AppAnswer.json(200, {"clvdesk": widget_data(found)})
+        return AppAnswer.json(200, {"clvdesk": widget_data(found, self._suggestions.log.approval(found))})

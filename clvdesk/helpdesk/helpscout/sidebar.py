@@ -17,6 +17,7 @@ from clvdesk.analysis import Sentiment
 from clvdesk.clv.segments import SEGMENT_LABELS
 from clvdesk.defaults import HELPSCOUT_SIDEBAR_MAX_HTML_CHARS
 from clvdesk.events import WebhookPayloadError
+from clvdesk.approvals import Approval, approved_line
 from clvdesk.helpdesk.apps import AppAnswer, AppRequest
 from clvdesk.helpdesk.errors import WebhookAuthError
 from clvdesk.helpdesk.helpscout.signature import SIGNATURE_HEADER, verify_signature
@@ -104,11 +105,13 @@ def _sentiment(sentiment: Sentiment) -> str:
     ]))
 
 
-def _offer(offer: Offer) -> str:
+def _offer(offer: Offer, approved: Approval | None) -> str:
     items = [_item("Offer", escape(offer.instrument_label))]
     if offer.amount > 0:
         items.append(_item("Amount", escape(format_money(offer.amount, offer.currency))))
     approval = '<span class="badge red">Needed before you offer it</span>' if offer.needs_approval else "Not needed"
+    if approved is not None:
+        approval = escape(approved_line(approved))
     budget_left = "no rolling budget" if offer.budget_left is None else escape(format_money(offer.budget_left, offer.currency))
     items += [_item("Approval", approval), _item("Budget left", budget_left)]
     if offer.flagged:
@@ -120,12 +123,12 @@ def _reasons(reasons: list[Reason]) -> str:
     return _section("Why", '<ul class="unstyled">' + "".join(f"<li>{escape(one_line(r.text))}</li>" for r in reasons) + "</ul>")
 
 
-def render_sidebar(suggestion: Suggestion) -> str:
-    reply = suggested_reply(suggestion.offer, suggestion.sentiment.language)
+def render_sidebar(suggestion: Suggestion, approval: Approval | None = None) -> str:
+    reply = suggested_reply(suggestion.offer, suggestion.sentiment.language, approved=approval is not None)
     html = "".join((
         _customer(suggestion.customer),
         _sentiment(suggestion.sentiment),
-        _offer(suggestion.offer),
+        _offer(suggestion.offer, approval),
         _reasons(suggestion.reasons),
         _section("Suggested reply", f'<p lang="{escape(reply.language)}">{escape(reply.text)}</p>'),
     ))
@@ -167,4 +170,4 @@ class DynamicApp:
         suggestion = self._suggestions.latest(self._scope, conversation)
         if suggestion is None:
             return AppAnswer.json(200, {"html": _pending("No suggestion yet: it appears when the customer writes.")})
-        return AppAnswer.json(200, {"html": render_sidebar(suggestion)})
+        return AppAnswer.json(200, {"html": render_sidebar(suggestion, self._suggestions.log.approval(suggestion))})

@@ -7,8 +7,8 @@
 'use strict';
 
 (function () {
-  const TEMPLATES = { 'GET suggestion': 'getSuggestion', 'POST outcome': 'postOutcome' };
-  const CALL = /\/tickets\/([^/]+)\/(suggestion|outcome)$/;
+  const TEMPLATES = { 'GET suggestion': 'getSuggestion', 'POST outcome': 'postOutcome', 'POST approval': 'postApproval' };
+  const CALL = /\/tickets\/([^/]+)\/(suggestion|outcome|approval)$/;
 
   function unsupported(what) {
     return new Error(`the Freshdesk sidebar does not provide ${what}`);
@@ -28,7 +28,8 @@
       async currentUser() {
         const { loggedInUser } = await fdk.data.get('loggedInUser');
         const contact = loggedInUser.contact || {};
-        return { id: loggedInUser.id, locale: contact.language || 'en', email: contact.email };
+        // No role: FDK gives the agent's role ids only, so an approval records who approved, unchecked.
+        return { id: loggedInUser.id, locale: contact.language || 'en', email: contact.email, name: contact.name };
       },
       async 'ticket.id'() {
         return (await fdk.data.get('ticket')).ticket.id;
