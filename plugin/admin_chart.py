@@ -11,6 +11,8 @@ from clvdesk.money import format_money
 WIDTH = 720
 LABEL_WIDTH = 190  # row names on the left
 VALUE_WIDTH = 110  # values right of the bars
+COMPACT_WIDTH = 340  # the narrow screen's chart: row names above their bars, text near its own size
+COMPACT_LABEL_HEIGHT = 18
 BAR_HEIGHT = 16
 ROW_GAP = 18
 TOP = 8
@@ -18,25 +20,37 @@ TOP = 8
 
 def bar_chart(rows: Sequence[tuple[str, Sequence[float]]], series: Sequence[tuple[str, str]],
               text: Callable[[float], str]) -> dict:
-    """One bar per series (`(css name, label)`) in each `(row label, values)`: {"width", "height",
-    "series", "rows": [{"label", "y", "bars": [{"series", "label", "x", "y", "width", "height", "text"}]}]}."""
+    """One bar per series (`(css name, label)`) in each `(row label, values)`, laid out twice: "wide"
+    (names left of the bars) and "compact" (names above them, for narrow screens), each {"width",
+    "height", "rows": [{"label", "x", "y", "anchor", "bars": [{"series", "label", "x", "y", "width",
+    "height", "text"}]}]}."""
+    return {"series": list(series), "wide": _layout(rows, series, text, False), "compact": _layout(rows, series, text, True)}
+
+
+def _layout(rows, series, text, compact: bool) -> dict:
     top = max([value for _, values in rows for value in values] + [1.0])
-    area = WIDTH - LABEL_WIDTH - VALUE_WIDTH
-    step = len(series) * BAR_HEIGHT + ROW_GAP
+    left = 0 if compact else LABEL_WIDTH
+    width = COMPACT_WIDTH if compact else WIDTH
+    area = width - left - VALUE_WIDTH
+    above = COMPACT_LABEL_HEIGHT if compact else 0
+    step = above + len(series) * BAR_HEIGHT + ROW_GAP
     laid = []
     for index, (label, values) in enumerate(rows):
-        y = TOP + index * step
+        y = TOP + index * step + above
         bars = [{
             "series": name,
             "label": series_label,
-            "x": LABEL_WIDTH,
+            "x": left,
             "y": y + offset * BAR_HEIGHT,
             "width": round(max(value / top * area, 1.0), 1),
             "height": BAR_HEIGHT - 2,
             "text": text(value),
         } for offset, ((name, series_label), value) in enumerate(zip(series, values))]
-        laid.append({"label": label, "y": y + len(series) * BAR_HEIGHT / 2, "bars": bars})
-    return {"width": WIDTH, "height": TOP * 2 + len(rows) * step, "series": list(series), "rows": laid}
+        if compact:
+            laid.append({"label": label, "x": 0, "y": y - 8, "anchor": "start", "bars": bars})
+        else:
+            laid.append({"label": label, "x": left - 12, "y": y + len(series) * BAR_HEIGHT / 2 + 4, "anchor": "end", "bars": bars})
+    return {"width": width, "height": TOP * 2 + len(rows) * step, "rows": laid}
 
 
 def spend_chart(by_tier: list[dict], currency: str, labels: dict[str, str] | None = None) -> dict:

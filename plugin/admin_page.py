@@ -192,7 +192,7 @@ def editor():
             result = simulate_draft(rules, data)
             labels = {tier.name: tier.label for tier in (*rule_store().current().tiers, *rules.tiers)}
             extra.update(simulation=result, chart=spend_chart(result["by_tier"], rules.currency, labels),
-                         changed_tickets=changed_tickets(result["changed_tickets"], rules.currency, labels))
+                         changed_tickets=changed_tickets(result["changed_tickets"], rule_store().current(), rules))
         except SimulationError as exc:
             extra.update(simulation_error=str(exc))
     return _editor(values=values, draft=draft, text=text, errors=[], mode=mode, **extra)

@@ -115,14 +115,14 @@ def report_view(report: dict, tiers: dict[str, str]) -> dict:
             "currency": row.get("currency", ""),
             "cells": [_cell(column, row) for column in columns],
         } for row in rows]
-        charts = _charts(key, group, rows, tiers) if group else []
+        charts = _charts(key, heading, group, rows, tiers) if group else []
         sections.append({"key": key, "heading": heading, "group": group, "columns": columns, "rows": laid, "charts": charts})
     currencies = list(dict.fromkeys(row.get("currency", "") for row in report.get("totals", [])))
     return {"from": report.get("from"), "to": report.get("to"), "empty": not report.get("totals"), "currencies": currencies,
             "sections": sections}
 
 
-def _charts(key: str, group: str, rows: list[dict], tiers: dict[str, str]) -> list[dict]:
+def _charts(key: str, heading: str, group: str, rows: list[dict], tiers: dict[str, str]) -> list[dict]:
     """Suggested against given, and what agents did, per group (per currency when there are several)."""
     name = key.removeprefix("by_")
     currencies = list(dict.fromkeys(row.get("currency", "") for row in rows))
@@ -133,14 +133,14 @@ def _charts(key: str, group: str, rows: list[dict], tiers: dict[str, str]) -> li
         ident = f"chart-{name}" + (f"-{currency.lower()}" if suffix else "")
         charts.append({
             "id": f"{ident}-amounts",
-            "title": f"Suggested and given, {name}{suffix}",
+            "title": f"Suggested and given, {heading.lower()}{suffix}",
             "chart": bar_chart([(label, [row.get("suggested_amount", 0.0), row.get("given_amount", 0.0)]) for label, row in mine],
                                AMOUNT_SERIES, lambda value, c=currency: format_money(value, c)),
         })
         if all(series in row for _, row in mine for series, _ in OUTCOME_SERIES):
             charts.append({
                 "id": f"{ident}-outcomes",
-                "title": f"What agents did, {name}{suffix}",
+                "title": f"What agents did, {heading.lower()}{suffix}",
                 "chart": bar_chart([(label, [row[series] for series, _ in OUTCOME_SERIES]) for label, row in mine],
                                    OUTCOME_SERIES, lambda value: f"{value:,.0f}"),
             })
