@@ -25,7 +25,7 @@ from clvdesk.rules import RuleSet
 from clvdesk.sign_in_attempts import SignInAttempts
 from clvdesk.simulation import SimulationError
 from plugin import admin_session
-from plugin.admin import rule_store, simulate_draft
+from plugin.admin import against_rules, rule_store, simulate_draft
 from plugin.admin_changes import changed_tickets
 from plugin.admin_chart import spend_chart
 from plugin.admin_form import FormNameError, field_id, flatten, form_values, page_message, places, sections, shown, unflatten
@@ -212,7 +212,7 @@ def version(number: int):
     against = "shipped" if request.args.get("against") == "shipped" else "previous"
     try:
         found = store.version(number)
-        before = store.shipped() if against == "shipped" else store.version(number - 1).rules if number > 1 else None
+        before = against_rules(store, "shipped" if against == "shipped" else number - 1)
     except UnknownVersion as exc:
         return render_template("admin/message.html", title="No such version", message=str(exc)), 404
     where = places(sections(found.rules.model_dump(mode="json")))

@@ -258,6 +258,8 @@ def test_in_a_browser_the_admin_page_fits_400_px(outcomes, live_app, browser, ar
         table = page.locator("#by_tier .table-scroll")
         assert table.bounding_box()["width"] <= 400  # wide figures scroll inside their box, not the page
         chart = page.get_by_role("img", name=re.compile("Suggested and given, by tier"))
+        assert chart.get_attribute("id") == "chart-tier-amounts-compact"  # names above the bars, text near its size
         assert chart.bounding_box()["x"] + chart.bounding_box()["width"] <= 400
+        page.screenshot(path=str(artifacts_dir / "report-narrow.png"), full_page=True)
     finally:
         context.close()
