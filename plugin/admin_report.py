@@ -27,6 +27,8 @@ COLUMNS = {
     "suggested_amount": ("Suggested", "money"),
     "suggested_amount_with_outcome": ("Suggested, with an outcome", "money"),
     "given_amount": ("Given", "money"),
+    "pending_amount": ("Pending, no outcome yet", "money"),
+    "counted_amount": ("Counted against budgets", "money"),
     "cost": ("Cost to the company", "money"),
     "residual_clv": ("Residual CLV", "money"),
     "spend_share_of_residual_clv": ("Spend against residual CLV", "share"),

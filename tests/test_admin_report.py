@@ -17,6 +17,7 @@ from clvdesk.customers import CustomerStore, CustomerValue
 from clvdesk.rule_store import SHIPPED_COMMENT, RuleStore
 from clvdesk.rules import RuleSet, load_rules
 from clvdesk.standins.zendesk import ticket_created_event
+from plugin.admin_report import report_csv, report_view
 from tests.conftest import ADMIN_TOKEN, API_TOKEN
 from tests.test_admin_page import ANGRY, SHIPPED, form_of, set_fields, sign_in
 
@@ -251,9 +252,12 @@ def test_in_a_browser_the_admin_page_fits_400_px(outcomes, live_app, browser, ar
         assert publish.bounding_box()["x"] + publish.bounding_box()["width"] <= 400  # the form's buttons are on screen
         page.evaluate("document.getElementById('simulation').scrollIntoView()")
         page.screenshot(path=str(artifacts_dir / "admin-narrow.png"))
-        for path in ("/admin/history", "/admin/history/1?against=shipped", "/admin/report", "/admin/report?from=x"):
+        for path, shot in (("/admin/history", "history-narrow.png"), ("/admin/history/1?against=shipped", "version-narrow.png"),
+                           ("/admin/report", None), ("/admin/report?from=x", None)):
             page.goto(f"{live_app}{path}")
             assert page.evaluate(width) <= 400, path
+            if shot:
+                page.screenshot(path=str(artifacts_dir / shot), full_page=True)
         page.goto(f"{live_app}/admin/report")
         table = page.locator("#by_tier .table-scroll")
         assert table.bounding_box()["width"] <= 400  # wide figures scroll inside their box, not the page
@@ -263,3 +267,18 @@ def test_in_a_browser_the_admin_page_fits_400_px(outcomes, live_app, browser, ar
         page.screenshot(path=str(artifacts_dir / "report-narrow.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_groupings_and_figures_the_report_adds_are_shown_by_name():
+    """The page lays out whatever the report gives: a month grouping and figures it does not know yet."""
+    report = {"from": "2026-11-01", "to": "2026-12-31", "totals": [{"currency": "EUR", "suggestions": 4, "outcomes": 0}],
+              "by_month": [{"month": "2026-11", "currency": "EUR", "suggestions": 4, "outcomes": 0, "cost": 3.5,
+                            "spend_share_of_residual_clv": 0.021, "refund_speed": 2}]}
+    view = report_view(report, {})
+    month = next(section for section in view["sections"] if section["key"] == "by_month")
+    assert month["heading"] == "By month" and month["rows"][0]["label"] == "Nov 2026"
+    cells = {column["heading"]: cell["text"] for column, cell in zip(month["columns"], month["rows"][0]["cells"])}
+    assert cells == {"Suggestions": "4", "With an outcome": "0", "Accept rate": "—", "Cost to the company": "€3.50",
+                     "Spend against residual CLV": "2%", "Refund speed": "2"}
+    assert [chart["title"] for chart in month["charts"]] == ["Suggested and given, by month"]
+    assert report_csv(view).splitlines()[2] == "2026-11-01,2026-12-31,month,2026-11,EUR,4,0,,3.50,0.0210,2"
