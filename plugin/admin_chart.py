@@ -27,7 +27,8 @@ def bar_chart(rows: Sequence[tuple[str, Sequence[float]]], series: Sequence[tupl
     return {"series": list(series), "wide": _layout(rows, series, text, False), "compact": _layout(rows, series, text, True)}
 
 
-def _layout(rows, series, text, compact: bool) -> dict:
+def _layout(rows: Sequence[tuple[str, Sequence[float]]], series: Sequence[tuple[str, str]],
+            text: Callable[[float], str], compact: bool) -> dict:
     top = max([value for _, values in rows for value in values] + [1.0])
     left = 0 if compact else LABEL_WIDTH
     width = COMPACT_WIDTH if compact else WIDTH

@@ -10,7 +10,7 @@ API's own functions, so the page and the API cannot disagree.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from pydantic import ValidationError
@@ -180,8 +180,7 @@ def editor():
         errors = [{"path": e["path"], "message": page_message(e["path"], e["message"])} for e in admin_errors(exc)]
         return _editor(422, values=values, draft=draft if isinstance(draft, dict) else {}, text=text, errors=errors, mode=mode)
     if action == "publish":
-        author = request.form.get("author", "").strip()[:80] or "admin"
-        version = rule_store().publish(rules, author=author, comment=request.form.get("comment", "").strip()[:500])
+        version = rule_store().publish(rules, **_who())
         flash(f"Published version v{version.number}. Workers use it from their next ticket.")
         return redirect(url_for("admin_page.editor_page"), 303)
     extra: dict = {"checked": action == "check"}
@@ -228,9 +227,8 @@ def version(number: int):
 @bp.post("/rollback")
 def rollback():
     number = request.form.get("version", type=int)
-    author = request.form.get("author", "").strip()[:80] or "admin"
     try:
-        version = rule_store().rollback(number or 0, author=author, comment=request.form.get("comment", "").strip()[:500])
+        version = rule_store().rollback(number or 0, **_who())
     except UnknownVersion as exc:
         return render_template("admin/message.html", title="No such version", message=str(exc)), 404
     flash(f"Rolled back: version v{version.number} has the rules of v{number}.")
@@ -239,10 +237,15 @@ def rollback():
 
 @bp.post("/restore-shipped")
 def restore_shipped():
-    author = request.form.get("author", "").strip()[:80] or "admin"
-    version = rule_store().restore_shipped(author=author, comment=request.form.get("comment", "").strip()[:500])
+    version = rule_store().restore_shipped(**_who())
     flash(f"Restored the shipped rules: version v{version.number} has the rules shipped with clvdesk.")
     return redirect(url_for("admin_page.history"), 303)
+
+
+def _who() -> dict[str, str]:
+    """Who publishes (a draft, a rollback, a restore) and why, from the form, as the history shows them."""
+    return {"author": request.form.get("author", "").strip()[:80] or "admin",
+            "comment": request.form.get("comment", "").strip()[:500]}
 
 
 def _dates() -> dict[str, str]:
@@ -258,8 +261,8 @@ def report():
         start, end = report_range({name: value for name, value in typed.items() if value})
     except RangeError as exc:
         return render_template("admin/report.html", typed=typed, range_error={"field": exc.field, "message": str(exc)}), 400
-    view = report_view(outcome_report(records(start, end), start, end), _tier_labels())
-    return render_template("admin/report.html", typed={"from": start.isoformat(), "to": end.isoformat()}, report=view)
+    return render_template("admin/report.html", typed={"from": start.isoformat(), "to": end.isoformat()},
+                           report=_report(start, end))
 
 
 @bp.get("/report.csv")
@@ -269,12 +272,12 @@ def report_download():
         start, end = report_range({name: value for name, value in _dates().items() if value})
     except RangeError as exc:
         return error(400, "invalid_range", str(exc))
-    view = report_view(outcome_report(records(start, end), start, end), _tier_labels())
-    return Response(report_csv(view), mimetype="text/csv",
+    return Response(report_csv(_report(start, end)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="clvdesk-report-{start}-{end}.csv"'})
 
 
-def _tier_labels() -> dict[str, str]:
-    """Tier names to the labels agents see, in the rules in force and else in the shipped rules."""
+def _report(start: date, end: date) -> dict:
+    """The outcome report's figures laid out for the page, tiers named as in the rules in force (else shipped)."""
     store = rule_store()
-    return {tier.name: tier.label for rules in (store.shipped(), store.current()) for tier in rules.tiers}
+    tiers = {tier.name: tier.label for rules in (store.shipped(), store.current()) for tier in rules.tiers}
+    return report_view(outcome_report(records(start, end), start, end), tiers)

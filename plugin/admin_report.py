@@ -1,8 +1,8 @@
 """The outcome report as the admin page shows it: clvdesk.outcomes' figures laid out as tables, charts
-and a CSV of the same rows. Nothing here counts suggestions or amounts: every figure is the report's,
-so the page, its CSV and the JSON API cannot disagree. Groupings and columns the report adds later
-(by month, cost, spend against residual CLV, customer equity) are shown as they come, labelled by
-name, without a change here."""
+and a CSV of the same rows. Nothing here counts suggestions or sums amounts: every figure is the
+report's (the accept rate is the ratio of two of its counts), so the page, its CSV and the JSON API
+cannot disagree. Groupings and columns the report adds later (by month, cost, spend against residual
+CLV, customer equity) are shown as they come, labelled by name, without a change here."""
 
 from __future__ import annotations
 
@@ -39,10 +39,8 @@ AMOUNT_SERIES = (("suggested", "suggested"), ("given", "given"))
 OUTCOME_SERIES = (("applied", "applied"), ("changed", "changed"), ("declined", "declined"))
 
 
-def accept_rate(row: dict) -> float | None:
-    """Applied or changed, of the suggestions with an outcome (the report's own rate when it has one)."""
-    if "accept_rate" in row:
-        return row["accept_rate"]
+def _accept_rate(row: dict) -> float | None:
+    """Applied or changed, of the suggestions with an outcome; None before any outcome."""
     decided = row.get("outcomes", 0)
     return (row.get("applied", 0) + row.get("changed", 0)) / decided if decided else None
 
@@ -70,7 +68,7 @@ def _columns(rows: list[dict]) -> list[dict]:
 
 
 def _cell(column: dict, row: dict) -> dict:
-    value = accept_rate(row) if column["name"] == "accept_rate" else row.get(column["name"])
+    value = _accept_rate(row) if column["name"] == "accept_rate" else row.get(column["name"])
     if value is None:
         return {"text": "—", "value": ""}
     if column["kind"] == "money":
