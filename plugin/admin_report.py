@@ -27,7 +27,7 @@ COLUMNS = {
     "suggested_amount": ("Suggested", "money"),
     "suggested_amount_with_outcome": ("Suggested, with an outcome", "money"),
     "given_amount": ("Given", "money"),
-    "pending_amount": ("Pending, no outcome yet", "money"),
+    "pending_amount": ("Pending (no outcome yet)", "money"),
     "counted_amount": ("Counted against budgets", "money"),
     "cost": ("Cost to the company", "money"),
     "residual_clv": ("Residual CLV", "money"),
@@ -103,8 +103,9 @@ def _sections(report: dict) -> list[tuple[str, str, str | None]]:
 
 
 def report_view(report: dict, tiers: dict[str, str]) -> dict:
-    """{"from", "to", "empty", "currencies", "sections": [{"key", "heading", "group", "columns", "rows", "charts"}]}, rows
-    with their cells formatted; `tiers` maps tier names to the labels agents see."""
+    """{"from", "to", "empty", "currencies", "sections": [{"key", "heading", "group", "columns", "rows", "tables",
+    "charts"}]}, rows with their cells formatted (all columns, and split into `tables` for the page); `tiers`
+    maps tier names to the labels agents see."""
     sections = []
     for key, heading, group in _sections(report):
         rows = report[key]
@@ -116,10 +117,22 @@ def report_view(report: dict, tiers: dict[str, str]) -> dict:
             "cells": [_cell(column, row) for column in columns],
         } for row in rows]
         charts = _charts(key, heading, group, rows, tiers) if group else []
-        sections.append({"key": key, "heading": heading, "group": group, "columns": columns, "rows": laid, "charts": charts})
+        sections.append({"key": key, "heading": heading, "group": group, "columns": columns, "rows": laid,
+                         "tables": _tables(columns, laid), "charts": charts})
     currencies = list(dict.fromkeys(row.get("currency", "") for row in report.get("totals", [])))
     return {"from": report.get("from"), "to": report.get("to"), "empty": not report.get("totals"), "currencies": currencies,
             "sections": sections}
+
+
+def _tables(columns: list[dict], rows: list[dict]) -> list[dict]:
+    """The section's columns as two tables that fit a screen: counts and rates, then amounts."""
+    tables = []
+    for title, money in (("Suggestions and outcomes", False), ("Amounts", True)):
+        chosen = [index for index, column in enumerate(columns) if (column["kind"] == "money") == money]
+        if chosen:
+            tables.append({"title": title, "columns": [columns[index] for index in chosen],
+                           "rows": [{**row, "cells": [row["cells"][index] for index in chosen]} for row in rows]})
+    return tables
 
 
 def _charts(key: str, heading: str, group: str, rows: list[dict], tiers: dict[str, str]) -> list[dict]:

@@ -57,18 +57,23 @@ def champions_at(share: float) -> RuleSet:
     return RuleSet.model_validate(rules)
 
 
-def table_rows(html: str, section: str) -> list[list[str]]:
-    """The text of each body row's cells in the report table of `section` (totals, by_tier, …)."""
+def text_of(cell: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+
+
+def figures(html: str, section: str) -> tuple[list[list[str]], dict[str, dict[str, str]]]:
+    """The headings of each table in the report's `section` (totals, by_tier, …), and every row's
+    figures by heading, its tables' cells together."""
     found = re.search(rf'<section[^>]*id="{section}">(.*?)</section>', html, re.S)
     assert found, f"no section {section}"
-    body = re.search(r"<tbody>(.*?)</tbody>", found[1], re.S)[1]
-    return [[unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
-            for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
-
-
-def headings(html: str, section: str) -> list[str]:
-    found = re.search(rf'<section[^>]*id="{section}">.*?<thead>(.*?)</thead>', html, re.S)
-    return [unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<th[^>]*>(.*?)</th>", found[1], re.S)]
+    headings, rows = [], {}
+    for head, body in re.findall(r"<thead>(.*?)</thead>\s*<tbody>(.*?)</tbody>", found[1], re.S):
+        columns = [text_of(cell) for cell in re.findall(r"<th[^>]*>(.*?)</th>", head, re.S)]
+        headings.append(columns)
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
+            cells = [text_of(cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+            rows.setdefault(cells[0], {}).update(zip(columns[1:], cells[1:]))
+    return headings, rows
 
 
 def test_the_report_page_shows_the_reports_figures_by_tier_and_instrument(client, outcomes):
@@ -77,19 +82,19 @@ def test_the_report_page_shows_the_reports_figures_by_tier_and_instrument(client
     html = answer.get_data(as_text=True)
     assert answer.status_code == 200
     assert f'value="{TODAY - timedelta(days=29)}"' in html and f'value="{TODAY}"' in html  # the default range, shown
-    columns = headings(html, "by_tier")
-    assert columns[:7] == ["Tier", "Suggestions", "With an outcome", "Applied", "Changed", "Declined", "Accept rate"]
-    rows = {row[0]: dict(zip(columns, row)) for row in table_rows(html, "by_tier")}
+    headings, rows = figures(html, "by_tier")
+    assert headings[0] == ["Tier", "Suggestions", "With an outcome", "Applied", "Changed", "Declined", "Accept rate"]
+    assert headings[1][:4] == ["Tier", "Suggested", "Suggested, with an outcome", "Given"]  # amounts in a table of their own
     assert set(rows) == {"Champions", "Potential loyalists"}
     champions = rows["Champions"]
     assert (champions["Suggestions"], champions["Applied"], champions["Declined"], champions["Accept rate"]) == ("2", "1", "1", "50%")
     assert (champions["Suggested"], champions["Given"]) == ("$180.00", "$100.00")
     assert rows["Potential loyalists"]["Accept rate"] == "100%" and rows["Potential loyalists"]["Given"] == "$5.00"
-    total = dict(zip(headings(html, "totals"), table_rows(html, "totals")[0]))
+    total = figures(html, "totals")[1]["All suggestions"]
     api = outcomes["totals"][0]
     assert total["Suggestions"] == str(api["suggestions"]) == "3" and total["Given"] == f"${api['given_amount']:.2f}" == "$105.00"
     assert total["Accept rate"] == "67%"
-    instruments = [row[0] for row in table_rows(html, "by_instrument")]
+    instruments = figures(html, "by_instrument")[1]
     assert len(instruments) == len(outcomes["by_instrument"]) and "Partial refund" in instruments
     assert "Champions: suggested $180.00, given $100.00." in html  # the amounts chart's description
     assert "Champions: applied 1, changed 0, declined 1." in html  # what agents did
@@ -259,8 +264,8 @@ def test_in_a_browser_the_admin_page_fits_400_px(outcomes, live_app, browser, ar
             if shot:
                 page.screenshot(path=str(artifacts_dir / shot), full_page=True)
         page.goto(f"{live_app}/admin/report")
-        table = page.locator("#by_tier .table-scroll")
-        assert table.bounding_box()["width"] <= 400  # wide figures scroll inside their box, not the page
+        for table in page.locator("#by_tier .table-scroll").all():
+            assert table.bounding_box()["width"] <= 400  # wide figures scroll inside their box, not the page
         chart = page.get_by_role("img", name=re.compile("Suggested and given, by tier"))
         assert chart.get_attribute("id") == "chart-tier-amounts-compact"  # names above the bars, text near its size
         assert chart.bounding_box()["x"] + chart.bounding_box()["width"] <= 400
