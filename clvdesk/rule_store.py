@@ -37,7 +37,11 @@ class RuleVersion(BaseModel):
     comment: str
     published_at: datetime
     rolled_back_from: int | None = None  # the version whose rules were published again
+    shipped: bool = False  # the rules shipped with clvdesk, published again
     rules: RuleSet
+
+
+SHIPPED_COMMENT = "Restored the rules shipped with clvdesk"
 
 
 class Change(BaseModel):
@@ -71,8 +75,7 @@ class RuleStore:
 
     def _in_force(self, number: bytes | None) -> RuleSet:
         if number is None:
-            self._default = self._default or load_rules()
-            return self._default
+            return self.shipped()
         if number not in self._cache:
             self._cache = {number: self.version(int(number)).rules}
         return self._cache[number]
@@ -81,12 +84,14 @@ class RuleStore:
         number = self._redis.get(self._keys[2])
         return int(number) if number else None
 
-    def publish(self, rules: RuleSet, *, author: str, comment: str, rolled_back_from: int | None = None) -> RuleVersion:
+    def publish(self, rules: RuleSet, *, author: str, comment: str, rolled_back_from: int | None = None,
+                shipped: bool = False) -> RuleVersion:
         record = {
             "author": author,
             "comment": comment,
             "published_at": datetime.now(timezone.utc).isoformat(),
             "rolled_back_from": rolled_back_from,
+            "shipped": shipped,
             "rules": rules.model_dump(mode="json"),
         }
         return self.version(int(self._publish(keys=self._keys, args=[json.dumps(record)])))
@@ -94,6 +99,15 @@ class RuleStore:
     def rollback(self, number: int, *, author: str, comment: str = "") -> RuleVersion:
         old = self.version(number)
         return self.publish(old.rules, author=author, comment=comment or f"Rollback to v{number}", rolled_back_from=number)
+
+    def restore_shipped(self, *, author: str, comment: str = "") -> RuleVersion:
+        """Publish the rules shipped with clvdesk again, as a new version (history keeps what was before)."""
+        return self.publish(self.shipped(), author=author, comment=comment or SHIPPED_COMMENT, shipped=True)
+
+    def shipped(self) -> RuleSet:
+        """The rules shipped with clvdesk (in force until a first publish)."""
+        self._default = self._default or load_rules()
+        return self._default
 
     def version(self, number: int) -> RuleVersion:
         raw = self._redis.hget(self._keys[1], number)

@@ -1,5 +1,5 @@
-"""The admins' API: read, validate and publish the tier rules, see their history, roll back, and
-simulate a draft on past tickets. Behind CLVDESK_ADMIN_TOKEN; 503 `admin_disabled` without it."""
+"""The admins' API: read, validate and publish the tier rules, see their history (against the version
+before or the shipped rules), roll back or restore the shipped rules, and simulate a draft on past tickets. Behind CLVDESK_ADMIN_TOKEN; 503 `admin_disabled` without it."""
 
 from __future__ import annotations
 
@@ -33,6 +33,13 @@ class Publish(BaseModel):
     author: Name
     comment: Comment = ""
     rules: dict
+
+
+class Restore(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    author: Name
+    comment: Comment = ""
 
 
 class Rollback(BaseModel):
@@ -108,17 +115,35 @@ def versions():
 
 @bp.get("/rules/versions/<int:number>")
 def version(number: int):
-    """One version with its rules and what changed against `?against=N` (default: the version before)."""
+    """One version with its rules and what changed against `?against=N` (default: the version before)
+    or `?against=shipped` (the rules shipped with clvdesk)."""
     store = rule_store()
-    against = request.args.get("against", type=int, default=number - 1)
+    shipped = request.args.get("against") == "shipped"
+    against = "shipped" if shipped else request.args.get("against", type=int, default=number - 1)
     try:
         found = store.version(number)
-        base = store.version(against) if against >= 1 else None
+        base = against_rules(store, against)
     except UnknownVersion as exc:
         return error(404, "not_found", str(exc))
-    changes = [change.model_dump(mode="json") for change in diff(base.rules, found.rules)] if base else []
+    changes = [change.model_dump(mode="json") for change in diff(base, found.rules)] if base else []
     rules = found.rules.model_dump(mode="json")
     return jsonify(**_summary(found), rules=rules, against=against if base else None, changes=changes)
+
+
+def against_rules(store: RuleStore, against: int | str) -> RuleSet | None:
+    """The rules a version is compared with: version `against`, "shipped", or none before v1.
+    Raises UnknownVersion for a version never published."""
+    if against == "shipped":
+        return store.shipped()
+    return store.version(against).rules if against >= 1 else None
+
+
+@bp.post("/rules/restore-shipped")
+def restore_shipped():
+    body, refused = _body(Restore)
+    if refused:
+        return refused
+    return _published(rule_store().restore_shipped(author=body.author, comment=body.comment), 201)
 
 
 @bp.post("/rules/rollback")

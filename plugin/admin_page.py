@@ -1,31 +1,37 @@
 """The admin page at /admin: a support admin edits the tier rules in a form (or as JSON), simulates
-the draft on past tickets, publishes it, sees the history and rolls back.
+the draft on past tickets, publishes it, sees the history, compares a version with the shipped rules,
+rolls back or restores the shipped rules, and reads the outcome report (tables, charts, CSV).
 
 Server-rendered HTML, signed in with CLVDESK_ADMIN_TOKEN (plugin.admin_session); every POST carries
-a CSRF token. Validation, simulation, publishing and rollback are the admin API's own functions, so
-the page and the API cannot disagree.
+a CSRF token. Validation, simulation, publishing, rollback and the report's figures are the admin
+API's own functions, so the page and the API cannot disagree.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
 from clvdesk.defaults import ADMIN_FORM_MAX_PARTS, SIMULATION_MAX_UPLOAD_BYTES
 from clvdesk.json_body import JsonBodyError, MalformedJson, read_json
 from clvdesk.money import format_money
+from clvdesk.outcomes import outcome_report
 from clvdesk.rule_errors import admin_errors
 from clvdesk.rule_store import UnknownVersion, diff
 from clvdesk.rules import RuleSet
 from clvdesk.sign_in_attempts import SignInAttempts
 from clvdesk.simulation import SimulationError
 from plugin import admin_session
-from plugin.admin import rule_store, simulate_draft
+from plugin.admin import against_rules, rule_store, simulate_draft
+from plugin.admin_changes import changed_tickets
 from plugin.admin_chart import spend_chart
 from plugin.admin_form import FormNameError, field_id, flatten, form_values, page_message, places, sections, shown, unflatten
+from plugin.admin_report import report_csv, report_view
+from plugin.errors import error
+from plugin.report import RangeError, records, report_range
 
 bp = Blueprint(
     "admin_page",
@@ -174,8 +180,7 @@ def editor():
         errors = [{"path": e["path"], "message": page_message(e["path"], e["message"])} for e in admin_errors(exc)]
         return _editor(422, values=values, draft=draft if isinstance(draft, dict) else {}, text=text, errors=errors, mode=mode)
     if action == "publish":
-        author = request.form.get("author", "").strip()[:80] or "admin"
-        version = rule_store().publish(rules, author=author, comment=request.form.get("comment", "").strip()[:500])
+        version = rule_store().publish(rules, **_who())
         flash(f"Published version v{version.number}. Workers use it from their next ticket.")
         return redirect(url_for("admin_page.editor_page"), 303)
     extra: dict = {"checked": action == "check"}
@@ -185,7 +190,8 @@ def editor():
         try:
             result = simulate_draft(rules, data)
             labels = {tier.name: tier.label for tier in (*rule_store().current().tiers, *rules.tiers)}
-            extra.update(simulation=result, chart=spend_chart(result["by_tier"], rules.currency, labels))
+            extra.update(simulation=result, chart=spend_chart(result["by_tier"], rules.currency, labels),
+                         changed_tickets=changed_tickets(result["changed_tickets"], rule_store().current(), rules))
         except SimulationError as exc:
             extra.update(simulation_error=str(exc))
     return _editor(values=values, draft=draft, text=text, errors=[], mode=mode, **extra)
@@ -199,28 +205,79 @@ def history():
 
 @bp.get("/history/<int:number>")
 def version(number: int):
+    """One version and what it changed against the version before, or with `?against=shipped`
+    against the rules shipped with clvdesk."""
     store = rule_store()
+    against = "shipped" if request.args.get("against") == "shipped" else "previous"
     try:
         found = store.version(number)
-        before = store.version(number - 1) if number > 1 else None
+        before = against_rules(store, "shipped" if against == "shipped" else number - 1)
     except UnknownVersion as exc:
         return render_template("admin/message.html", title="No such version", message=str(exc)), 404
     where = places(sections(found.rules.model_dump(mode="json")))
     changes = [
         {"path": change.path, "where": where.get(change.path, ""), "before": shown(change.path, change.before),
          "after": shown(change.path, change.after)}
-        for change in (diff(before.rules, found.rules) if before else [])
+        for change in (diff(before, found.rules) if before else [])
     ]
-    return render_template("admin/version.html", version=found, changes=changes, current=store.current_number())
+    return render_template("admin/version.html", version=found, changes=changes, current=store.current_number(),
+                           against=against)
 
 
 @bp.post("/rollback")
 def rollback():
     number = request.form.get("version", type=int)
-    author = request.form.get("author", "").strip()[:80] or "admin"
     try:
-        version = rule_store().rollback(number or 0, author=author, comment=request.form.get("comment", "").strip()[:500])
+        version = rule_store().rollback(number or 0, **_who())
     except UnknownVersion as exc:
         return render_template("admin/message.html", title="No such version", message=str(exc)), 404
     flash(f"Rolled back: version v{version.number} has the rules of v{number}.")
     return redirect(url_for("admin_page.history"), 303)
+
+
+@bp.post("/restore-shipped")
+def restore_shipped():
+    version = rule_store().restore_shipped(**_who())
+    flash(f"Restored the shipped rules: version v{version.number} has the rules shipped with clvdesk.")
+    return redirect(url_for("admin_page.history"), 303)
+
+
+def _who() -> dict[str, str]:
+    """Who publishes (a draft, a rollback, a restore) and why, from the form, as the history shows them."""
+    return {"author": request.form.get("author", "").strip()[:80] or "admin",
+            "comment": request.form.get("comment", "").strip()[:500]}
+
+
+def _dates() -> dict[str, str]:
+    """The range form's fields as typed; an empty one means its default."""
+    return {name: request.args.get(name, "").strip()[:40] for name in ("from", "to")}
+
+
+@bp.get("/report")
+def report():
+    """The outcome report for a date range: tables and charts, and a link to the same figures as CSV."""
+    typed = _dates()
+    try:
+        start, end = report_range({name: value for name, value in typed.items() if value})
+    except RangeError as exc:
+        return render_template("admin/report.html", typed=typed, range_error={"field": exc.field, "message": str(exc)}), 400
+    return render_template("admin/report.html", typed={"from": start.isoformat(), "to": end.isoformat()},
+                           report=_report(start, end))
+
+
+@bp.get("/report.csv")
+def report_download():
+    """The report page's figures as a CSV file; a bad range is a 400 saying what is wrong, as in the API."""
+    try:
+        start, end = report_range({name: value for name, value in _dates().items() if value})
+    except RangeError as exc:
+        return error(400, "invalid_range", str(exc))
+    return Response(report_csv(_report(start, end)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="clvdesk-report-{start}-{end}.csv"'})
+
+
+def _report(start: date, end: date) -> dict:
+    """The outcome report's figures laid out for the page, tiers named as in the rules in force (else shipped)."""
+    store = rule_store()
+    tiers = {tier.name: tier.label for rules in (store.shipped(), store.current()) for tier in rules.tiers}
+    return report_view(outcome_report(records(start, end), start, end), tiers)

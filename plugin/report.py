@@ -15,28 +15,43 @@ from plugin.errors import error
 bp = Blueprint("report", __name__, url_prefix="/api/v1/admin")
 
 
-def _day(name: str, default: date) -> date:
-    text = request.args.get(name)
+class RangeError(ValueError):
+    """A bad `from` or `to`; `field` names the one to fix."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def _day(args, name: str, default: date) -> date:
+    text = args.get(name)
     if text is None:
         return default
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{name} must be a date as YYYY-MM-DD, got {text[:40]!r}") from None
+        raise RangeError(name, f"{name} must be a date as YYYY-MM-DD, got {text[:40]!r}") from None
     if not REPORT_MIN_YEAR <= day.year <= REPORT_MAX_YEAR:  # the day after 9999-12-31 is not a date
-        raise ValueError(f"{name} must be a date from {REPORT_MIN_YEAR}-01-01 to {REPORT_MAX_YEAR}-12-31, got {day}")
+        raise RangeError(name, f"{name} must be a date from {REPORT_MIN_YEAR}-01-01 to {REPORT_MAX_YEAR}-12-31, got {day}")
     return day
 
 
-def _range() -> tuple[date, date]:
+def report_range(args) -> tuple[date, date]:
+    """`from` and `to` of the query string (default: the last REPORT_DEFAULT_DAYS days to today, UTC).
+    Raises RangeError for a day that is no date, a range backwards or longer than REPORT_MAX_DAYS."""
     today = datetime.now(timezone.utc).date()
-    end = _day("to", today)
-    start = _day("from", end - timedelta(days=REPORT_DEFAULT_DAYS - 1))
+    end = _day(args, "to", today)
+    start = _day(args, "from", end - timedelta(days=REPORT_DEFAULT_DAYS - 1))
     if start > end:
-        raise ValueError(f"from ({start}) is after to ({end})")
+        raise RangeError("from", f"from ({start}) is after to ({end})")
     if (end - start).days + 1 > REPORT_MAX_DAYS:
-        raise ValueError(f"a report covers at most {REPORT_MAX_DAYS} days; {start} to {end} is longer")
+        raise RangeError("from", f"a report covers at most {REPORT_MAX_DAYS} days; {start} to {end} is longer")
     return start, end
+
+
+def records(start: date, end: date) -> list[dict[str, str]]:
+    """The suggestion log's records for the report from `start` through `end`."""
+    return current_app.extensions["clvdesk"].suggestions.log.records(start, end)
 
 
 def _wants_csv() -> bool:
@@ -52,14 +67,14 @@ def report():
     if request.args.get("format") not in (None, "json", "csv"):
         return error(400, "invalid_format", "format must be json or csv")
     try:
-        start, end = _range()
-    except ValueError as exc:
+        start, end = report_range(request.args)
+    except RangeError as exc:
         return error(400, "invalid_range", str(exc))
-    records = current_app.extensions["clvdesk"].suggestions.log.records(start, end)
+    found = records(start, end)
     if _wants_csv():
         return Response(
-            outcome_report_csv(records),
+            outcome_report_csv(found),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="clvdesk-outcomes-{start}-{end}.csv"'},
         )
-    return jsonify(outcome_report(records, start, end))
+    return jsonify(outcome_report(found, start, end))

@@ -100,6 +100,23 @@ def test_publish_history_diff_and_rollback(client):
     assert missing.json["message"] == "There is no rules version v42."
 
 
+def test_compare_with_and_restore_the_shipped_rules(client):
+    assert publish(client, rules_with(max_amount=200), "lower cap").status_code == 201
+    first = client.get("/api/v1/admin/rules/versions/1?against=shipped", headers=ADMIN).json
+    shipped_cap = load_rules().tiers[0].max_amount
+    assert first["against"] == "shipped"
+    assert first["changes"] == [{"path": "tiers[0].max_amount", "before": shipped_cap, "after": 200.0}]
+    assert client.post("/api/v1/admin/rules/restore-shipped", json={}, headers=ADMIN).json["message"] == "author: is required"
+    restored = client.post("/api/v1/admin/rules/restore-shipped", json={"author": "ole"}, headers=ADMIN)
+    assert restored.status_code == 201
+    assert (restored.json["number"], restored.json["shipped"], restored.json["author"]) == (2, True, "ole")
+    assert restored.json["comment"] == "Restored the rules shipped with clvdesk"
+    assert restored.json["rules"]["tiers"][0]["max_amount"] == shipped_cap
+    assert client.get("/api/v1/admin/rules/versions/2?against=shipped", headers=ADMIN).json["changes"] == []
+    assert client.get("/api/v1/admin/rules/versions/2", headers=ADMIN).json["changes"] == [
+        {"path": "tiers[0].max_amount", "before": 200.0, "after": shipped_cap}]
+
+
 @pytest.fixture
 def shop(redis, standin):
     CustomerStore(redis).replace_all(
