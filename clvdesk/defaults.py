@@ -161,6 +161,8 @@ CLV_AUTO_HOLDOUT_SHARE = 0.5  # --model auto holds out the last half of the orde
 CLV_OUT_OF_CORE_MEMORY_MIB = 1024  # DuckDB's memory limit; past it the aggregation spills to a temporary directory
 CLV_OUT_OF_CORE_THREADS = 2  # DuckDB threads (its memory use grows with them)
 CLV_IN_MEMORY_ORDERS_BYTES = 256 * 1024 * 1024  # a single orders file up to this size is read whole (errors give its line)
+CLV_DATE_SAMPLE_VALUES = 1000  # distinct dates (the first ones) that rule out most candidate formats before every value is read
+CLV_DATE_MIN_YEAR = 1000  # an earlier day is not a date: DuckDB's %Y would read the year 97 of 18/01/97 as 0097
 
 # Tier rules (clvdesk/rules.py) and their versions
 RULES_MAX_WINDOW_DAYS = 366  # rolling budgets and abuse guards look back at most a year
