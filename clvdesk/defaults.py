@@ -156,6 +156,7 @@ CLV_VALUE_TIER_PERCENTILES = (("top", 95.0), ("high", 80.0), ("medium", 50.0))  
 CLV_STORE_PROGRESS_ROWS = 50_000  # loads bigger than this show a progress bar
 CLV_SPARK_APP_NAME = "clvdesk clv fit"  # the Spark application's name in the cluster's UI
 CLV_SPARK_INVALID_SAMPLE = 1000  # customers without a valid score brought to the driver to name the problem
+CLV_SPARK_LOG = "spark.log"  # in CLVDESK_DATA_DIR: the JVM's log of `clv fit --engine spark`, kept off the command's output
 CLV_AUTO_HOLDOUT_SHARE = 0.5  # --model auto holds out the last half of the order history (CDNOW's 39 + 39 weeks)
 # CLV engine: orders larger than memory (clvdesk/clv/outofcore.py)
 CLV_OUT_OF_CORE_MEMORY_MIB = 1024  # DuckDB's memory limit; past it the aggregation spills to a temporary directory

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -115,6 +116,9 @@ def _tier_amounts(text: str | None) -> dict[str, float] | None:
 @click.group("clv")
 def clv() -> None:
     """The CLV engine: residual CLV, P(alive), segments and value tiers from order history."""
+    # A library's warning (pandas, numpy, DuckDB, pyarrow) is no message to the user: what they must know
+    # is said in clvdesk's own lines (errors, the report's warnings).
+    warnings.simplefilter("ignore")
 
 
 @clv.command("fit")

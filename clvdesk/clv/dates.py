@@ -35,7 +35,8 @@ def _candidates() -> tuple[Candidate, ...]:
     for year in ("%Y", "%y"):
         for sep in "/-.":
             found += [Candidate(f"%d{sep}%m{sep}{year}", DAY_FIRST), Candidate(f"%m{sep}%d{sep}{year}", MONTH_FIRST)]
-    found += [Candidate(f) for f in ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d-%b-%y")]
+    found += [Candidate(f) for f in ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%B %d %Y",
+                                         "%d-%b-%Y", "%d-%b-%y")]
     return tuple(found)
 
 
@@ -119,14 +120,8 @@ def parse_dates(text: pd.Series, date_format: str) -> pd.Series:
 
 
 def _strptime(text: pd.Series, date_format: str) -> pd.Series:
-    try:
-        parsed = pd.to_datetime(text, format=date_format, errors="coerce")
-    except ValueError:  # offsets that differ between rows: each value's own wall-clock day
-        parsed = pd.Series([_strptime(pd.Series([value]), date_format).iloc[0] for value in text], index=text.index,
-                           dtype="datetime64[ns]")
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_localize(None)
-    return parsed.dt.normalize()
+    """An offset (%z) is read as the other engines read it: the day in UTC."""
+    return pd.to_datetime(text, format=date_format, errors="coerce", utc=True).dt.tz_localize(None).dt.normalize()
 
 
 def reads(date_format: str, value: str) -> bool:

@@ -8,6 +8,7 @@ summary.summary_frame, the pandas path's own arithmetic, so both paths give the 
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -58,6 +59,7 @@ def summarize_orders(
                                     "threads": CLV_OUT_OF_CORE_THREADS, "preserve_insertion_order": False})
         try:
             db.execute("SET enable_progress_bar = false")
+            db.execute("SET TimeZone = 'UTC'")  # a time with an offset (--date-format ...%z) counts on its UTC day
             source = _source(db, files)
             db.execute(f"CREATE TEMP TABLE days AS {_days_query(db, source, path, columns, date_format, day_first)}")
             _check_days(db, path, columns)
@@ -142,11 +144,33 @@ class DuckDates:
 
 
 def _day(value: str, date_format: str) -> str:
-    """The day `date_format` reads in the text `value`, or in its date before a time, as dates.parse_dates."""
-    fmt = _literal(date_format)
-    day = (f"CAST(coalesce(try_strptime({value}, {fmt}), "
-           f"try_strptime(regexp_replace({value}, {_literal(TIME_SUFFIX)}, ''), {fmt})) AS DATE)")
+    """The day `date_format` reads in the text `value`, or in its date before a time, as dates.parse_dates
+    reads it: DuckDB's strptime is laxer (%Y takes '97', %y takes '7'), so the text must also have the
+    shape pandas' parser requires."""
+    fmt, shape = _literal(date_format), _literal(_shape(date_format))
+    part = f"regexp_replace({value}, {_literal(TIME_SUFFIX)}, '')"
+    day = (f"CAST(coalesce(CASE WHEN regexp_full_match({value}, {shape}) THEN try_strptime({value}, {fmt}) END, "
+           f"CASE WHEN regexp_full_match({part}, {shape}) THEN try_strptime({part}, {fmt}) END) AS DATE)")
     return f"CASE WHEN year({day}) >= {CLV_DATE_MIN_YEAR} THEN {day} END"
+
+
+# What each strftime directive matches in pandas' (Python's) strptime; any other directive: anything.
+DIRECTIVE_SHAPES = {"Y": r"\d{4}", "y": r"\d{2}", "m": r"\d{1,2}", "d": r"\d{1,2}", "H": r"\d{1,2}", "I": r"\d{1,2}",
+                    "M": r"\d{1,2}", "S": r"\d{1,2}", "f": r"\d{1,9}", "b": "[A-Za-z]+", "B": "[A-Za-z]+", "p": "[AaPp][Mm]", "%": "%"}
+
+
+def _shape(date_format: str) -> str:
+    """A regular expression (RE2) of the text `date_format` can read."""
+    parts, index = [], 0
+    while index < len(date_format):
+        char = date_format[index]
+        if char == "%" and index + 1 < len(date_format):
+            parts.append(DIRECTIVE_SHAPES.get(date_format[index + 1], ".+?"))
+            index += 2
+            continue
+        parts.append(r"\s+" if char.isspace() else re.escape(char))
+        index += 1
+    return "".join(parts)
 
 
 def _check_days(db, path: Path, columns: OrderColumns) -> None:

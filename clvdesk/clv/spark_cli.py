@@ -19,7 +19,7 @@ from clvdesk.clv.report import MODEL_TITLES, _params
 from clvdesk.clv.scoring import Money, ScoreError
 from clvdesk.clv.segments import SEGMENTS
 from clvdesk.clv.summary import fit_end
-from clvdesk.defaults import CUSTOMER_IMPORT_BATCH
+from clvdesk.defaults import CLV_SPARK_LOG, CUSTOMER_IMPORT_BATCH
 
 
 def fit_on_spark(orders: str, columns: OrderColumns, *, date_format: str | None, day_first: bool, end: pd.Timestamp | None, time_unit: str, purchase_model: str,
@@ -32,7 +32,9 @@ def fit_on_spark(orders: str, columns: OrderColumns, *, date_format: str | None,
     cli = _cli()
     if amounts is not None:
         cli.fail("--tier-amounts: the Spark engine tiers by percentile")
-    spark = spark_engine.session(master)
+    jvm_log = cli.settings_or_exit().data_dir / CLV_SPARK_LOG
+    _progress(f"starting Spark (its log: {jvm_log}) …")
+    spark = spark_engine.session(master, jvm_log=jvm_log)
     try:
         frame = spark_engine.read_orders(spark, orders, columns, date_format=date_format, day_first=day_first)
         end = fit_end(end, pd.Timestamp(frame.agg(F.max("date")).first()[0]))

@@ -13,6 +13,8 @@ import os
 import sys
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -36,15 +38,34 @@ OUTPUT_SCHEMA = SCORES_SCHEMA.replace(", invalid boolean", "") + ", segment stri
 warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
 
-def session(master: str | None = None) -> SparkSession:
+def session(master: str | None = None, *, jvm_log: Path | None = None) -> SparkSession:
     """The running session (spark-submit's) or a new one; a local master runs its Python workers on this
-    interpreter, so they see the same clvdesk and libraries."""
+    interpreter, so they see the same clvdesk and libraries. A JVM started here writes its log (Spark's
+    warnings, the JVM's notices) to `jvm_log` instead of the command's stderr."""
     builder = SparkSession.builder.appName(CLV_SPARK_APP_NAME).config("spark.sql.session.timeZone", "UTC")  # days as the local engine counts them
+    builder = builder.config("spark.ui.showConsoleProgress", "false")  # a progress bar is no line of the command's
     if master:
         builder = builder.master(master)
     if master is None or master.startswith("local"):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    return builder.getOrCreate()
+    if jvm_log is None:
+        return builder.getOrCreate()
+    with _stderr_to(jvm_log):  # the JVM (and the Python workers it starts) keep the stderr they start with
+        return builder.getOrCreate()
+
+
+@contextmanager
+def _stderr_to(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with path.open("ab") as log:
+            os.dup2(log.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def read_orders(spark: SparkSession, path: str, columns: OrderColumns = OrderColumns(), *, date_format: str | None = None,
