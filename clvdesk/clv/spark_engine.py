@@ -9,6 +9,7 @@ functions, the top-share and tier cut-offs taken as exact percentiles over all c
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import warnings
@@ -48,6 +49,7 @@ def session(master: str | None = None, *, jvm_log: Path | None = None) -> SparkS
         builder = builder.master(master)
     if master is None or master.startswith("local"):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    logging.getLogger("py4j").setLevel(logging.WARNING)  # its INFO records (connections opened, closed) are no news
     if jvm_log is None:
         return builder.getOrCreate()
     with _stderr_to(jvm_log):  # the JVM (and the Python workers it starts) keep the stderr they start with
