@@ -39,6 +39,8 @@ APP_TEXTS = ("name", "short_description", "long_description", "installation_inst
 LOGOS = {"logo.png": 320, "logo-small.png": 128}  # pixels, square, as Zendesk requires
 MIN_KNOWN_SECRET_CHARS = 8  # shorter values would match ordinary text
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PLACEHOLDER_HOST = "clvdesk.example.com"  # the shipped manifest's stand-in for the clvdesk service's host
+SERVICE_URL_PARAMETER = "service_url"
 SETTING_PLACEHOLDER = re.compile(r"\{\{\s*setting\.([A-Za-z0-9_]+)\s*\}\}")
 TEXT_SUFFIXES = (".html", ".js", ".css", ".json", ".svg", ".txt", ".md")
 SECRET_PATTERNS = {
@@ -99,6 +101,10 @@ class BadLogo(AppProblem):
 
 class SecretInFile(AppProblem):
     pass
+
+
+class PlaceholderDomain(AppProblem):
+    """The manifest still names the example host: Zendesk would send the API token to nobody's server."""
 
 
 class AppPackageError(Exception):
@@ -359,29 +365,87 @@ def check_secrets(sources: Mapping[str, Path], known: Iterable[str], problems: l
             problems.append(SecretInFile(f"{name}: contains the value of a clvdesk token or secret"))
 
 
-def check_app(root: Path, *, known_secrets: Iterable[str] = ()) -> list[AppProblem]:
-    """Every problem Zendesk (or a leaked secret) would have with the app in `root`; empty when it is fine."""
+def placeholder_fields(manifest: dict) -> list[str]:
+    """The manifest's fields (dotted paths) that still name PLACEHOLDER_HOST."""
+    def walk(value: object, path: str) -> list[str]:
+        if isinstance(value, dict):
+            return [found for key, item in value.items() for found in walk(item, f"{path}.{key}" if path else str(key))]
+        if isinstance(value, list):
+            return [found for item in value for found in walk(item, path)]
+        return [path] if isinstance(value, str) and PLACEHOLDER_HOST in value.lower() else []
+
+    return list(dict.fromkeys(walk(manifest, "")))
+
+
+def placeholder_problem(manifest: dict) -> PlaceholderDomain | None:
+    fields = placeholder_fields(manifest)
+    if not fields:
+        return None
+    return PlaceholderDomain(f"manifest.json: {', '.join(fields)} still name the placeholder host {PLACEHOLDER_HOST}; "
+                             "pass --url with your clvdesk service's public https URL (e.g. --url https://clv.yourshop.com)")
+
+
+def for_service(manifest: dict, service_url: str, problems: list[AppProblem]) -> dict:
+    """The manifest for the clvdesk service at `service_url`: its host in place of PLACEHOLDER_HOST (the
+    domainWhitelist Zendesk sends the API token to, the author's URL and email) and the Service URL
+    setting filled in, so that the admin installing the app has nothing to retype."""
+    _https(service_url, "--url", problems)
+    host = urlsplit(service_url).hostname if isinstance(service_url, str) else None
+    if host is None or problems:
+        return manifest
+
+    def replaced(value: object) -> object:
+        if isinstance(value, dict):
+            return {key: replaced(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [replaced(item) for item in value]
+        return re.sub(re.escape(PLACEHOLDER_HOST), host, value, flags=re.IGNORECASE) if isinstance(value, str) else value
+
+    ready = replaced(manifest)
+    for parameter in ready.get("parameters", []) if isinstance(ready.get("parameters"), list) else []:
+        if isinstance(parameter, dict) and parameter.get("name") == SERVICE_URL_PARAMETER:
+            parameter["default"] = service_url.rstrip("/")
+    return ready
+
+
+def check_app(root: Path, *, known_secrets: Iterable[str] = (), service_url: str | None = None) -> list[AppProblem]:
+    """Every problem Zendesk (or a leaked secret) would have with the app in `root`, for the clvdesk service
+    at `service_url` where given; empty when it is fine."""
+    return _checked_manifest(root, known_secrets, service_url)[1]
+
+
+def _checked_manifest(root: Path, known_secrets: Iterable[str], service_url: str | None) -> tuple[dict | None, list[AppProblem]]:
     problems: list[AppProblem] = []
     manifest = read_json_file(root / "manifest.json", "manifest.json", problems)
     if manifest is None:
-        return problems
+        return None, problems
+    if service_url is not None:
+        manifest = for_service(manifest, service_url, problems)
     files = package_files(root)
     _check_manifest(root, manifest, problems)
+    placeholder = placeholder_problem(manifest)
+    if placeholder is not None:
+        problems.append(placeholder)
     _check_translations(root, manifest, files, problems)
     _check_assets(root, manifest, files, problems)
     check_secrets({name: root / name for name in files}, known_secrets, problems)
-    return problems
+    return manifest, problems
 
 
-def build_package(root: Path, out: Path, *, known_secrets: Iterable[str] = ()) -> list[str]:
-    """Check the app in `root` and write its zip to `out`; the zipped paths, or AppPackageError."""
+def build_package(root: Path, out: Path, *, known_secrets: Iterable[str] = (), service_url: str | None = None) -> list[str]:
+    """Check the app in `root` for the clvdesk service at `service_url` and write its zip to `out`, with the
+    manifest made for that service; the zipped paths, or AppPackageError."""
     sources = {name: root / name for name in package_files(root)}
-    return write_checked_zip(check_app(root, known_secrets=known_secrets), sources, out)
+    manifest, problems = _checked_manifest(root, known_secrets, service_url)
+    written = {"manifest.json": (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()} if service_url else {}
+    return write_checked_zip(problems, sources, out, contents=written)
 
 
-def write_checked_zip(problems: list[AppProblem], sources: Mapping[str, Path], out: Path) -> list[str]:
-    """The zip of `sources` (name in the zip -> file) at `out`, unless the checks found `problems`
-    (AppPackageError, and nothing written); the zipped names. Fixed timestamps: the same app gives the same zip."""
+def write_checked_zip(problems: list[AppProblem], sources: Mapping[str, Path], out: Path, *,
+                      contents: Mapping[str, bytes] | None = None) -> list[str]:
+    """The zip of `sources` (name in the zip -> file; `contents` in place of some files' bytes) at `out`, unless
+    the checks found `problems` (AppPackageError, and nothing written); the zipped names. Fixed timestamps:
+    the same app gives the same zip."""
     if problems:
         raise AppPackageError(problems)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -389,5 +453,5 @@ def write_checked_zip(problems: list[AppProblem], sources: Mapping[str, Path], o
         for name, path in sources.items():
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, path.read_bytes())
+            archive.writestr(info, (contents or {}).get(name) or path.read_bytes())
     return list(sources)

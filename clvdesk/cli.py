@@ -225,19 +225,26 @@ def app() -> None:
               help="The clvdesk checkout the app is in.")
 @click.option("--out", type=click.Path(path_type=Path), help="The zip to write [default: dist/clvdesk-app.zip, "
               "or dist/clvdesk-freshdesk-app.zip].")
-def app_package(helpdesk: str, root: Path, out: Path | None) -> None:
+@click.option("--url", "service_url", help="Zendesk: your clvdesk service's public https URL (e.g. https://clv.yourshop.com); "
+              "its host replaces the placeholder clvdesk.example.com in the manifest, and it fills in the app's Service URL.")
+def app_package(helpdesk: str, root: Path, out: Path | None, service_url: str | None) -> None:
     """Check the app as the helpdesk's validator would and build the zip to upload."""
+    import functools
     import os
 
-    from clvdesk.app_package import AppPackageError, build_package
+    from clvdesk.app_package import AppPackageError, PlaceholderDomain, build_package
     from clvdesk.helpdesk.freshdesk.app_package import build_freshdesk_package
 
-    build = build_freshdesk_package if helpdesk == "freshdesk" else build_package
+    if helpdesk == "freshdesk" and service_url is not None:
+        fail("--url is for the Zendesk app; Freshdesk asks for the clvdesk host when the app is installed")
+    build = build_freshdesk_package if helpdesk == "freshdesk" else functools.partial(build_package, service_url=service_url)
     out = out or Path(APP_PACKAGES[helpdesk])
     secrets = [part.strip() for name in secret_variables() for part in os.environ.get(name, "").split(",")]
     try:
         files = build(root, out, known_secrets=secrets)
     except AppPackageError as exc:
+        if [type(problem) for problem in exc.problems] == [PlaceholderDomain]:
+            fail(f"{exc.problems[0]}; no package written")
         for problem in exc.problems:
             click.echo(f"{type(problem).__name__}: {problem}", err=True)
         fail(f"{len(exc.problems)} problem(s); no package written")

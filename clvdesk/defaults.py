@@ -159,11 +159,14 @@ CLV_VALUE_TIER_PERCENTILES = (("top", 95.0), ("high", 80.0), ("medium", 50.0))  
 CLV_STORE_PROGRESS_ROWS = 50_000  # loads bigger than this show a progress bar
 CLV_SPARK_APP_NAME = "clvdesk clv fit"  # the Spark application's name in the cluster's UI
 CLV_SPARK_INVALID_SAMPLE = 1000  # customers without a valid score brought to the driver to name the problem
+CLV_SPARK_LOG = "spark.log"  # in CLVDESK_DATA_DIR: the JVM's log of `clv fit --engine spark`, kept off the command's output
 CLV_AUTO_HOLDOUT_SHARE = 0.5  # --model auto holds out the last half of the order history (CDNOW's 39 + 39 weeks)
 # CLV engine: orders larger than memory (clvdesk/clv/outofcore.py)
 CLV_OUT_OF_CORE_MEMORY_MIB = 1024  # DuckDB's memory limit; past it the aggregation spills to a temporary directory
 CLV_OUT_OF_CORE_THREADS = 2  # DuckDB threads (its memory use grows with them)
 CLV_IN_MEMORY_ORDERS_BYTES = 256 * 1024 * 1024  # a single orders file up to this size is read whole (errors give its line)
+CLV_DATE_SAMPLE_VALUES = 1000  # distinct dates (the first ones) that rule out most candidate formats before every value is read
+CLV_DATE_MIN_YEAR = 1000  # an earlier day is not a date: DuckDB's %Y would read the year 97 of 18/01/97 as 0097
 
 # Tier rules (clvdesk/rules.py) and their versions
 RULES_MAX_WINDOW_DAYS = 366  # rolling budgets and abuse guards look back at most a year

@@ -59,24 +59,67 @@ def problems(app: Path) -> list[tuple[str, str]]:
     return [(type(problem).__name__, str(problem)) for problem in check_app(app, known_secrets=KNOWN)]
 
 
+SERVICE_URL = "https://clv.shop.test"  # where the installation's clvdesk answers
+
+
 def test_the_shipped_app_passes_and_the_zip_holds_exactly_it(tmp_path):
     out = tmp_path / "dist" / "clvdesk-app.zip"
-    result = CliRunner().invoke(main, ["app", "package", "--root", str(ROOT), "--out", str(out)])
+    result = CliRunner().invoke(main, ["app", "package", "--root", str(ROOT), "--out", str(out), "--url", SERVICE_URL])
     assert result.exit_code == 0, result.output
     assert f"wrote {out} ({len(app_files())} files)" in result.output
     with zipfile.ZipFile(out) as archive:
         assert sorted(archive.namelist()) == sorted(app_files())
-        assert archive.read("manifest.json") == (ROOT / "manifest.json").read_bytes()
+        for name in app_files():
+            if name != "manifest.json":
+                assert archive.read(name) == (ROOT / name).read_bytes(), name
+        manifest = json.loads(archive.read("manifest.json"))
         assert archive.testzip() is None
+    shipped = json.loads((ROOT / "manifest.json").read_text())
+    assert manifest["domainWhitelist"] == ["clv.shop.test"]
+    assert manifest["author"] == {**shipped["author"], "email": "support@clv.shop.test", "url": "https://clv.shop.test"}
+    assert {p["name"]: p.get("default") for p in manifest["parameters"]} == {"service_url": SERVICE_URL, "api_token": None}
+    assert "clvdesk.example.com" not in json.dumps(manifest)
+    assert check_app(ROOT, service_url=SERVICE_URL) == []
     first = out.read_bytes()
-    build_package(ROOT, out)
+    build_package(ROOT, out, service_url=SERVICE_URL)
     assert out.read_bytes() == first  # the same app gives the same zip
+
+
+def test_the_placeholder_domain_is_refused_in_one_line_saying_what_to_pass(tmp_path):
+    out = tmp_path / "clvdesk-app.zip"
+    result = CliRunner().invoke(main, ["app", "package", "--root", str(ROOT), "--out", str(out)])
+    assert result.exit_code == 2 and not out.exists()
+    assert result.output.strip().splitlines() == [
+        "clvdesk: manifest.json: author.email, author.url, domainWhitelist still name the placeholder host "
+        "clvdesk.example.com; pass --url with your clvdesk service's public https URL (e.g. --url https://clv.yourshop.com); "
+        "no package written"
+    ]
+    with pytest.raises(AppPackageError) as info:
+        build_package(ROOT, out)
+    assert [type(problem).__name__ for problem in info.value.problems] == ["PlaceholderDomain"]
+
+
+def test_a_manifest_edited_by_hand_needs_no_url(app, tmp_path):
+    text = (app / "manifest.json").read_text().replace("clvdesk.example.com", "clv.shop.test")
+    (app / "manifest.json").write_text(text)
+    build_package(app, tmp_path / "out.zip")
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        assert archive.read("manifest.json").decode() == text
+
+
+@pytest.mark.parametrize("url, message", [
+    ("http://clv.shop.test", "InsecureUrl: --url: must be an https URL, got 'http://clv.shop.test'"),
+    ("clv.shop.test", "InsecureUrl: --url: must be an https URL, got 'clv.shop.test'"),
+])
+def test_a_url_that_is_not_https_is_refused(tmp_path, url, message):
+    result = CliRunner().invoke(main, ["app", "package", "--root", str(ROOT), "--out", str(tmp_path / "out.zip"), "--url", url])
+    assert result.exit_code == 2 and message in result.output and not (tmp_path / "out.zip").exists()
 
 
 def test_files_outside_the_app_and_hidden_files_stay_out(app, tmp_path):
     (app / "README.md").write_text("not part of the app")
     (app / "assets" / ".DS_Store").write_bytes(b"\0")
-    files = build_package(app, tmp_path / "out.zip")
+    files = build_package(app, tmp_path / "out.zip", service_url=SERVICE_URL)
     assert "README.md" not in files and "assets/.DS_Store" not in files
 
 
@@ -174,7 +217,7 @@ def test_the_command_lists_each_problem_and_exits_2(app, tmp_path, monkeypatch):
     (app / "assets" / "main.js").write_text((app / "assets" / "main.js").read_text() + "// s3cr3t-t0ken-value\n")
     edit_json(app / "manifest.json", lambda m: m["author"].update(url="http://clvdesk.example.com"))
     out = tmp_path / "out.zip"
-    result = CliRunner().invoke(main, ["app", "package", "--root", str(app), "--out", str(out)])
+    result = CliRunner().invoke(main, ["app", "package", "--root", str(app), "--out", str(out), "--url", SERVICE_URL])
     assert result.exit_code == 2
     assert "SecretInFile: assets/main.js: contains the value of a clvdesk token or secret" in result.output
     assert "InsecureUrl: manifest.json: author.url" in result.output

@@ -4,6 +4,7 @@ fitted parameters, every score, segment and value tier. One local[2] session ser
 from __future__ import annotations
 
 import json
+import os
 import time
 from datetime import datetime, timezone
 
@@ -112,3 +113,47 @@ def test_parquet_without_the_columns_is_one_line(spark, tmp_path):
     pd.DataFrame({"customer_id": ["a"], "day": ["1997-01-01"], "amount": [1.0]}).to_parquet(path)
     with pytest.raises(OrdersError, match=r"bad.parquet: missing column\(s\) date; the columns are customer_id, day, amount"):
         spark_engine.read_orders(spark, str(path))
+
+
+def test_dates_held_as_text_are_read_as_the_local_engine_reads_them(spark, tmp_path):
+    """Day-first text (the first date fits either order) gives the summary of the same orders with typed days;
+    a file that could be either is refused with the local engine's line, and read as told."""
+    orders = synthetic_orders(seed=8)
+    top = orders.index[orders["date"].dt.day <= 12][0]
+    orders = pd.concat([orders.loc[[top]], orders.drop(index=top)])
+    typed, text = tmp_path / "typed.parquet", tmp_path / "text.parquet"
+    orders.assign(date=orders["date"].dt.date).to_parquet(typed)
+    orders.assign(date=orders["date"].dt.strftime("%d/%m/%Y")).to_parquet(text)
+    expected = spark_engine.summarize(spark_engine.read_orders(spark, str(typed)), time_unit="week", calibration_end=END)
+    found = spark_engine.summarize(spark_engine.read_orders(spark, str(text)), time_unit="week", calibration_end=END)
+    assert sorted(found.collect()) == sorted(expected.collect())
+
+    ambiguous = tmp_path / "ambiguous.parquet"
+    orders[orders["date"].dt.day <= 12].assign(date=lambda frame: frame["date"].dt.strftime("%d/%m/%Y")).to_parquet(ambiguous)
+    with pytest.raises(OrdersError) as refused:
+        spark_engine.read_orders(spark, str(ambiguous))
+    assert str(refused.value) == (f"{ambiguous}: every date fits both day-first (%d/%m/%Y) and month-first (%m/%d/%Y); "
+                                  "say which with --day-first or --date-format %m/%d/%Y")
+    for options in ({"day_first": True}, {"date_format": "%d/%m/%Y"}):
+        days = spark_engine.read_orders(spark, str(ambiguous), **options).select("date").toPandas()["date"]
+        assert sorted(days) == sorted(orders[orders["date"].dt.day <= 12]["date"].dt.date)
+
+
+def test_a_calibration_end_after_the_last_order_is_refused_and_stderr_holds_only_that_line(redis_url, tmp_path):
+    """`clvdesk clv fit --engine spark` as a user runs it (its own JVM): the refusal of the local engine, and
+    none of the JVM's or Spark's notices, which go to CLVDESK_DATA_DIR/spark.log."""
+    from tests.test_cli import run
+
+    path = tmp_path / "orders.parquet"
+    orders = synthetic_orders(count=50)
+    orders.assign(date=orders["date"].dt.strftime("%d/%m/%Y")).to_parquet(path)
+    env = {**{name: value for name, value in os.environ.items() if not name.startswith("CLVDESK_")},
+           "CLVDESK_REDIS_URL": redis_url, "CLVDESK_DATA_DIR": str(tmp_path / "data")}
+    result = run(env, "clv", "fit", str(path), "--engine", "spark", "--spark-master", "local[1]",
+                 "--calibration-end", "1998-12-31", timeout=600)
+    last = orders["date"].max().date()
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"clvdesk: --calibration-end 1998-12-31 is after the last order ({last}); choose a date on or before it, or leave it out"
+    ]
+    assert (tmp_path / "data" / "spark.log").stat().st_size > 0  # Spark did speak, to its log

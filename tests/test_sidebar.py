@@ -4,6 +4,7 @@ of Zendesk's proxy (which fills in the secure settings) to the real Flask app on
 
 from __future__ import annotations
 
+import functools
 import json
 import mimetypes
 import re
@@ -28,7 +29,7 @@ ZAF_SDK_URL = "https://static.zdassets.com/zendesk_app_framework_sdk/2.0/zaf_sdk
 APP_ORIGIN = "https://4711.apps.zdusercontent.com"  # where Zendesk serves an installed app's assets
 ASSETS_PATH = "/4711/assets/"
 SIDEBAR_URL = f"{APP_ORIGIN}{ASSETS_PATH}iframe.html?origin=https%3A%2F%2Facme.zendesk.com&app_guid=test-guid"
-SERVICE_URL = "https://clvdesk.example.com"  # the installation's setting; its host is in the domainWhitelist
+SERVICE_URL = "https://clv.shop.test"  # the installation's setting; the package is built for it (--url)
 SIDEBAR_WIDTH = 320
 
 ANA = "ana.larsen@example.com"
@@ -105,7 +106,7 @@ def unzipped(build, out: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def package_files(tmp_path_factory) -> dict[str, bytes]:
-    return unzipped(build_package, tmp_path_factory.mktemp("app") / "clvdesk-app.zip")
+    return unzipped(functools.partial(build_package, service_url=SERVICE_URL), tmp_path_factory.mktemp("app") / "clvdesk-app.zip")
 
 
 @pytest.fixture

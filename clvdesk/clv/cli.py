@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import json
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 import pandas as pd
 
+from clvdesk.clv.dates import date_format_usable
 from clvdesk.clv.fitting import FitError
 from clvdesk.clv.fresh import Valuation
 from clvdesk.clv.holdout import holdout_check
@@ -20,7 +22,7 @@ from clvdesk.clv.report import MODEL_TITLES, fit_report, fit_text, validate_text
 from clvdesk.clv.scoring import Money, ScoreError, check_scores, score
 from clvdesk.clv.segments import segment, value_tier
 from clvdesk.clv.selection import SelectionError, choose_model
-from clvdesk.clv.summary import SummaryError, read_summary, summarize
+from clvdesk.clv.summary import SummaryError, fit_end, read_summary, summarize
 from clvdesk.defaults import CLV_DEFAULT_TIME_UNIT, CLV_IN_MEMORY_ORDERS_BYTES, CLV_STORE_PROGRESS_ROWS, CLV_TIME_UNIT_DAYS
 from clvdesk.settings import SettingsError, env_name, load_settings
 
@@ -47,11 +49,20 @@ def _order_options(command, *, auto: bool = False):
         click.option("--email-column", default=OrderColumns.email, show_default=True),
         click.option("--date-column", default=OrderColumns.date, show_default=True),
         click.option("--amount-column", default=OrderColumns.amount, show_default=True),
-        click.option("--date-format", default=None, help="strftime format of the dates (default: inferred)."),
+        click.option("--date-format", default=None, callback=_check_date_format,
+                     help="strftime format of every date, e.g. %d/%m/%Y (default: the one format that fits them all)."),
+        click.option("--day-first", is_flag=True, help="Read dates that fit both day-first and month-first day-first (18/01/1997)."),
         click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report."),
     ]):
         command = option(command)
     return command
+
+
+def _check_date_format(ctx, param, value: str | None) -> str | None:
+    """A --date-format pandas cannot use is one line before any order is read."""
+    if value is not None and not date_format_usable(value):
+        _cli().fail(f"--date-format {value!r} is not a strftime format of a date (such as %d/%m/%Y)")
+    return value
 
 
 def _progress(message: str) -> None:
@@ -60,9 +71,10 @@ def _progress(message: str) -> None:
         click.echo(message, err=True)
 
 
-def _orders(path: Path, id_column, email_column, date_column, amount_column, date_format) -> pd.DataFrame:
+def _orders(path: Path, id_column, email_column, date_column, amount_column, date_format, day_first) -> pd.DataFrame:
     _progress(f"reading orders from {path} …")
-    return read_orders(path, OrderColumns(id_column, email_column, date_column, amount_column), date_format=date_format)
+    return read_orders(path, OrderColumns(id_column, email_column, date_column, amount_column), date_format=date_format,
+                       day_first=day_first)
 
 
 def _larger_than_memory(path: Path) -> bool:
@@ -104,6 +116,9 @@ def _tier_amounts(text: str | None) -> dict[str, float] | None:
 @click.group("clv")
 def clv() -> None:
     """The CLV engine: residual CLV, P(alive), segments and value tiers from order history."""
+    # A library's warning (pandas, numpy, DuckDB, pyarrow) is no message to the user: what they must know
+    # is said in clvdesk's own lines (errors, the report's warnings).
+    warnings.simplefilter("ignore")
 
 
 @clv.command("fit")
@@ -124,7 +139,7 @@ def clv() -> None:
 @click.option("--spark-master", help="Spark master URL, e.g. local[4] (default: spark-submit's, else local[*]).")
 @click.option("--scores-out", help="--engine spark: also write every customer's scores to this Parquet path.")
 def fit_command(orders, summary_path, calibration_end, time_unit, purchase_model, id_column, email_column, date_column,
-                amount_column, date_format, as_json, margin, discount_rate, cac, horizon_days, tier_amounts, no_store, save_model,
+                amount_column, date_format, day_first, as_json, margin, discount_rate, cac, horizon_days, tier_amounts, no_store, save_model,
                 engine, spark_master, scores_out):
     """Fit, score every customer and load them all into the customer store in one atomic swap.
 
@@ -141,7 +156,8 @@ def fit_command(orders, summary_path, calibration_end, time_unit, purchase_model
             cli.fail("--engine spark fits on Parquet ORDERS with one --model (bgnbd, mbgnbd or pareto)")
         from clvdesk.clv.spark_cli import fit_on_spark
 
-        fit_on_spark(orders, OrderColumns(id_column, email_column, date_column, amount_column), end=end, time_unit=time_unit,
+        fit_on_spark(orders, OrderColumns(id_column, email_column, date_column, amount_column), date_format=date_format,
+                     day_first=day_first, end=end, time_unit=time_unit,
                      purchase_model=purchase_model, money=money, horizon_days=horizon_days, amounts=amounts, master=spark_master,
                      scores_out=scores_out, store=not no_store, save_model=save_model, as_json=as_json)
         return
@@ -160,15 +176,12 @@ def fit_command(orders, summary_path, calibration_end, time_unit, purchase_model
                 cli.fail("--model auto splits the orders in memory: name the model for orders summarised out of core")
             _progress(f"summarising the orders in {orders} (out of core) …")
             summary = summarize_orders(orders, OrderColumns(id_column, email_column, date_column, amount_column),
-                                       time_unit=time_unit, calibration_end=end, date_format=date_format)
+                                       time_unit=time_unit, calibration_end=end, date_format=date_format,
+                                       day_first=day_first)
             end = summary.attrs["calibration_end"]
         else:
-            frame = _orders(Path(orders), id_column, email_column, date_column, amount_column, date_format)
-            last = frame["date"].max()
-            if end is not None and end > last:  # every customer would look long gone: $117k of residual CLV became $433
-                cli.fail(f"--calibration-end {end.date()} is after the last order ({last.date()}); "
-                         "choose a date on or before it, or leave it out")
-            end = last if end is None else end
+            frame = _orders(Path(orders), id_column, email_column, date_column, amount_column, date_format, day_first)
+            end = fit_end(end, frame["date"].max())
             if purchase_model == AUTO:
                 _progress("choosing the purchase model by holdout error …")
                 purchase_model, selection = choose_model(frame[frame["date"] <= end], time_unit=time_unit, end=end)
@@ -224,7 +237,7 @@ def store_records(cli, records, customers: int, valuation: Valuation) -> int:
 @click.option("--holdout-end", help="Last day of the holdout (default: the last order).")
 @_order_options
 def validate_command(orders, calibration_end, holdout_end, time_unit, purchase_model, id_column, email_column, date_column,
-                     amount_column, date_format, as_json):
+                     amount_column, date_format, day_first, as_json):
     """Compare predicted and actual repeat purchases in the holdout period, per customer and in aggregate."""
     cli = _cli()
     end = _date(calibration_end, "--calibration-end")
@@ -232,7 +245,7 @@ def validate_command(orders, calibration_end, holdout_end, time_unit, purchase_m
     if holdout is not None and holdout <= end:
         cli.fail(f"--holdout-end {holdout.date()} is not after --calibration-end {end.date()}")
     try:
-        summary = summarize(_orders(orders, id_column, email_column, date_column, amount_column, date_format),
+        summary = summarize(_orders(orders, id_column, email_column, date_column, amount_column, date_format, day_first),
                             time_unit=time_unit, calibration_end=end, holdout_end=holdout)
         if "frequency_holdout" not in summary:
             cli.fail(f"{orders}: no orders after {end.date()}; a holdout check needs a period to compare with")

@@ -29,8 +29,11 @@ class OrderColumns:
     amount: str = "amount"
 
 
-def read_orders(path: str | Path, columns: OrderColumns = OrderColumns(), *, date_format: str | None = None) -> pd.DataFrame:
-    """Columns customer_id (str), email (str or None), date (day), amount (float; refunds negative)."""
+def read_orders(path: str | Path, columns: OrderColumns = OrderColumns(), *, date_format: str | None = None,
+                day_first: bool = False) -> pd.DataFrame:
+    """Columns customer_id (str), email (str or None), date (day), amount (float; refunds negative). Dates are
+    read in `date_format` (strftime), else in the one format that fits every value, day-first where
+    `day_first` and the values could be either."""
     raw = read_table(Path(path), OrdersError)
     raw.columns = [str(column).strip().casefold() for column in raw.columns]
     id_col, email_col = columns.customer_id.casefold(), columns.email.casefold()
@@ -52,7 +55,7 @@ def read_orders(path: str | Path, columns: OrderColumns = OrderColumns(), *, dat
         {
             "customer_id": ids,
             "email": emails,
-            "date": _dates(raw[columns.date.casefold()], columns.date, date_format, path, raw),
+            "date": _dates(raw[columns.date.casefold()], columns.date, path, date_format=date_format, day_first=day_first),
             "amount": _amounts(raw[columns.amount.casefold()], columns.amount, path, raw),
         }
     )
@@ -79,7 +82,10 @@ def _text(column: pd.Series) -> pd.Series:
 
 def _where(raw: pd.DataFrame, bad: pd.Series, path: str | Path) -> str:
     """'line N' of a CSV (the header is line 1) or 'row N' of a Parquet file, for the first bad row."""
-    position = int(np.flatnonzero(bad.to_numpy())[0])
+    return _row(int(np.flatnonzero(bad.to_numpy())[0]), path)
+
+
+def _row(position: int, path: str | Path) -> str:
     if Path(path).suffix.lower() in PARQUET_SUFFIXES:
         return f"row {position + 1}"
     return f"line {position + 2}"
@@ -94,28 +100,16 @@ def read_emails(column: pd.Series) -> pd.Series:
     return text.map(normalise_email, na_action="ignore").astype(object).where(text.notna(), None)
 
 
-def _dates(column: pd.Series, name: str, date_format: str | None, path, raw) -> pd.Series:
+def _dates(column: pd.Series, name: str, path, *, date_format: str | None, day_first: bool) -> pd.Series:
+    """Typed dates as they are; text read in the one format of the whole column (clvdesk.clv.dates)."""
     if pd.api.types.is_datetime64_any_dtype(column):
-        parsed = column
-    else:
-        text = _text(column)
-        parsed = _parse_dates(text, date_format)
-        if date_format is None and parsed.isna().any():  # not one format throughout: parse row by row
-            parsed = _parse_dates(text, "mixed")
-        bad = parsed.isna()
-        if bad.any():
-            value = text[bad].iloc[0]
-            raise OrdersError(f"{path}: {_where(raw, bad, path)}: {name} {value!r} is not a date")
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_localize(None)
-    return parsed.dt.normalize()
+        if getattr(column.dt, "tz", None) is not None:
+            column = column.dt.tz_localize(None)
+        return column.dt.normalize()
+    from clvdesk.clv.dates import PandasDates, choose  # it names problems as OrdersError, defined here
 
-
-def _parse_dates(text: pd.Series, date_format: str | None) -> pd.Series:
-    try:
-        return pd.to_datetime(text, format=date_format, errors="coerce")
-    except ValueError:  # offsets that differ between rows
-        return pd.to_datetime(text, format=date_format, errors="coerce", utc=True)
+    dates = PandasDates(_text(column), lambda position: _row(position, path))
+    return dates.parse(choose(dates, name=name, path=path, date_format=date_format, day_first=day_first))
 
 
 def _amounts(column: pd.Series, name: str, path, raw) -> pd.Series:

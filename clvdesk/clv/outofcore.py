@@ -8,14 +8,16 @@ summary.summary_frame, the pandas path's own arithmetic, so both paths give the 
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from clvdesk.clv.dates import TIME_SUFFIX, Misfit, choose
 from clvdesk.clv.orders import PARQUET_SUFFIXES, OrderColumns, OrdersError
-from clvdesk.clv.summary import SummaryError, add_holdout, summary_frame
-from clvdesk.defaults import CLV_OUT_OF_CORE_MEMORY_MIB, CLV_OUT_OF_CORE_THREADS, CLV_TIME_UNIT_DAYS
+from clvdesk.clv.summary import SummaryError, add_holdout, fit_end, summary_frame
+from clvdesk.defaults import CLV_DATE_MIN_YEAR, CLV_OUT_OF_CORE_MEMORY_MIB, CLV_OUT_OF_CORE_THREADS, CLV_TIME_UNIT_DAYS
 
 CSV_SUFFIXES = (".csv", ".txt")
 
@@ -41,11 +43,12 @@ def summarize_orders(
     calibration_end: pd.Timestamp | None = None,
     holdout_end: pd.Timestamp | None = None,
     date_format: str | None = None,
+    day_first: bool = False,
     memory_mib: int = CLV_OUT_OF_CORE_MEMORY_MIB,
 ) -> pd.DataFrame:
     """summary.summarize(read_orders(path), ...) without holding the orders in memory, its calibration end
-    in .attrs["calibration_end"]. Dates are ISO (YYYY-MM-DD, optionally with a time) unless `date_format`
-    (strftime) says otherwise; a bad value is named without its line."""
+    in .attrs["calibration_end"]. Dates are read as read_orders reads them (clvdesk.clv.dates), a bad value
+    named without its line."""
     import duckdb
 
     path = Path(path)
@@ -56,8 +59,9 @@ def summarize_orders(
                                     "threads": CLV_OUT_OF_CORE_THREADS, "preserve_insertion_order": False})
         try:
             db.execute("SET enable_progress_bar = false")
+            db.execute("SET TimeZone = 'UTC'")  # a time with an offset (--date-format ...%z) counts on its UTC day
             source = _source(db, files)
-            db.execute(f"CREATE TEMP TABLE days AS {_days_query(db, source, path, columns, date_format)}")
+            db.execute(f"CREATE TEMP TABLE days AS {_days_query(db, source, path, columns, date_format, day_first)}")
             _check_days(db, path, columns)
             return _summary(db, unit, calibration_end, holdout_end)
         except duckdb.Error as exc:
@@ -73,7 +77,7 @@ def _source(db, files: list[Path]) -> str:
     return f"read_csv({names}, header = true, all_varchar = true, union_by_name = true)"
 
 
-def _days_query(db, source: str, path: Path, columns: OrderColumns, date_format: str | None) -> str:
+def _days_query(db, source: str, path: Path, columns: OrderColumns, date_format: str | None, day_first: bool) -> str:
     """One row per (customer, day): net amount, whether a purchase, the day's greatest email and how many
     of its amounts are unreadable; the orders view reads the lines as the engine's columns."""
     header = {name.strip().casefold(): name for name, *_ in db.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
@@ -101,10 +105,10 @@ def _days_query(db, source: str, path: Path, columns: OrderColumns, date_format:
     date_type = typed(columns.date) or ""
     if date_type.startswith(("DATE", "TIMESTAMP")):
         day = f"CAST({column(columns.date)} AS DATE)"
-    elif date_format is not None:
-        day = f"CAST(try_strptime({text(columns.date)}, {_literal(date_format)}) AS DATE)"
     else:
-        day = f"CAST(TRY_CAST({text(columns.date)} AS TIMESTAMP) AS DATE)"
+        dates = DuckDates(db, f"SELECT coalesce({text(columns.date)}, '') AS v FROM {source}")
+        chosen = choose(dates, name=columns.date, path=path, date_format=date_format, day_first=day_first)
+        day = _day(f"nullif({text(columns.date)}, '')", chosen)
     number = f"TRY_CAST({column(columns.amount)} AS DOUBLE)" if typed(columns.amount) else f"TRY_CAST({text(columns.amount)} AS DOUBLE)"
     db.execute(f"""
         CREATE TEMP VIEW orders AS
@@ -116,6 +120,57 @@ def _days_query(db, source: str, path: Path, columns: OrderColumns, date_format:
         SELECT customer_id, day, fsum(amount) AS amount, bool_or(amount >= 0) AS purchase, max(email) AS email,
                count(*) - count(amount) AS bad_amounts
         FROM orders GROUP BY customer_id, day"""
+
+
+class DuckDates:
+    """The orders' date text in DuckDB (clvdesk.clv.dates.DateColumn): every format counted in one pass."""
+
+    def __init__(self, db, query: str):
+        self.db = db
+        db.execute(f"CREATE TEMP VIEW date_text AS {query}")
+
+    def misfits(self, formats: list[str], *, limit: int | None = None) -> dict[str, Misfit | None]:
+        rows = "date_text" if limit is None else f"(SELECT v FROM date_text LIMIT {int(limit)})"
+        misses = [f"({_day('v', date_format)}) IS NULL" for date_format in formats]
+        counts = ", ".join(f"count(*) FILTER (WHERE {miss}), min(v) FILTER (WHERE {miss})" for miss in misses)
+        found = self.db.execute(f"SELECT {counts} FROM {rows}").fetchone() if formats else ()
+        return {date_format: Misfit(found[2 * i], found[2 * i + 1]) if found[2 * i] else None
+                for i, date_format in enumerate(formats)}
+
+    def same_days(self, first: str, second: str) -> bool:
+        return self.db.execute(
+            f"SELECT count(*) FILTER (WHERE ({_day('v', first)}) IS DISTINCT FROM ({_day('v', second)})) FROM date_text"
+        ).fetchone()[0] == 0
+
+
+def _day(value: str, date_format: str) -> str:
+    """The day `date_format` reads in the text `value`, or in its date before a time, as dates.parse_dates
+    reads it: DuckDB's strptime is laxer (%Y takes '97', %y takes '7'), so the text must also have the
+    shape pandas' parser requires."""
+    fmt, shape = _literal(date_format), _literal(_shape(date_format))
+    part = f"regexp_replace({value}, {_literal(TIME_SUFFIX)}, '')"
+    day = (f"CAST(coalesce(CASE WHEN regexp_full_match({value}, {shape}) THEN try_strptime({value}, {fmt}) END, "
+           f"CASE WHEN regexp_full_match({part}, {shape}) THEN try_strptime({part}, {fmt}) END) AS DATE)")
+    return f"CASE WHEN year({day}) >= {CLV_DATE_MIN_YEAR} THEN {day} END"
+
+
+# What each strftime directive matches in pandas' (Python's) strptime; any other directive: anything.
+DIRECTIVE_SHAPES = {"Y": r"\d{4}", "y": r"\d{2}", "m": r"\d{1,2}", "d": r"\d{1,2}", "H": r"\d{1,2}", "I": r"\d{1,2}",
+                    "M": r"\d{1,2}", "S": r"\d{1,2}", "f": r"\d{1,9}", "b": "[A-Za-z]+", "B": "[A-Za-z]+", "p": "[AaPp][Mm]", "%": "%"}
+
+
+def _shape(date_format: str) -> str:
+    """A regular expression (RE2) of the text `date_format` can read."""
+    parts, index = [], 0
+    while index < len(date_format):
+        char = date_format[index]
+        if char == "%" and index + 1 < len(date_format):
+            parts.append(DIRECTIVE_SHAPES.get(date_format[index + 1], ".+?"))
+            index += 2
+            continue
+        parts.append(r"\s+" if char.isspace() else re.escape(char))
+        index += 1
+    return "".join(parts)
 
 
 def _check_days(db, path: Path, columns: OrderColumns) -> None:
@@ -139,7 +194,7 @@ def _check_days(db, path: Path, columns: OrderColumns) -> None:
 
 def _summary(db, unit: float, calibration_end, holdout_end) -> pd.DataFrame:
     last_day = pd.Timestamp(db.execute("SELECT max(day) FROM days").fetchone()[0])
-    end = pd.Timestamp(calibration_end) if calibration_end is not None else last_day
+    end = fit_end(None if calibration_end is None else pd.Timestamp(calibration_end), last_day)
     until = pd.Timestamp(holdout_end) if holdout_end is not None else last_day
     frame = db.execute(
         """

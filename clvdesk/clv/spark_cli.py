@@ -18,10 +18,11 @@ from clvdesk.clv.records import CHUNK_BATCHES, customer_records
 from clvdesk.clv.report import MODEL_TITLES, _params
 from clvdesk.clv.scoring import Money, ScoreError
 from clvdesk.clv.segments import SEGMENTS
-from clvdesk.defaults import CUSTOMER_IMPORT_BATCH
+from clvdesk.clv.summary import fit_end
+from clvdesk.defaults import CLV_SPARK_LOG, CUSTOMER_IMPORT_BATCH
 
 
-def fit_on_spark(orders: str, columns: OrderColumns, *, end: pd.Timestamp | None, time_unit: str, purchase_model: str,
+def fit_on_spark(orders: str, columns: OrderColumns, *, date_format: str | None, day_first: bool, end: pd.Timestamp | None, time_unit: str, purchase_model: str,
                  money: Money, horizon_days: float | None, amounts: dict[str, float] | None, master: str | None,
                  scores_out: str | None, store: bool, save_model: Path | None, as_json: bool) -> None:
     from pyspark.sql import functions as F
@@ -31,10 +32,12 @@ def fit_on_spark(orders: str, columns: OrderColumns, *, end: pd.Timestamp | None
     cli = _cli()
     if amounts is not None:
         cli.fail("--tier-amounts: the Spark engine tiers by percentile")
-    spark = spark_engine.session(master)
+    jvm_log = cli.settings_or_exit().data_dir / CLV_SPARK_LOG
+    _progress(f"starting Spark (its log: {jvm_log}) …")
+    spark = spark_engine.session(master, jvm_log=jvm_log)
     try:
-        frame = spark_engine.read_orders(spark, orders, columns)
-        end = pd.Timestamp(frame.agg(F.max("date")).first()[0]) if end is None else end
+        frame = spark_engine.read_orders(spark, orders, columns, date_format=date_format, day_first=day_first)
+        end = fit_end(end, pd.Timestamp(frame.agg(F.max("date")).first()[0]))
         summary = spark_engine.summarize(frame, time_unit=time_unit, calibration_end=end).persist()
         _progress(f"fitting {MODEL_TITLES[purchase_model]} and Gamma-Gamma on the driver …")
         model = spark_engine.fit(summary, purchase_model=purchase_model, time_unit=time_unit, calibration_end=str(end.date()))

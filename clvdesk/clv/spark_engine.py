@@ -9,15 +9,20 @@ functions, the top-share and tier cut-offs taken as exact percentiles over all c
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from clvdesk.clv.dates import Misfit, choose, parse_dates
 from clvdesk.clv.model import ClvModel, fit_rows
 from clvdesk.clv.orders import OrderColumns, OrdersError
 from clvdesk.clv.rows import compress
@@ -34,19 +39,41 @@ OUTPUT_SCHEMA = SCORES_SCHEMA.replace(", invalid boolean", "") + ", segment stri
 warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
 
-def session(master: str | None = None) -> SparkSession:
+def session(master: str | None = None, *, jvm_log: Path | None = None) -> SparkSession:
     """The running session (spark-submit's) or a new one; a local master runs its Python workers on this
-    interpreter, so they see the same clvdesk and libraries."""
+    interpreter, so they see the same clvdesk and libraries. A JVM started here writes its log (Spark's
+    warnings, the JVM's notices) to `jvm_log` instead of the command's stderr."""
     builder = SparkSession.builder.appName(CLV_SPARK_APP_NAME).config("spark.sql.session.timeZone", "UTC")  # days as the local engine counts them
+    builder = builder.config("spark.ui.showConsoleProgress", "false")  # a progress bar is no line of the command's
     if master:
         builder = builder.master(master)
     if master is None or master.startswith("local"):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    return builder.getOrCreate()
+    logging.getLogger("py4j").setLevel(logging.WARNING)  # its INFO records (connections opened, closed) are no news
+    if jvm_log is None:
+        return builder.getOrCreate()
+    with _stderr_to(jvm_log):  # the JVM (and the Python workers it starts) keep the stderr they start with
+        return builder.getOrCreate()
 
 
-def read_orders(spark: SparkSession, path: str, columns: OrderColumns = OrderColumns()) -> DataFrame:
-    """customer_id, email (or null), date (a day), amount, from Parquet; OrdersError naming what is missing."""
+@contextmanager
+def _stderr_to(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with path.open("ab") as log:
+            os.dup2(log.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def read_orders(spark: SparkSession, path: str, columns: OrderColumns = OrderColumns(), *, date_format: str | None = None,
+                day_first: bool = False) -> DataFrame:
+    """customer_id, email (or null), date (a day), amount, from Parquet; OrdersError naming what is missing.
+    Dates held as text are read as the local engine reads them (clvdesk.clv.dates)."""
     raw = spark.read.parquet(path)
     present = {name.casefold(): name for name in raw.columns}
     wanted = {role: present.get(getattr(columns, role).casefold()) for role in ("customer_id", "email", "date", "amount")}
@@ -58,12 +85,67 @@ def read_orders(spark: SparkSession, path: str, columns: OrderColumns = OrderCol
     email = F.lower(F.trim(F.col(wanted["email"]).cast("string"))) if wanted["email"] else F.lit(None).cast("string")
     customer = F.trim(F.col(wanted["customer_id"]).cast("string")) if wanted["customer_id"] else email
     orders = raw.select(customer.alias("customer_id"), F.when(email != "", email).alias("email"),
-                        F.to_date(F.col(wanted["date"])).alias("date"), F.col(wanted["amount"]).cast("double").alias("amount"))
+                        _days(raw, wanted["date"], columns.date, path, date_format=date_format, day_first=day_first).alias("date"),
+                        F.col(wanted["amount"]).cast("double").alias("amount"))
     unusable = orders.where(F.col("customer_id").isNull() | (F.col("customer_id") == "") | F.col("date").isNull()
                             | F.col("amount").isNull() | F.isnan("amount")).count()
     if unusable:
         raise OrdersError(f"{path}: {unusable:,} orders without a customer, a readable date or a numeric amount")
     return orders
+
+
+def _days(raw: DataFrame, column: str, name: str, path: str, *, date_format: str | None, day_first: bool):
+    if dict(raw.dtypes)[column] == "date" or dict(raw.dtypes)[column].startswith("timestamp"):
+        return F.to_date(F.col(column))
+    text = F.coalesce(F.trim(F.col(column).cast("string")), F.lit(""))
+    dates = SparkDates(raw.select(text.alias("v")))
+    return F.to_date(_reader(choose(dates, name=name, path=path, date_format=date_format, day_first=day_first))(text))
+
+
+class SparkDates:
+    """The orders' date text on Spark (clvdesk.clv.dates.DateColumn), parsed by the local engine's own
+    function in pandas UDFs, so that both read every value alike; every format is counted in one job."""
+
+    def __init__(self, frame: DataFrame):
+        self.frame = frame  # one column, v
+
+    def misfits(self, formats: list[str], *, limit: int | None = None) -> dict[str, Misfit | None]:
+        if not formats:
+            return {}
+        rows = self.frame if limit is None else self.frame.limit(limit)
+        marked = rows.select("v", _misses(formats)("v").alias("missed"))
+        counts = []
+        for i in range(len(formats)):
+            missed = F.shiftright("missed", i).bitwiseAND(1) == 1
+            counts += [F.count(F.when(missed, 1)), F.min(F.when(missed, F.col("v")))]
+        found = marked.agg(*counts).first()
+        return {date_format: Misfit(found[2 * i], found[2 * i + 1]) if found[2 * i] else None
+                for i, date_format in enumerate(formats)}
+
+    def same_days(self, first: str, second: str) -> bool:
+        one, other = _reader(first)("v"), _reader(second)("v")
+        return self.frame.where(~one.eqNullSafe(other)).limit(1).count() == 0
+
+
+def _misses(formats: list[str]):
+    """A pandas UDF: per value, a bit per format that cannot read it."""
+    @F.pandas_udf("long")
+    def misses(text: pd.Series) -> pd.Series:
+        bits = np.zeros(len(text), dtype="int64")
+        for i, date_format in enumerate(formats):
+            bits |= parse_dates(text, date_format).isna().to_numpy().astype("int64") << i
+        return pd.Series(bits, index=text.index)
+
+    return misses
+
+
+def _reader(date_format: str):
+    """A pandas UDF: the day `date_format` reads in each value (a timestamp at midnight, UTC as the session)."""
+    @F.pandas_udf("timestamp")
+    def read(text: pd.Series) -> pd.Series:
+        return parse_dates(text, date_format)
+
+    return read
 
 
 def summarize(orders: DataFrame, *, time_unit: str, calibration_end: pd.Timestamp) -> DataFrame:

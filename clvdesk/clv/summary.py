@@ -29,6 +29,16 @@ class SummaryError(ValueError):
     """A per-customer summary breaks the model's assumptions; the message names the column."""
 
 
+def fit_end(requested: pd.Timestamp | None, last_order: pd.Timestamp) -> pd.Timestamp:
+    """The calibration end of a fit: the one asked for, else the last order's day. One after the last order
+    is refused, whatever the engine: every customer would look long gone (residual CLV of $117k became $433)."""
+    last_order = pd.Timestamp(last_order).normalize()
+    if requested is not None and requested > last_order:
+        raise SummaryError(f"--calibration-end {requested.date()} is after the last order ({last_order.date()}); "
+                           "choose a date on or before it, or leave it out")
+    return last_order if requested is None else requested
+
+
 def purchase_days(orders: pd.DataFrame) -> pd.DataFrame:
     """Same-day orders merged: one row per (customer, day) with the day's net amount and whether it
     holds a purchase (an order of zero or more), sorted by customer and day."""
