@@ -31,7 +31,7 @@ from clvdesk.metrics import Metrics
 from clvdesk.note import note_reference, note_tags, render_note
 from clvdesk.requesters import RequesterCache
 from clvdesk.rule_store import RuleStore
-from clvdesk.rules import Reason
+from clvdesk.rules import Reason, reason
 from clvdesk.spending import SpendingLedger
 from clvdesk.suggestions import CustomerView, Suggestion, SuggestionStore
 
@@ -190,7 +190,7 @@ class Pipeline:
             return email, self.customers.find(email=email, customer_id=external_id, as_of=as_of), []
         except CorruptCustomerRecord as exc:
             log.warning("ticket=%s %s: treated as an unknown customer", event.ticket_id, exc)
-            return email, None, [Reason(rule="customer_store", text="The customer's stored value is corrupt: treated as not in the store")]
+            return email, None, [reason("customer_store", "corrupt_customer")]
 
     def _post_once(
         self, client: HelpdeskClient, event: TicketEvent, suggestion: Suggestion, tags: list[str],
