@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def app_files() -> list[str]:
     names = ["manifest.json"]
-    for folder in ("assets", "translations"):
+    for folder in ("assets", "translations", "clvdesk/locales"):
         names += sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / folder).rglob("*") if path.is_file())
     return names
 
@@ -116,8 +116,8 @@ BREAKAGES = {
         ("SecretInFile", "assets/main.js:"),
     ),
     "a clvdesk token's value in a file": (
-        lambda app: (app / "assets" / "locales" / "en.json").write_text(
-            (app / "assets" / "locales" / "en.json").read_text().replace("Customer", "s3cr3t-t0ken-value")),
+        lambda app: (app / "clvdesk" / "locales" / "en.json").write_text(
+            (app / "clvdesk" / "locales" / "en.json").read_text().replace("Customer", "s3cr3t-t0ken-value")),
         ("SecretInFile", "assets/locales/en.json: contains the value of a clvdesk token or secret"),
     ),
     "bad logo size": (
