@@ -21,10 +21,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def app_files() -> list[str]:
+    """What the app is made of, where it is in the repository (the language files as the package's too)."""
     names = ["manifest.json"]
     for folder in ("assets", "translations", "clvdesk/locales"):
         names += sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / folder).rglob("*") if path.is_file())
     return names
+
+
+def zipped_names() -> list[str]:
+    """app_files() as the zip names them: the language files are the sidebar's assets/locales/."""
+    return sorted(name.replace("clvdesk/locales/", "assets/locales/") for name in app_files())
 
 
 @pytest.fixture
@@ -65,7 +71,7 @@ def test_the_shipped_app_passes_and_the_zip_holds_exactly_it(tmp_path):
     assert result.exit_code == 0, result.output
     assert f"wrote {out} ({len(app_files())} files)" in result.output
     with zipfile.ZipFile(out) as archive:
-        assert sorted(archive.namelist()) == sorted(app_files())
+        assert sorted(archive.namelist()) == zipped_names()
         assert archive.read("manifest.json") == (ROOT / "manifest.json").read_bytes()
         assert archive.testzip() is None
     first = out.read_bytes()
