@@ -35,6 +35,11 @@ def written_language(value: str) -> str:
     return code
 
 
+def account_language(value: str | None) -> str | None:
+    """A helpdesk account's note language (CLVDESK_<NAME>_NOTE_LANGUAGE); unset or blank: the common one."""
+    return None if value is None or not value.strip() else written_language(value)
+
+
 def env_name(field: str) -> str:
     return ENV_PREFIX + field.upper()
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from clvdesk.settings import SettingsError, split_secrets, written_language
+from clvdesk.settings import SettingsError, account_language, split_secrets
 
 
 def account_of(url: str) -> str:
@@ -30,10 +30,7 @@ class HelpdeskSettings(BaseSettings):
 
     _split_secrets = field_validator("webhook_secret", mode="before")(split_secrets)
 
-    @field_validator("note_language")
-    @classmethod
-    def _written_language(cls, value: str | None) -> str | None:
-        return None if value is None or not value.strip() else written_language(value)
+    _note_language = field_validator("note_language")(account_language)
 
     @field_validator("url")
     @classmethod
