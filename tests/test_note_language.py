@@ -4,11 +4,12 @@ and the customer's words quoted as they wrote them."""
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from datetime import datetime, timezone
 
-import pytest
+import pandas as pd
 
 from clvdesk import i18n
 from clvdesk.clv.bgnbd import BgNbdParams
@@ -42,9 +43,9 @@ ENGLISH_LABELS = [  # every name the note could show in English, where Danish na
 DANISH_MONTHS = ["jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec."]
 
 
-@pytest.fixture(scope="module")
-def fitted():
-    """A CLV fit of 400 simulated customers, the first of them Ana with 38.20 spent so far."""
+@functools.cache
+def fitted_customers() -> tuple[Valuation, pd.DataFrame]:
+    """A CLV fit of 400 simulated customers, one of them Ana with 38.20 spent so far."""
     summary = simulate_summary(400, BgNbdParams(0.5, 6.0, 0.9, 3.0), GammaGammaParams(6.25, 3.74, 15.44), seed=5, shift=1)
     summary.index = summary.index.astype(str)
     summary["email"] = None
@@ -57,8 +58,8 @@ def fitted():
     return Valuation.of_fit(model, money, None, fitted_at=datetime.now(timezone.utc)), scores
 
 
-def test_a_danish_accounts_note_is_danish_throughout(helpdesk_case, redis, fitted, monkeypatch):
-    valuation, scores = fitted
+def test_a_danish_accounts_note_is_danish_throughout(helpdesk_case, redis, monkeypatch):
+    valuation, scores = fitted_customers()
     CustomerStore(redis).replace_records(customer_records(scores), valuation=valuation.to_json())
     RuleStore(redis).publish(load_rules().model_copy(update={"currency": "DKK"}),
                              author="test", comment="kroner")
