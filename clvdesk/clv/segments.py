@@ -25,7 +25,6 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from clvdesk.i18n import english
 from clvdesk.defaults import (
     CLV_ACTIVE_P_ALIVE,
     CLV_HIGH_VALUE_SHARE,
@@ -33,6 +32,7 @@ from clvdesk.defaults import (
     CLV_NEW_CUSTOMER_DAYS,
     CLV_VALUE_TIER_PERCENTILES,
 )
+from clvdesk.i18n import english
 
 SEGMENTS = ("below_zero", "new", "champions", "potential_loyalists", "cant_lose_them", "lost_high_value", "lost", "hibernating")
 # The English names people read (admin form, server-rendered sidebars), from the language file the

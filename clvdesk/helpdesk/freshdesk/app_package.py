@@ -2,11 +2,12 @@
 
 The app (plugin/apps/freshdesk/) is FDK's Platform 3.0 layout: manifest.json, app/, config/. It shows
 the Zendesk sidebar's page and script, which the package takes from assets/ (one copy for both
-helpdesks), and clvdesk's language files (clvdesk/locales/). The checks follow FDK's rules: platform-version 3.0 with `modules` and no 2.x keys,
-a product module, engines, locations in their module with files under app/, every request template
-declared in modules.common.requests and the other way round, templates whose host is a bare name and
-whose secure iparams go in headers only, one kind of installation page; and clvdesk's own: the page
-loads FDK's client ({{{appclient}}}) and no inline or outside script, the icon is an SVG, no secret.
+helpdesks), with clvdesk's language files (clvdesk/locales/) as its locales. The checks follow FDK's
+rules: platform-version 3.0 with `modules` and no 2.x keys, a product module, engines, locations in
+their module with files under app/, every request template declared in modules.common.requests and the
+other way round, templates whose host is a bare name and whose secure iparams go in headers only, one
+kind of installation page; and clvdesk's own: the page loads FDK's client ({{{appclient}}}) and no
+inline or outside script, the icon is an SVG, no secret.
 """
 
 from __future__ import annotations
