@@ -8,6 +8,7 @@ their own language: the note in the account's, the sidebar in the agent's.
 from __future__ import annotations
 
 import string
+from functools import lru_cache
 from typing import Any
 
 from clvdesk.i18n import label, lookup, strings, tier_label
@@ -59,6 +60,16 @@ class _Formatter(string.Formatter):
         return words["and"].join(said) or words["every_other"]
 
 
+@lru_cache(maxsize=None)
+def _parsed(language: str, key: str) -> tuple[tuple[str, str | None, str], ...]:
+    """The template at `key` as (text, field, format) pieces, parsed once: a decision writes a dozen."""
+    return tuple((text, field, spec or "") for text, field, spec, _ in string.Formatter().parse(lookup(language, key)))
+
+
 def render(language: str, key: str, values: dict[str, Any] | None = None, *, currency: str = "") -> str:
     """The template at `key` ("note.why") in `language`, its fields filled from `values`, money in `currency`."""
-    return _Formatter(language, currency).vformat(lookup(language, key), (), values or {})
+    formatter, values = _Formatter(language, currency), values or {}
+    return "".join(
+        text + ("" if field is None else formatter.format_field(values[field], spec))
+        for text, field, spec in _parsed(language, key)
+    )
