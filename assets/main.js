@@ -6,7 +6,7 @@
 'use strict';
 
 const POLL_DELAYS_MS = [2000, 4000, 8000, 16000]; // a 404 means the worker has not handled the ticket yet
-const LOCALES = ['en', 'da'];
+const DEFAULT_LOCALE = 'en'; // a language with no file in locales/ (clvdesk/locales/ in the repository) gets English
 
 const client = ZAFClient.init();
 const byId = (id) => document.getElementById(id);
@@ -31,9 +31,13 @@ function named(group, name, fallback) {
 }
 
 async function loadStrings(userLocale) {
-  const language = String(userLocale || 'en').toLowerCase().split('-')[0];
-  const locale = LOCALES.includes(language) ? language : 'en';
-  const response = await fetch(`locales/${locale}.json`);
+  const language = String(userLocale || DEFAULT_LOCALE).toLowerCase().replace('_', '-').split('-')[0];
+  let locale = /^[a-z]{2,3}$/.test(language) ? language : DEFAULT_LOCALE;
+  let response = await fetch(`locales/${locale}.json`);
+  if (!response.ok && locale !== DEFAULT_LOCALE) {
+    locale = DEFAULT_LOCALE;
+    response = await fetch(`locales/${locale}.json`);
+  }
   state.strings = await response.json();
   document.documentElement.lang = locale;
   document.querySelectorAll('[data-i18n]').forEach((element) => {
@@ -47,6 +51,14 @@ function money(value, currency) {
   } catch (error) {
     return `${value.toFixed(2)} ${currency}`; // an unknown currency code: show it plainly
   }
+}
+
+function number(value, options) {
+  return new Intl.NumberFormat(state.userLocale, options).format(value);
+}
+
+function day(instant) {
+  return new Intl.DateTimeFormat(state.userLocale, { dateStyle: 'medium' }).format(new Date(instant));
 }
 
 function percent(value) {
@@ -114,12 +126,12 @@ function showCustomer(customer, requester) {
   byId('historical-spend').textContent = money(customer.historical_spend, customer.currency);
   byId('p-alive').textContent = customer.p_alive == null ? notFitted : percent(customer.p_alive);
   byId('segment').textContent = customer.segment == null ? notFitted : named('segments', customer.segment);
-  byId('values-as-of').textContent = customer.values_as_of == null ? t('customer.as_stored') : new Date(customer.values_as_of).toLocaleString();
+  byId('values-as-of').textContent = customer.values_as_of == null ? t('customer.as_stored') : day(customer.values_as_of);
 }
 
 function showSentiment(sentiment) {
   byId('sentiment').textContent = t(`sentiment.${sentiment.label}`);
-  const score = `${sentiment.score >= 0 ? '+' : ''}${sentiment.score.toFixed(2)}`;
+  const score = number(sentiment.score, { minimumFractionDigits: 2, maximumFractionDigits: 2, signDisplay: 'always' });
   byId('score').textContent = `(${t('sentiment.score', { score })})`;
   const category = sentiment.category;
   byId('category').textContent = named('categories', category.name, category.label) + quoted(category.evidence);
@@ -176,7 +188,7 @@ function api(path, options = {}) {
 
 async function fetchSuggestion() {
   try {
-    return await api('suggestion');
+    return await api(`suggestion?locale=${encodeURIComponent(state.userLocale)}`); // reasons and tier in it
   } catch (error) {
     if (error && error.status === 404) return null;
     throw error;

@@ -18,7 +18,9 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 ROOT_FILES = ("manifest.json",)
-PACKAGED_DIRS = ("assets", "translations")
+# zip folder -> where its files are read from: the sidebar's strings are the package's own language
+# files (clvdesk/locales/), which the note and the reasons are written from too
+PACKAGED_DIRS = {"assets": "assets", "translations": "translations", "assets/locales": "clvdesk/locales"}
 REQUIRED_FIELDS = ("name", "author", "defaultLocale", "location", "frameworkVersion")
 AUTHOR_FIELDS = ("name", "email", "url")
 FRAMEWORK_VERSIONS = ("2.0",)
@@ -115,18 +117,19 @@ class AppPackageError(Exception):
         super().__init__("\n".join(str(problem) for problem in problems))
 
 
-def package_files(root: Path) -> list[str]:
-    """The paths (relative, POSIX) that go into the zip: the manifest, assets/ and translations/."""
-    found = [name for name in ROOT_FILES if (root / name).is_file()]
-    for folder in PACKAGED_DIRS:
-        base = root / folder
+def package_files(root: Path) -> dict[str, Path]:
+    """What goes into the zip (name in it, relative POSIX -> file): the manifest, assets/, translations/
+    and the language files as assets/locales/."""
+    found = {name: root / name for name in ROOT_FILES if (root / name).is_file()}
+    for folder, source in PACKAGED_DIRS.items():
+        base = root / source
         if base.is_dir():
-            found += sorted(
-                path.relative_to(root).as_posix()
-                for path in base.rglob("*")
-                if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts)
+            found.update(
+                (f"{folder}/{path.relative_to(base).as_posix()}", path)
+                for path in sorted(base.rglob("*"))
+                if path.is_file() and not any(part.startswith(".") for part in path.relative_to(base).parts)
             )
-    return found
+    return dict(sorted(found.items()))
 
 
 def read_json_file(path: Path, name: str, problems: list[AppProblem]) -> dict | None:
@@ -251,7 +254,7 @@ def _locale(file_name: str) -> str:
     return PurePosixPath(file_name).stem
 
 
-def _check_translations(root: Path, manifest: dict, files: list[str], problems: list[AppProblem]) -> None:
+def _check_translations(root: Path, manifest: dict, files: dict[str, Path], problems: list[AppProblem]) -> None:
     default = manifest.get("defaultLocale")
     locales = {_locale(name): name for name in files if name.startswith("translations/") and name.endswith(".json")}
     for locale, name in locales.items():
@@ -317,9 +320,9 @@ def html_references(text: str) -> _References:
     return parser
 
 
-def _check_assets(root: Path, manifest: dict, files: list[str], problems: list[AppProblem]) -> None:
+def _check_assets(root: Path, manifest: dict, files: dict[str, Path], problems: list[AppProblem]) -> None:
     for name in (f for f in files if f.startswith("assets/") and f.endswith(".html")):
-        for url in html_references((root / name).read_text(encoding="utf-8")).urls:
+        for url in html_references(files[name].read_text(encoding="utf-8")).urls:
             parts = urlsplit(url)
             if parts.scheme or parts.netloc:
                 _https(url, f"{name}: {url}", problems)
@@ -331,12 +334,12 @@ def _check_assets(root: Path, manifest: dict, files: list[str], problems: list[A
         _check_logo(root, f"assets/{logo}", size, files, problems)
     declared = {p.get("name") for p in manifest.get("parameters", []) if isinstance(p, dict)}
     for name in (f for f in files if f.startswith("assets/") and f.endswith(TEXT_SUFFIXES)):
-        for setting in sorted(set(SETTING_PLACEHOLDER.findall((root / name).read_text(encoding="utf-8")))):
+        for setting in sorted(set(SETTING_PLACEHOLDER.findall(files[name].read_text(encoding="utf-8")))):
             if setting not in declared:
                 problems.append(InvalidField(f"{name}: {{{{setting.{setting}}}}} names no parameter of the manifest"))
 
 
-def _check_logo(root: Path, name: str, size: int, files: list[str], problems: list[AppProblem]) -> None:
+def _check_logo(root: Path, name: str, size: int, files: dict[str, Path], problems: list[AppProblem]) -> None:
     if name not in files:
         problems.append(MissingAsset(f"{name}: missing (Zendesk shows it in the apps list)"))
         return
@@ -428,17 +431,16 @@ def _checked_manifest(root: Path, known_secrets: Iterable[str], service_url: str
         problems.append(placeholder)
     _check_translations(root, manifest, files, problems)
     _check_assets(root, manifest, files, problems)
-    check_secrets({name: root / name for name in files}, known_secrets, problems)
+    check_secrets(files, known_secrets, problems)
     return manifest, problems
 
 
 def build_package(root: Path, out: Path, *, known_secrets: Iterable[str] = (), service_url: str | None = None) -> list[str]:
     """Check the app in `root` for the clvdesk service at `service_url` and write its zip to `out`, with the
     manifest made for that service; the zipped paths, or AppPackageError."""
-    sources = {name: root / name for name in package_files(root)}
     manifest, problems = _checked_manifest(root, known_secrets, service_url)
     written = {"manifest.json": (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()} if service_url else {}
-    return write_checked_zip(problems, sources, out, contents=written)
+    return write_checked_zip(problems, package_files(root), out, contents=written)
 
 
 def write_checked_zip(problems: list[AppProblem], sources: Mapping[str, Path], out: Path, *,

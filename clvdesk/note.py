@@ -1,6 +1,7 @@
 """The internal note an agent reads on the ticket, and the tags that make suggestions searchable.
 
-One source of lines, rendered as each helpdesk shows a note: plain text, Markdown or HTML. In the last two,
+One source of lines, in the language the account's agents read (clvdesk/locales/), rendered as each
+helpdesk shows a note: plain text, Markdown or HTML. In the last two,
 what came from outside clvdesk (the customer's email, words quoted from their message) cannot turn into
 markup: Markdown's inline markers are escaped, and HTML is escaped whole.
 """
@@ -10,14 +11,16 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from functools import partial
 
 from clvdesk.analysis import Sentiment
-from clvdesk.clv.segments import SEGMENT_LABELS
 from clvdesk.defaults import NOTE_REFERENCE_PREFIX
 from clvdesk.helpdesk.interface import NoteFormat
-from clvdesk.money import format_money
-from clvdesk.rules import Offer, approver
+from clvdesk.i18n import DEFAULT_LANGUAGE
+from clvdesk.money import format_date
+from clvdesk.rules import Offer
 from clvdesk.suggestions import CustomerView, Suggestion
+from clvdesk.wording import render
 
 TAG_PREFIX = "clvdesk"
 EVIDENCE_SHOWN = 3  # words quoted per signal or category: enough to see why, short enough to read
@@ -47,92 +50,89 @@ def _quoted(words: list[str]) -> str:
     return ", ".join(f'"{one_line(word)}"' for word in words[:EVIDENCE_SHOWN])
 
 
-def _analysis_lines(sentiment: Sentiment) -> list[str]:
+def _analysis_lines(sentiment: Sentiment, language: str) -> list[str]:
     """How the customer feels, what they signal and what went wrong, each with the words that show it."""
+    say = partial(render, language)
     if not sentiment.supported:
-        return [f"Sentiment: not read (the text is in {sentiment.language_name}, which clvdesk does not read)"]
-    feeling = f"{sentiment.label.replace('_', ' ')} ({sentiment.score:+.2f})"
-    if sentiment.language != "en":
-        feeling += f" · in {sentiment.language_name}"
-    lines = [f"Sentiment: {feeling}"]
+        return [say("note.not_read", {"language": sentiment.language})]
+    feeling = {"label": sentiment.label, "score": sentiment.score, "language": sentiment.language}
+    lines = [say("note.sentiment" if sentiment.language == language else "note.sentiment_language", feeling)]
     if sentiment.signals:
-        lines.append("Signals: " + " · ".join(f"{s.label.lower()} ({_quoted(s.evidence)})" for s in sentiment.signals))
+        signals = [say("note.signal", {"name": s.name, "evidence": _quoted(s.evidence)}) for s in sentiment.signals]
+        lines.append(say("note.signals", {"signals": " · ".join(signals)}))
     if sentiment.category.evidence:
-        lines.append(f"What went wrong: {sentiment.category.label.lower()} ({_quoted(sentiment.category.evidence)})")
+        category = {"name": sentiment.category.name, "evidence": _quoted(sentiment.category.evidence)}
+        lines.append(say("note.what_went_wrong", category))
     return lines
 
 
-def offer_summary(offer: Offer) -> str:
+def offer_summary(offer: Offer, language: str = DEFAULT_LANGUAGE) -> str:
     """The offer in one line, as the note's first line and a sidebar's headline show it."""
+    say = partial(render, language, currency=offer.currency)
     if offer.instrument == "apology_only":
-        line = "Apology only"
+        line = say("note.apology_only")
     else:
-        line = f"{offer.instrument_label}: {format_money(offer.amount, offer.currency)}"
+        line = say("note.offer", {"instrument": offer.instrument, "amount": offer.amount})
     if offer.needs_approval:
-        line += f" (needs approval by {approver(offer.approval_role)})"
+        role = {"offer": line, "role": one_line(offer.approval_role)} if offer.approval_role else {"offer": line}
+        line = say("note.needs_approval_role" if offer.approval_role else "note.needs_approval", role)
     if offer.flagged:
-        line += " (flagged by the abuse guard: review this customer)"
+        line = say("note.flagged", {"offer": line})
     return line
 
 
-def _approval_lines(offer: Offer) -> list[str]:
+def _approval_lines(offer: Offer, language: str) -> list[str]:
     if not offer.needs_approval:
         return []
-    return [
-        f"Approval: {approver(offer.approval_role)} must approve before the customer is promised this. "
-        "Approve it in the clvdesk sidebar; until then the suggested reply says only that you have asked for it."
-    ]
+    if offer.approval_role:
+        return [render(language, "note.approval_role", {"role": one_line(offer.approval_role)})]
+    return [render(language, "note.approval")]
 
 
-def _fit_lines(customer: CustomerView) -> list[str]:
+def _fit_lines(customer: CustomerView, language: str) -> list[str]:
     """What the CLV fit adds (`clvdesk clv fit`); nothing for customers imported from a file."""
     if customer.total_clv is None or customer.p_alive is None:
         return []
-    line = f"CLV fit: total CLV {format_money(customer.total_clv, customer.currency)} · P(alive) {customer.p_alive:.0%}"
-    if customer.segment:
-        line += f" · segment {SEGMENT_LABELS.get(customer.segment, one_line(customer.segment))}"
-    return [line]
+    values = {"total": customer.total_clv, "p_alive": customer.p_alive, "segment": customer.segment}
+    return [render(language, "note.fit_segment" if customer.segment else "note.fit", values, currency=customer.currency)]
 
 
-def _note_lines(suggestion: Suggestion) -> list[str]:
+def _note_lines(suggestion: Suggestion, language: str) -> list[str]:
     customer, offer = suggestion.customer, suggestion.offer
-    money = customer.currency
+    say = partial(render, language, currency=customer.currency)
 
-    who = one_line(customer.email) if customer.email else "unknown requester"
+    who = one_line(customer.email) if customer.email else say("note.unknown_requester")
     if customer.known:
-        value = (
-            f"residual CLV {format_money(customer.residual_clv, money)} · "
-            f"spent so far {format_money(customer.historical_spend, money)}"
-        )
+        value = say("note.value", {"residual": customer.residual_clv, "spent": customer.historical_spend})
+        if customer.values_as_of is not None:
+            value = say("note.values_as_of", {"value": value, "date": format_date(customer.values_as_of, language)})
     else:
-        value = "not in the customer store"
+        value = say("note.not_in_store")
+    tier = [customer.tier, one_line(customer.tier_label)]
 
-    offer_line = offer_summary(offer)
-    budget_line = f"Budget for this ticket: {format_money(offer.budget, offer.currency)}"
-    if offer.budget_left is not None:
-        budget_line += f" · rolling budget left after this offer: {format_money(offer.budget_left, offer.currency)}"
-
+    budget = {"budget": offer.budget, "left": offer.budget_left}
     lines = [
-        f"clvdesk suggestion: {offer_line}",
+        say("note.headline", {"offer": offer_summary(offer, language)}),
         "",
-        f"Customer: {who} · tier {one_line(customer.tier_label)} · {value}",
-        *_fit_lines(suggestion.customer),
-        *_analysis_lines(suggestion.sentiment),
-        budget_line,
-        *_approval_lines(offer),
+        say("note.customer", {"who": who, "tier": tier, "value": value}),
+        *_fit_lines(customer, language),
+        *_analysis_lines(suggestion.sentiment, language),
+        say("note.budget" if offer.budget_left is None else "note.budget_left", budget),
+        *_approval_lines(offer, language),
         "",
-        "Why:",
-        *(f"- {one_line(reason.text)} [{reason.rule}]" for reason in suggestion.reasons),
+        say("note.why"),
+        *(f"- {one_line(reason.said(language))} [{reason.rule}]" for reason in suggestion.reasons),
         "",
-        f"Rules {suggestion.rules_version} · ",
+        say("note.rules", {"version": suggestion.rules_version}),
     ]
     return lines
 
 
-def render_note(suggestion: Suggestion, fmt: NoteFormat = "text") -> str:
-    """The note in `fmt`: paragraphs, the reasons a list, and the reference last, never Markdown-escaped
-    (so that `has_note` finds it in the note's text; in HTML only &, < and > are escaped)."""
-    *lines, rules = _note_lines(suggestion)
+def render_note(suggestion: Suggestion, fmt: NoteFormat = "text", language: str = DEFAULT_LANGUAGE) -> str:
+    """The note in `fmt` and `language` (one of clvdesk.i18n.languages()): paragraphs, the reasons a list,
+    and the reference last, never Markdown-escaped (so that `has_note` finds it in the note's text; in
+    HTML only &, < and > are escaped)."""
+    *lines, rules = _note_lines(suggestion, language)
     reference = note_reference(suggestion.event_id)
     if fmt == "text":
         return "\n".join([*lines, rules + reference])

@@ -26,12 +26,13 @@ from clvdesk.defaults import (
 from clvdesk.events import TicketEvent
 from clvdesk.helpdesk.errors import AmbiguousWrite
 from clvdesk.helpdesk.interface import HelpdeskClient, PostedNote
+from clvdesk.i18n import DEFAULT_LANGUAGE
 from clvdesk.logs import email_digest
 from clvdesk.metrics import Metrics
 from clvdesk.note import note_reference, note_tags, render_note
 from clvdesk.requesters import RequesterCache
 from clvdesk.rule_store import RuleStore
-from clvdesk.rules import Reason
+from clvdesk.rules import Reason, reason
 from clvdesk.spending import SpendingLedger
 from clvdesk.suggestions import CustomerView, Suggestion, SuggestionStore
 
@@ -105,6 +106,7 @@ class Pipeline:
         helpdesks: Mapping[tuple[str, str], HelpdeskClient],
         metrics: Metrics,
         analyse_text: Callable[[str], Sentiment] = analyse,
+        note_languages: Mapping[tuple[str, str], str] | None = None,
     ):
         self.rules = rules
         self.spending = spending
@@ -115,6 +117,7 @@ class Pipeline:
         self.helpdesks = helpdesks  # by (helpdesk, account)
         self.metrics = metrics
         self.analyse_text = analyse_text
+        self.note_languages = note_languages or {}  # by (helpdesk, account); English where not given
 
     def handle(self, event: TicketEvent, now: datetime | None = None, *, closing: RedisPipeline | None = None) -> Suggestion:
         """Suggest, store and post the note once. `closing`: a pipeline the caller sends when the job
@@ -167,6 +170,10 @@ class Pipeline:
         )
         return suggestion
 
+    def note_language(self, event: TicketEvent) -> str:
+        """The language the account's agents read its notes in (CLVDESK_<NAME>_NOTE_LANGUAGE)."""
+        return self.note_languages.get((event.helpdesk, event.account), DEFAULT_LANGUAGE)
+
     def client_for(self, event: TicketEvent) -> HelpdeskClient:
         try:
             return self.helpdesks[(event.helpdesk, event.account)]
@@ -190,7 +197,7 @@ class Pipeline:
             return email, self.customers.find(email=email, customer_id=external_id, as_of=as_of), []
         except CorruptCustomerRecord as exc:
             log.warning("ticket=%s %s: treated as an unknown customer", event.ticket_id, exc)
-            return email, None, [Reason(rule="customer_store", text="The customer's stored value is corrupt: treated as not in the store")]
+            return email, None, [reason("customer_store", "corrupt_customer")]
 
     def _post_once(
         self, client: HelpdeskClient, event: TicketEvent, suggestion: Suggestion, tags: list[str],
@@ -209,7 +216,7 @@ class Pipeline:
         if outcome == "earlier" and client.has_note(event.ticket_id, reference):
             self.ledger.confirm(event.key)
             return False, ()
-        posted = self._post_note(client, event, render_note(suggestion, client.note_format), tags, reference)
+        posted = self._post_note(client, event, render_note(suggestion, client.note_format, self.note_language(event)), tags, reference)
         self.ledger.confirm(event.key, closing)
         self.metrics.count("clvdesk_notes_posted_total", helpdesk=event.helpdesk, account=event.account)
         return True, posted.tags or ()

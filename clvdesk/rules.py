@@ -11,10 +11,9 @@ agent or admin can trace any figure. `decide` is pure: what a customer already r
 from __future__ import annotations
 
 import json
-from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
@@ -23,7 +22,8 @@ from clvdesk.analysis.model import CATEGORY_LABELS, SIGNAL_LABELS
 from clvdesk.clv.segments import SEGMENTS
 from clvdesk.customers import CustomerValue
 from clvdesk.defaults import MAX_AMOUNT, RULES_MAX_ADJUSTMENT, RULES_MAX_WINDOW_DAYS
-from clvdesk.money import format_money
+from clvdesk.i18n import DEFAULT_LANGUAGE, english
+from clvdesk.wording import render
 
 Instrument = Literal[
     "refund",
@@ -37,19 +37,7 @@ Instrument = Literal[
     "fee_waiver",
     "apology_only",
 ]
-INSTRUMENT_LABELS: dict[str, str] = {
-    "refund": "Refund",
-    "partial_refund": "Partial refund",
-    "store_credit": "Store credit",
-    "discount_next_order": "Discount on the next order",
-    "free_shipping": "Free shipping",
-    "replacement": "Replacement",
-    # For a customer who cannot pay on time; the amount is the fees and interest the company forgoes.
-    "payment_plan": "Payment plan, fees waived",
-    "payment_deferral": "Payment deferral",
-    "fee_waiver": "Fee waiver",
-    "apology_only": "Apology only",
-}
+INSTRUMENT_LABELS: dict[str, str] = english("instruments")  # the English names (clvdesk/locales/en.json)
 Segment = Literal[SEGMENTS]  # type: ignore[valid-type]
 ValueTier = Literal["top", "high", "medium", "low"]  # clvdesk.clv.segments: by residual CLV percentile
 SignalName = Literal[tuple(SIGNAL_LABELS)]  # type: ignore[valid-type]
@@ -99,20 +87,12 @@ class TierCondition(_Strict):
                 return False
         return all(getattr(customer, field) in allowed for field, allowed in self.choices())
 
-    def describe(self, currency: str) -> str:
-        money = partial(format_money, currency=currency)
-        texts = {
-            "min_residual_clv": lambda v: f"residual CLV ≥ {money(v)}",
-            "max_residual_clv": lambda v: f"residual CLV ≤ {money(v)}",
-            "min_historical_spend": lambda v: f"spend so far ≥ {money(v)}",
-            "max_historical_spend": lambda v: f"spend so far ≤ {money(v)}",
-            "min_p_alive": lambda v: f"P(alive) ≥ {v:.0%}",
-            "max_p_alive": lambda v: f"P(alive) ≤ {v:.0%}",
-            "segments": lambda v: "segment " + " or ".join(v),
-            "value_tiers": lambda v: "value tier " + " or ".join(v),
-        }
-        parts = [text(getattr(self, field)) for field, text in texts.items() if getattr(self, field) is not None]
-        return " and ".join(parts) or "every other customer"
+    def parts(self) -> list[list[object]]:
+        """[field, bound or the names allowed] for each bound or list given, as a reason carries them
+        (clvdesk.wording says them in each language)."""
+        fields = ("min_residual_clv", "max_residual_clv", "min_historical_spend", "max_historical_spend",
+                  "min_p_alive", "max_p_alive", "segments", "value_tiers")
+        return [[field, getattr(self, field)] for field in fields if getattr(self, field) is not None]
 
 
 class RollingBudget(_Strict):
@@ -241,10 +221,29 @@ class RuleSet(_Strict):
 
 
 class Reason(BaseModel):
+    """Why one figure is what it is: the rule, and what it says as a template of the language files
+    (`message`, a key of their "reasons") with its `values`, so each reader reads it in their language;
+    `text` is it in English (and all a reason stored before there were languages has)."""
+
     model_config = ConfigDict(frozen=True)
 
     rule: str
     text: str
+    message: str = ""
+    values: dict[str, Any] = {}
+    currency: str = ""
+
+    def said(self, language: str = DEFAULT_LANGUAGE) -> str:
+        """The reason in `language`."""
+        if not self.message:
+            return self.text
+        return render(language, f"reasons.{self.message}", self.values, currency=self.currency)
+
+
+def reason(rule: str, message: str, currency: str = "", **values: Any) -> Reason:
+    """The reason `message` (a key of the language files' "reasons") for `rule`, with its English text."""
+    text = render(DEFAULT_LANGUAGE, f"reasons.{message}", values, currency=currency)
+    return Reason(rule=rule, text=text, message=message, values=values, currency=currency)
 
 
 class Offer(BaseModel):
@@ -307,11 +306,12 @@ def classify(rules: RuleSet, customer: CustomerValue | None) -> tuple[Tier, str]
 
 
 def _tier_reason(rules: RuleSet, customer: CustomerValue | None, tier: Tier, rule: str) -> Reason:
+    named = {"tier": [tier.name, tier.label]}
     if customer is None:
-        return Reason(rule=rule, text=f"Customer not in the customer store: tier {tier.label}")
+        return reason(rule, "tier_unknown_customer", **named)
     if rule == f"tiers.{tier.name}":
-        return Reason(rule=rule, text=f"Tier {tier.label}, as imported for this customer")
-    return Reason(rule=rule, text=f"Tier {tier.label}: {tier.when.describe(rules.currency)}")
+        return reason(rule, "tier_imported", **named)
+    return reason(rule, "tier_matched", rules.currency, **named, condition=tier.when.parts())
 
 
 def rolling_limit(tier: Tier, residual_clv: float) -> float | None:
@@ -354,7 +354,7 @@ def evaluate(
     """The engine. Appends a reason per rule applied when given a list; the simulation passes none,
     since writing the reasons is most of the cost, and passes `placed`, the customer's
     `classify(rules, customer)`, which it works out once per customer rather than per ticket."""
-    money = partial(format_money, currency=rules.currency)
+    currency = rules.currency
     tier, tier_rule = placed or classify(rules, customer)
     residual = max(customer.residual_clv, 0.0) if customer else 0.0
     key = f"tiers.{tier.name}"
@@ -362,76 +362,73 @@ def evaluate(
     budget = tier.base_amount + tier.budget_share * residual
     if reasons is not None:
         reasons.append(_tier_reason(rules, customer, tier, tier_rule))
-        share_text = f"{tier.budget_share:.0%} of residual CLV {money(residual)}"
+        shares = {"share": tier.budget_share, "residual": residual, "budget": budget}
         if tier.base_amount:
-            share_text = f"{money(tier.base_amount)} + {share_text}"
-        reasons.append(Reason(rule=f"{key}.budget_share", text=f"Budget is {share_text} = {money(budget)}"))
+            reasons.append(reason(f"{key}.budget_share", "budget_share_base", currency, base=tier.base_amount, **shares))
+        else:
+            reasons.append(reason(f"{key}.budget_share", "budget_share", currency, **shares))
     for adjustment in rules.adjustments:
         if adjustment.applies(sentiment):
             budget *= adjustment.budget_multiplier
             if reasons is not None:
-                text = f"Budget × {adjustment.budget_multiplier:g} for this ticket = {money(budget)}"
-                reasons.append(Reason(rule=f"adjustments.{adjustment.name}", text=text))
+                reasons.append(reason(f"adjustments.{adjustment.name}", "adjustment", currency,
+                                      multiplier=adjustment.budget_multiplier, budget=budget))
     if budget > tier.max_amount:
         budget = tier.max_amount
         if reasons is not None:
-            reasons.append(Reason(rule=f"{key}.max_amount", text=f"Capped at the tier maximum {money(budget)}"))
+            reasons.append(reason(f"{key}.max_amount", "max_amount", currency, budget=budget))
 
     multiplier = rules.sentiment_multipliers[sentiment.label]
     amount = round(budget * multiplier, 2)
     if reasons is not None:
-        feeling = f"Sentiment {LABELS[sentiment.label].lower()} ({sentiment.score:+.2f})"
-        if not sentiment.supported:
-            feeling = f"Text in {sentiment.language_name}, which clvdesk does not read: treated as neutral"
-        text = f"{feeling}: offer {multiplier:.0%} of the budget = {money(amount)}"
-        reasons.append(Reason(rule=f"sentiment_multipliers.{sentiment.label}", text=text))
+        rule = f"sentiment_multipliers.{sentiment.label}"
+        if sentiment.supported:
+            reasons.append(reason(rule, "sentiment", currency, label=sentiment.label, score=sentiment.score,
+                                  multiplier=multiplier, amount=amount))
+        else:
+            reasons.append(reason(rule, "not_read", currency, language=sentiment.language, multiplier=multiplier,
+                                  amount=amount))
 
     limit = rolling_limit(tier, residual)
     left = None if limit is None else round(max(limit - usage.spent, 0.0), 2)
     if left is not None and amount > left:
         amount = left
         if reasons is not None:
-            text = (
-                f"Already received {money(usage.spent)} of {money(limit)} in the last "
-                f"{tier.rolling_budget.days} days: offer at most {money(left)}"
-            )
-            reasons.append(Reason(rule=f"{key}.rolling_budget", text=text))
+            reasons.append(reason(f"{key}.rolling_budget", "rolling_budget", currency, spent=usage.spent,
+                                  limit=limit, days=tier.rolling_budget.days, left=left))
 
     flagged = tier.abuse_guard is not None and usage.appeasements >= tier.abuse_guard.max_appeasements
     if flagged:
         amount = 0.0
         if reasons is not None:
-            text = (
-                f"{usage.appeasements} appeasements in the last {tier.abuse_guard.days} days: "
-                "apologise only and review this customer"
-            )
-            reasons.append(Reason(rule=f"{key}.abuse_guard", text=text))
+            reasons.append(reason(f"{key}.abuse_guard", "abuse_guard", count=usage.appeasements,
+                                  days=tier.abuse_guard.days))
     elif amount < tier.min_amount or amount <= 0:
         amount = 0.0
         if reasons is not None:
-            text = f"Below the tier minimum {money(tier.min_amount)}: apologise only"
-            reasons.append(Reason(rule=f"{key}.min_amount", text=text))
+            reasons.append(reason(f"{key}.min_amount", "min_amount", currency, minimum=tier.min_amount))
 
     instrument = "apology_only"
     if amount > 0:
         choices = tier.category_instruments.get(sentiment.category.name)
         instrument = choices[0] if choices else tier.instruments[0]
         if reasons is not None and choices:
-            text = f"{INSTRUMENT_LABELS[instrument]} comes first for {sentiment.category.label.lower()}"
-            reasons.append(Reason(rule=f"{key}.category_instruments.{sentiment.category.name}", text=text))
+            reasons.append(reason(f"{key}.category_instruments.{sentiment.category.name}", "category_instrument",
+                                  instrument=instrument, category=sentiment.category.name))
         elif reasons is not None:
-            text = f"{INSTRUMENT_LABELS[instrument]} is this tier's first choice"
-            reasons.append(Reason(rule=f"{key}.instruments", text=text))
+            reasons.append(reason(f"{key}.instruments", "tier_instrument", instrument=instrument))
 
     needs_approval = exceeds_approval(tier.approval_above, amount)
     if needs_approval and reasons is not None:
-        text = f"Above {money(tier.approval_above)}: {approver(tier.approval_role)} must approve"
-        reasons.append(Reason(rule=f"{key}.approval_above", text=text))
+        if tier.approval_role:
+            reasons.append(reason(f"{key}.approval_above", "approval_role", currency, limit=tier.approval_above,
+                                  role=tier.approval_role))
+        else:
+            reasons.append(reason(f"{key}.approval_above", "approval", currency, limit=tier.approval_above))
     cost_share = rules.instrument_costs.get(instrument, 0.0)
     cost = round(amount * cost_share, 2)
     if amount > 0 and reasons is not None:
-        text = f"Costs the company {cost_share:.0%} of face value = {money(cost)}"
-        reasons.append(Reason(rule=f"instrument_costs.{instrument}", text=text))
+        reasons.append(reason(f"instrument_costs.{instrument}", "cost", currency, share=cost_share, cost=cost))
     budget_left = None if left is None else round(left - amount, 2)
     return Outcome(tier, instrument, amount, round(budget, 2), cost, needs_approval, budget_left, flagged)
 

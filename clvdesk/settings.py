@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from clvdesk.defaults import JOB_TIMEOUT_SECONDS, MIN_TOKEN_CHARS
 from clvdesk.defaults import DEFAULT_ANNUAL_DISCOUNT_RATE, DEFAULT_CAC, DEFAULT_MARGIN
 from clvdesk.defaults import MAX_TRUSTED_PROXIES
+from clvdesk.i18n import DEFAULT_LANGUAGE, languages
 
 ENV_PREFIX = "CLVDESK_"
 
@@ -24,6 +25,19 @@ class SettingsError(Exception):
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "clvdesk"
+
+
+def written_language(value: str) -> str:
+    """A note language setting: a language clvdesk has a file for (clvdesk/locales/)."""
+    code = value.strip().lower()
+    if code not in languages():
+        raise ValueError(f"{value!r} is not a language clvdesk writes (it writes: {', '.join(languages())})")
+    return code
+
+
+def account_language(value: str | None) -> str | None:
+    """A helpdesk account's note language (CLVDESK_<NAME>_NOTE_LANGUAGE); unset or blank: the common one."""
+    return None if value is None or not value.strip() else written_language(value)
 
 
 def env_name(field: str) -> str:
@@ -60,6 +74,13 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Reverse proxies in front of the web process whose X-Forwarded-For/-Proto it believes; 0: none
     trusted_proxies: Annotated[int, Field(ge=0, le=MAX_TRUSTED_PROXIES)] = 0
+    # The language of the notes of every account that sets none of its own (CLVDESK_<NAME>_NOTE_LANGUAGE)
+    note_language: str = DEFAULT_LANGUAGE
+
+    @field_validator("note_language")
+    @classmethod
+    def _written_language(cls, value: str) -> str:
+        return written_language(value)
 
     @field_validator("redis_url")
     @classmethod

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 
 from clvdesk.helpdesk import REGISTRY
 from clvdesk.approvals import ApprovalBody, ApprovalNotNeeded, ApprovalRequired, NotAnApprover
+from clvdesk.i18n import DEFAULT_LANGUAGE, language_of, tier_label
 from clvdesk.outcomes import CurrencyMismatch, OutcomeBody, StaleSuggestion
 from clvdesk.replies import suggested_reply
 from clvdesk.suggestions import Suggestion
@@ -69,13 +70,21 @@ def _posted(helpdesk: str, ticket_id: str, model: type[BaseModel], what: str, ac
 @bp.get("/tickets/<ticket_id>/suggestion")
 @require_token
 def suggestion(helpdesk: str, ticket_id: str):
+    """The suggestion with its reasons and tier in the agent's language (`?locale=`, the helpdesk's name
+    for it: "da", "en-US"; English for a language clvdesk does not write), the reply in the ticket's."""
     found, refusal = _latest(helpdesk, ticket_id)
     if found is None:
         return refusal
+    language = language_of(request.args.get("locale", DEFAULT_LANGUAGE))
     log = current_app.extensions["clvdesk"].suggestions.log
     outcome, approval = log.outcome(found), log.approval(found)
+    shown = found.model_dump(mode="json")
+    shown["customer"]["tier_label"] = tier_label(language, found.customer.tier, found.customer.tier_label)
+    shown["reasons"] = [{**shown_reason, "text": reason.said(language)}
+                        for shown_reason, reason in zip(shown["reasons"], found.reasons)]
     return jsonify(
-        **found.model_dump(mode="json"),
+        **shown,
+        language=language,
         reply=_reply(found, approved=approval is not None),
         outcome=outcome.model_dump(mode="json") if outcome else None,
         approval=approval.model_dump(mode="json") if approval else None,

@@ -18,11 +18,13 @@ from pathlib import Path
 
 from flask import Blueprint, Response, redirect, render_template, request, send_from_directory, url_for
 
+from clvdesk.app_package import package_files
 from clvdesk.helpdesk import REGISTRY
 from plugin import admin_session, api
 from plugin.errors import error
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"  # the Zendesk app's files, as `clvdesk app package` zips them
+APP_ROOT = Path(__file__).resolve().parent.parent  # the Zendesk app's checkout: manifest, assets/, translations/
+ASSETS = APP_ROOT / "assets"
 # the helpdesks whose sidebar app can be previewed: the scripts that stand in for their app client's SDK
 CLIENTS = {"zendesk": ("zaf_client.js", "zaf_preview.js")}
 SDK_SCRIPT = re.compile(r'<script src="https://static\.zdassets\.com/[^"]+"></script>')  # ZAF's, in iframe.html
@@ -97,7 +99,11 @@ def page(helpdesk: str, ticket_id: str):
 
 @bp.get("/assets/<path:name>")
 def asset(name: str):
-    return send_from_directory(ASSETS, name)
+    """The app's file as `clvdesk app package` zips it (the language files as assets/locales/)."""
+    path = package_files(APP_ROOT).get(f"assets/{name}")
+    if path is None:
+        return error(404, "not_found", f"the sidebar app has no file assets/{name[:80]}")
+    return send_from_directory(path.parent, path.name)
 
 
 @bp.get("/api/v1/<helpdesk>/tickets/<ticket_id>/suggestion")

@@ -17,7 +17,8 @@ from clvdesk.analysis.valence import lexicon
 
 
 def evidence(result, signal):
-    return next(found.evidence for found in result.signals if found.name == signal)
+    """A signal's evidence in lower case (it is quoted with the customer's capitals)."""
+    return next([word.lower() for word in found.evidence] for found in result.signals if found.name == signal)
 
 
 @pytest.mark.parametrize(
@@ -62,7 +63,7 @@ def test_each_category_with_the_words_that_show_it(text, category, words):
     result = analyse(text)
     assert result.category.name == category
     assert result.category.label == CATEGORY_LABELS[category]
-    assert words in result.category.evidence
+    assert words in [word.lower() for word in result.category.evidence]
     assert result.label in ("negative", "very_negative")
 
 
@@ -175,7 +176,7 @@ def test_danish_signals_and_categories(text, signal_or_category, words):
     result = analyse(text)
     assert result.language == "da" and result.supported
     found = evidence(result, signal_or_category) if signal_or_category in SIGNAL_LABELS else result.category.evidence
-    assert words in found
+    assert words in [word.lower() for word in found]
     assert result.label in ("negative", "very_negative")
 
 
@@ -305,3 +306,14 @@ def test_naming_problems_alone_is_negative_not_very_negative():
     assert mild.category.name == "late_delivery"
     # The same problem with anger or a threat is very negative.
     assert analyse("Where is my parcel? It is days late. Unacceptable, I will cancel my account.").label == "very_negative"
+
+
+def test_evidence_is_quoted_as_the_customer_wrote_it():
+    result = analyse("My Blender arrived BROKEN. I will Cancel My Account!")
+    assert result.category.evidence == ["BROKEN"]
+    assert evidence(result, "churn_intent") == ["cancel my account"]
+    assert next(s.evidence for s in result.signals if s.name == "churn_intent") == ["Cancel My Account"]
+    danish = analyse("Lampen kom I STYKKER frem. Jeg klager til Forbrugerklagenævnet.")
+    assert danish.category.evidence == ["I STYKKER"]
+    # a letter that lower-cases to two ("İ") moves every position after it: then the lower case is quoted
+    assert cues.find_cues("i̇ arrived broken", "en", "İ arrived BROKEN") == cues.find_cues("i̇ arrived broken", "en")

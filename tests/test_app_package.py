@@ -21,10 +21,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def app_files() -> list[str]:
+    """What the app is made of, where it is in the repository (the language files as the package's too)."""
     names = ["manifest.json"]
-    for folder in ("assets", "translations"):
+    for folder in ("assets", "translations", "clvdesk/locales"):
         names += sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / folder).rglob("*") if path.is_file())
     return names
+
+
+def zipped_names() -> list[str]:
+    """app_files() as the zip names them: the language files are the sidebar's assets/locales/."""
+    return sorted(name.replace("clvdesk/locales/", "assets/locales/") for name in app_files())
 
 
 @pytest.fixture
@@ -68,10 +74,11 @@ def test_the_shipped_app_passes_and_the_zip_holds_exactly_it(tmp_path):
     assert result.exit_code == 0, result.output
     assert f"wrote {out} ({len(app_files())} files)" in result.output
     with zipfile.ZipFile(out) as archive:
-        assert sorted(archive.namelist()) == sorted(app_files())
+        assert sorted(archive.namelist()) == zipped_names()
         for name in app_files():
             if name != "manifest.json":
-                assert archive.read(name) == (ROOT / name).read_bytes(), name
+                zipped = name.replace("clvdesk/locales/", "assets/locales/")
+                assert archive.read(zipped) == (ROOT / name).read_bytes(), name
         manifest = json.loads(archive.read("manifest.json"))
         assert archive.testzip() is None
     shipped = json.loads((ROOT / "manifest.json").read_text())
@@ -159,8 +166,8 @@ BREAKAGES = {
         ("SecretInFile", "assets/main.js:"),
     ),
     "a clvdesk token's value in a file": (
-        lambda app: (app / "assets" / "locales" / "en.json").write_text(
-            (app / "assets" / "locales" / "en.json").read_text().replace("Customer", "s3cr3t-t0ken-value")),
+        lambda app: (app / "clvdesk" / "locales" / "en.json").write_text(
+            (app / "clvdesk" / "locales" / "en.json").read_text().replace("Customer", "s3cr3t-t0ken-value")),
         ("SecretInFile", "assets/locales/en.json: contains the value of a clvdesk token or secret"),
     ),
     "bad logo size": (

@@ -38,7 +38,7 @@ def test_the_shipped_app_passes_and_the_zip_is_fdks_layout(tmp_path):
         names = set(archive.namelist())
         assert archive.read("app/scripts/main.js") == (ROOT / "assets" / "main.js").read_bytes()
         assert archive.read("app/sidebar.html") == (ROOT / "assets" / "iframe.html").read_bytes()
-        assert archive.read("app/locales/da.json") == (ROOT / "assets" / "locales" / "da.json").read_bytes()
+        assert archive.read("app/locales/da.json") == (ROOT / "clvdesk" / "locales" / "da.json").read_bytes()
     assert {"manifest.json", "config/iparams.json", "config/requests.json", "app/index.html", "app/scripts/app.js",
             "app/styles/images/icon.svg", "app/locales/en.json"} <= names
     assert not any(name.startswith(("assets/", "translations/", "plugin/")) for name in names)
@@ -179,7 +179,7 @@ BREAKAGES = {
         ("InvalidField", "app/scripts/app.js: calls a Platform 2.x request method"),
     ),
     "a clvdesk token's value in a file": (
-        lambda c: rewrite(c / "assets" / "locales" / "en.json", "Customer", KNOWN[0]),
+        lambda c: rewrite(c / "clvdesk" / "locales" / "en.json", "Customer", KNOWN[0]),
         ("SecretInFile", "app/locales/en.json: contains the value of a clvdesk token or secret"),
     ),
     "requests not JSON": (

@@ -38,6 +38,8 @@ def test_secrets_are_a_comma_separated_list_for_rotation(monkeypatch):
         ("CLVDESK_REDIS_URL", "localhost:6379", "CLVDESK_REDIS_URL: must be a redis://"),
         ("CLVDESK_TRUSTED_PROXIES", "yes", "CLVDESK_TRUSTED_PROXIES: input should be a valid integer"),
         ("CLVDESK_TRUSTED_PROXIES", "-1", "CLVDESK_TRUSTED_PROXIES: input should be greater than or equal to 0"),
+        ("CLVDESK_NOTE_LANGUAGE", "fr", "CLVDESK_NOTE_LANGUAGE: 'fr' is not a language clvdesk writes (it writes: da, en)"),
+        ("CLVDESK_ZENDESK_NOTE_LANGUAGE", "dansk", "CLVDESK_ZENDESK_NOTE_LANGUAGE: 'dansk' is not a language clvdesk"),
     ],
 )
 def test_malformed_values_name_their_variable(monkeypatch, name, value, message):
@@ -45,6 +47,14 @@ def test_malformed_values_name_their_variable(monkeypatch, name, value, message)
     with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_settings()
         configured("the test")
+
+
+def test_an_accounts_note_language_is_its_own_else_the_common_one(monkeypatch):
+    monkeypatch.setenv("CLVDESK_ZENDESK_NOTE_LANGUAGE", " DA ")
+    assert load_settings(ZendeskSettings).note_language == "da"
+    monkeypatch.setenv("CLVDESK_ZENDESK_NOTE_LANGUAGE", "")
+    assert load_settings(ZendeskSettings).note_language is None  # CLVDESK_NOTE_LANGUAGE's, English by default
+    assert load_settings().note_language == "en"
 
 
 def test_receiver_needs_its_secrets():

@@ -17,10 +17,15 @@ import pytest
 import requests
 from playwright.sync_api import Page, Route, expect
 
+from clvdesk import i18n
 from clvdesk.app_package import build_package
+from clvdesk.clv.records import customer_records
 from clvdesk.customers import CustomerStore, CustomerValue
+from clvdesk.rule_store import RuleStore
+from clvdesk.rules import load_rules
 from clvdesk.standins.zendesk import ticket_created_event
 from tests.conftest import ADMIN_TOKEN, API_TOKEN
+from tests.test_note_language import DANISH_TICKET, fitted_customers
 
 ROOT = Path(__file__).resolve().parent.parent
 # the shipped ZAF client (the sidebar preview's too) under the tests' own context and proxy
@@ -243,3 +248,40 @@ def test_an_unreachable_service_says_so_and_offers_to_try_again(page, zendesk):
     open_sidebar(page, zendesk)
     expect(page.locator("#status")).to_contain_text("clvdesk is unreachable")
     expect(page.get_by_role("button", name="Check again")).to_be_visible()
+
+
+def english_prose() -> list[str]:
+    """Every piece of English the sidebar, the reasons or the labels could show (the language file's
+    texts between their fields) that Danish does not say the same way."""
+    def texts(tree: dict) -> list[str]:
+        return [t for key, value in tree.items() if key != "format"
+                for t in (texts(value) if isinstance(value, dict) else [value] if isinstance(value, str) else [])]
+
+    danish = " ".join(texts(i18n.strings("da")))
+    pieces = {piece.strip(" :·()") for text in texts(i18n.strings("en")) for piece in re.split(r"\{[^}]*\}", text)}
+    return sorted(piece for piece in pieces if len(piece) >= 4 and re.search(r"[a-z]", piece) and piece not in danish)
+
+
+def test_a_danish_agents_sidebar_is_danish_throughout(page, zendesk, redis, standin, deliver, work, artifacts_dir):
+    valuation, scores = fitted_customers()
+    CustomerStore(redis).replace_records(customer_records(scores), valuation=valuation.to_json())
+    RuleStore(redis).publish(load_rules().model_copy(update={"currency": "DKK"}), author="test", comment="kroner")
+    zendesk.context["currentUser"]["locale"] = "da"
+    zendesk.context["ticket"]["requester"]["email"] = "ana@example.com"
+    ticket_from(standin, deliver, work, email="ana@example.com", text=DANISH_TICKET)
+    open_sidebar(page, zendesk)
+
+    expect(page.locator("#historical-spend")).to_have_text("38,20\u00a0kr.")  # Danish money
+    expect(page.locator("#values-as-of")).to_have_text(re.compile(r"^\d{1,2}\. (jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)\.? \d{4}$"))
+    expect(page.locator("#tier")).to_have_text("Ny eller lav værdi")
+    expect(page.locator("#reasons")).to_contain_text("Budgettet er 5,00\u00a0kr. + 20\u00a0% af resterende CLV")
+    expect(page.locator("#category")).to_contain_text("Forsinket levering “STADIG IKKE KOMMET”")  # as written
+    expect(page.locator("#signals")).to_contain_text("Vil opsige “opsige mit abonnement”")
+    expect(page.locator("#score")).to_have_text(re.compile(r"^\(score [+-]\d,\d\d\)$"))
+    expect(page.locator("#reply")).to_contain_text("Jeg beklager besværet")
+    page.get_by_label("Ændrede beløbet").check()  # the amount field's label, shown only now
+    shown = page.locator("body").inner_text()
+    assert "Givet beløb (DKK)" in shown
+    left = [piece for piece in english_prose() if piece.lower() in shown.lower()]
+    assert left == [], f"English in a Danish agent's sidebar: {left}"
+    page.screenshot(path=str(artifacts_dir / "sidebar-da.png"), full_page=True)

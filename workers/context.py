@@ -16,15 +16,22 @@ from clvdesk.pipeline import NoteLedger, Pipeline
 from clvdesk.ratelimit import RateLimiter
 from clvdesk.requesters import RequesterCache
 from clvdesk.rule_store import RuleStore
+from clvdesk.settings import load_settings
 from clvdesk.spending import SpendingLedger
 from clvdesk.suggestions import SuggestionStore
 
 _local = threading.local()  # each worker thread has its own pipeline
 
 
-def build_clients(redis: Redis, metrics: Metrics) -> dict[tuple[str, str], HelpdeskClient]:
-    """A client per configured helpdesk, by (helpdesk, account), each paced by its account's shared limiter."""
-    clients: dict[tuple[str, str], HelpdeskClient] = {}
+Accounts = dict[tuple[str, str], HelpdeskClient]
+
+
+def build_clients(redis: Redis, metrics: Metrics) -> tuple[Accounts, dict[tuple[str, str], str]]:
+    """A client per configured helpdesk, by (helpdesk, account), each paced by its account's shared
+    limiter; and each account's note language (its own, else CLVDESK_NOTE_LANGUAGE's)."""
+    clients: Accounts = {}
+    note_languages: dict[tuple[str, str], str] = {}
+    default_language = load_settings().note_language
     for name, (entry, settings) in configured("the worker").items():
         policy = entry.rate_limit(settings)
         limiter = RateLimiter(
@@ -36,11 +43,13 @@ def build_clients(redis: Redis, metrics: Metrics) -> dict[tuple[str, str], Helpd
         )
         client = entry.client(settings, limiter, metrics)
         clients[(client.helpdesk, client.account)] = client
-    return clients
+        note_languages[(client.helpdesk, client.account)] = settings.note_language or default_language
+    return clients, note_languages
 
 
 def build_pipeline(redis: Redis) -> Pipeline:
     metrics = Metrics(redis)
+    clients, note_languages = build_clients(redis, metrics)
     return Pipeline(
         rules=RuleStore(redis),
         spending=SpendingLedger(redis),
@@ -48,8 +57,9 @@ def build_pipeline(redis: Redis) -> Pipeline:
         suggestions=SuggestionStore(redis),
         ledger=NoteLedger(redis),
         requesters=RequesterCache(redis),
-        helpdesks=build_clients(redis, metrics),
+        helpdesks=clients,
         metrics=metrics,
+        note_languages=note_languages,
     )
 
 

@@ -90,7 +90,7 @@ def analyse(
     if language not in SUPPORTED_LANGUAGES:
         return Sentiment(score=0.0, label="neutral", language=language, supported=False)
 
-    cues = find_cues(words.text, language)
+    cues = find_cues(words.text, language, words.as_written)
     feeling, politeness = word_valence(words, language, danish_word_lists)
     cue_weight = 0.0
     category, signals = "other", []

@@ -131,10 +131,15 @@ def cue_index(language: str) -> CueIndex:
     return CueIndex({**table.SIGNALS, **table.CATEGORIES, **table.PRAISE})
 
 
-def find_cues(text: str, language: str) -> dict[str, list[str]]:
-    """For each signal or category that the lower-case `text` shows, its distinct phrases in order of appearance."""
+def find_cues(text: str, language: str, as_written: str | None = None) -> dict[str, list[str]]:
+    """For each signal or category that the lower-case `text` shows, its distinct phrases in order of
+    appearance; quoted from `as_written` (the same text with the customer's capitals) when given, as an
+    agent reads the customer's words as they wrote them."""
     index = cue_index(language)
     text = " " + text  # the first word is preceded by something that is not a word, like every other
+    # Lower-casing keeps every position unless a letter becomes two ("İ"): then the lower case is quoted.
+    quoted = " " + as_written if as_written is not None and len(as_written) == len(text) - 1 else text
+    seen: dict[str, set[str]] = {}
     found: dict[str, list[str]] = {}
     for key in index.keys.finditer(text):
         phrases = index.phrases[key.group(1)]
@@ -142,10 +147,10 @@ def find_cues(text: str, language: str) -> dict[str, list[str]]:
         matched = phrases.pattern.match(text, start)
         if matched is None or _NEGATED[language].search(text, max(0, start - NEGATION_WINDOW_CHARS), start):
             continue
-        for name, phrase in zip(phrases.names, matched.groups()):
+        for group, (name, phrase) in enumerate(zip(phrases.names, matched.groups()), start=1):
             if phrase:
                 phrase = " ".join(phrase.split())
-                evidence = found.setdefault(name, [])
-                if phrase not in evidence:
-                    evidence.append(phrase)
+                if phrase not in seen.setdefault(name, set()):
+                    seen[name].add(phrase)
+                    found.setdefault(name, []).append(" ".join(quoted[slice(*matched.span(group))].split()))
     return found

@@ -2,56 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
-Label = Literal["very_negative", "negative", "neutral", "positive"]
-LABELS: dict[str, str] = {
-    "very_negative": "Very negative",
-    "negative": "Negative",
-    "neutral": "Neutral",
-    "positive": "Positive",
-}
+from clvdesk.i18n import english
 
-SIGNAL_LABELS: dict[str, str] = {
-    "churn_intent": "Churn intent",
-    "anger": "Anger or abuse",
-    "urgency": "Urgency",
-    "legal_threat": "Legal or chargeback threat",
-    "repeat_contact": "Repeat contact",
-    "hardship": "Financial hardship",
-}
+Label = Literal["very_negative", "negative", "neutral", "positive"]
+# The English names, from the language file every other language translates (clvdesk/locales/en.json).
+LABELS: dict[str, str] = {name: english("sentiment")[name] for name in get_args(Label)}
+SIGNAL_LABELS: dict[str, str] = english("signals")
 
 # Where two categories find words in one ticket, the one with more evidence wins; on a tie, the
-# earlier one here: what went wrong comes before what the customer asks for.
-CATEGORY_LABELS: dict[str, str] = {
-    "damaged_item": "Damaged item",
-    "wrong_item": "Wrong item",
-    "missing_item": "Missing or lost item",
-    "late_delivery": "Late delivery",
-    "payment_difficulty": "Payment difficulty or late payment",
-    "billing": "Billing or overcharge",
-    "product_quality": "Product quality",
-    "account_access": "Account or access",
-    "service_experience": "Service experience",
-    "refund_request": "Refund request",
-    "other": "Other",
-}
-
-LANGUAGE_NAMES: dict[str, str] = {
-    "en": "English",
-    "da": "Danish",
-    "de": "German",
-    "nl": "Dutch",
-    "sv": "Swedish",
-    "no": "Norwegian",
-    "fr": "French",
-    "es": "Spanish",
-    "it": "Italian",
-    "pt": "Portuguese",
-    "und": "an undetermined language",
-}
+# earlier one in the file: what went wrong comes before what the customer asks for.
+CATEGORY_LABELS: dict[str, str] = english("categories")
+LANGUAGE_NAMES: dict[str, str] = english("language_names")
 SUPPORTED_LANGUAGES = ("en", "da")
 
 

@@ -64,6 +64,7 @@ class Words:
     """A cleaned text and its words: lower case to read them, as written for their capitals."""
 
     text: str  # cleaned, lower case: what the cue patterns read
+    as_written: str  # cleaned, with the customer's capitals: what the note quotes
     tokens: list[str]  # words, emoticons, runs of "!" and "?", lower case
     written: list[str]  # the same tokens as written
 
@@ -72,4 +73,4 @@ def split_words(cleaned: str) -> Words:
     """The text in lower case and its tokens: found once as written, as lower-casing each costs less
     than finding them again."""
     written = (_TOKEN_ASCII if cleaned.isascii() else _TOKEN_ANY).findall(cleaned)
-    return Words(text=cleaned.lower(), tokens=list(map(str.lower, written)), written=written)
+    return Words(text=cleaned.lower(), as_written=cleaned, tokens=list(map(str.lower, written)), written=written)

@@ -32,14 +32,12 @@ from clvdesk.defaults import (
     CLV_NEW_CUSTOMER_DAYS,
     CLV_VALUE_TIER_PERCENTILES,
 )
+from clvdesk.i18n import english
 
 SEGMENTS = ("below_zero", "new", "champions", "potential_loyalists", "cant_lose_them", "lost_high_value", "lost", "hibernating")
-# The English names people read (admin form, server-rendered sidebars); the browser sidebars read the same
-# names from assets/locales/, which tests/test_segments_labels.py keeps equal to these.
-SEGMENT_LABELS = {
-    "below_zero": "Below zero", "new": "New", "champions": "Champions", "potential_loyalists": "Potential loyalists",
-    "cant_lose_them": "Can't lose them", "lost_high_value": "Lost high value", "lost": "Lost", "hibernating": "Hibernating",
-}
+# The English names people read (admin form, server-rendered sidebars), from the language file the
+# sidebar and every other language read too (clvdesk/locales/en.json).
+SEGMENT_LABELS = english("segments")
 LOWEST_VALUE_TIER = "low"
 
 

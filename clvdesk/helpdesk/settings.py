@@ -1,5 +1,5 @@
-"""What every helpdesk account's settings share: its address, the secrets its webhooks carry, and the
-account id that keys and metrics name it by. Each helpdesk's own settings (CLVDESK_<NAME>_*) extend it."""
+"""What every helpdesk account's settings share: its address, the secrets its webhooks carry, the
+language its agents read notes in, and the account id that keys and metrics name it by. Each helpdesk's own settings (CLVDESK_<NAME>_*) extend it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from clvdesk.settings import SettingsError, split_secrets
+from clvdesk.settings import SettingsError, account_language, split_secrets
 
 
 def account_of(url: str) -> str:
@@ -26,8 +26,11 @@ class HelpdeskSettings(BaseSettings):
 
     url: str | None = None
     webhook_secret: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    note_language: str | None = None  # the language of the account's notes; unset: CLVDESK_NOTE_LANGUAGE's
 
     _split_secrets = field_validator("webhook_secret", mode="before")(split_secrets)
+
+    _note_language = field_validator("note_language")(account_language)
 
     @field_validator("url")
     @classmethod

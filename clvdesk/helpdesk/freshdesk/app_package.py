@@ -1,12 +1,13 @@
 """The Freshdesk sidebar app: check it as FDK's validator (`fdk validate`) would, then zip it as `fdk pack` does.
 
 The app (plugin/apps/freshdesk/) is FDK's Platform 3.0 layout: manifest.json, app/, config/. It shows
-the Zendesk sidebar's page, script and locales, which the package takes from assets/ (one copy for
-both helpdesks). The checks follow FDK's rules: platform-version 3.0 with `modules` and no 2.x keys,
-a product module, engines, locations in their module with files under app/, every request template
-declared in modules.common.requests and the other way round, templates whose host is a bare name and
-whose secure iparams go in headers only, one kind of installation page; and clvdesk's own: the page
-loads FDK's client ({{{appclient}}}) and no inline or outside script, the icon is an SVG, no secret.
+the Zendesk sidebar's page and script, which the package takes from assets/ (one copy for both
+helpdesks), with clvdesk's language files (clvdesk/locales/) as its locales. The checks follow FDK's
+rules: platform-version 3.0 with `modules` and no 2.x keys, a product module, engines, locations in
+their module with files under app/, every request template declared in modules.common.requests and the
+other way round, templates whose host is a bare name and whose secure iparams go in headers only, one
+kind of installation page; and clvdesk's own: the page loads FDK's client ({{{appclient}}}) and no
+inline or outside script, the icon is an SVG, no secret.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from clvdesk.app_package import (
 
 APP_DIR = "plugin/apps/freshdesk"
 SHARED = {"app/sidebar.html": "assets/iframe.html", "app/scripts/main.js": "assets/main.js"}  # zip name -> source
-SHARED_DIRS = {"app/locales": "assets/locales"}
+SHARED_DIRS = {"app/locales": "clvdesk/locales"}  # the language files the note is written from too
 PLATFORM_VERSION = "3.0"
 PRODUCT_MODULES = {  # Freshdesk's modules and the placeholders each may hold
     "support_ticket": (

@@ -13,7 +13,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from clvdesk.defaults import HELPSCOUT_API_URL, HELPSCOUT_MAX_SECRET_CHARS, HELPSCOUT_REQUESTS_PER_MINUTE
-from clvdesk.settings import SettingsError, blank_is_unset
+from clvdesk.settings import SettingsError, account_language, blank_is_unset
 
 NAME = "helpscout"
 ENV_PREFIX = "CLVDESK_HELPSCOUT_"
@@ -32,6 +32,9 @@ class HelpScoutSettings(BaseSettings):
     sidebar_secret: SecretStr | None = None  # the Dynamic App's
     api_url: str = HELPSCOUT_API_URL  # another only for a stand-in or a proxy in front of Help Scout
     requests_per_minute: Annotated[float, Field(gt=0)] = HELPSCOUT_REQUESTS_PER_MINUTE
+    note_language: str | None = None  # the language of the account's notes; unset: CLVDESK_NOTE_LANGUAGE's
+
+    _note_language = field_validator("note_language")(account_language)
 
     _blank_is_unset = field_validator("app_id", "app_secret", "webhook_secret", "sidebar_secret", mode="before")(
         blank_is_unset
