@@ -62,6 +62,7 @@ def test_recording_again_replaces_the_outcome_and_counts_once(store):
     assert report["totals"] == [{
         "currency": "USD", "suggestions": 1, "outcomes": 1, "applied": 0, "changed": 1, "declined": 0,
         "suggested_amount": 100.0, "suggested_amount_with_outcome": 100.0, "given_amount": 40.0,
+        "pending_amount": 0.0, "counted_amount": 40.0,
     }]
 
 
@@ -136,7 +137,7 @@ def test_an_empty_range_reports_nothing():
     assert outcome_report([], DAY.date(), DAY.date())["by_tier"] == []
     assert outcome_report_csv([]).splitlines() == [
         "tier,instrument,currency,suggestions,outcomes,applied,changed,declined,"
-        "suggested_amount,suggested_amount_with_outcome,given_amount"
+        "suggested_amount,suggested_amount_with_outcome,given_amount,pending_amount,counted_amount"
     ]
 
 
