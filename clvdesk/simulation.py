@@ -229,13 +229,23 @@ def _replay(tickets: Tickets, table: CustomerTable, rules: RuleSet, now: datetim
     order = np.flatnonzero(guarded)[np.argsort(table.identity[guarded], kind="stable")]
     guards = [(w.budget, w.abuse, t.abuse_guard.max_appeasements if t.abuse_guard else 0) for w, t in zip(windows, tiers)]
     stamps = seconds(frame["created"])
-    outcome, changed = frame["outcome"].to_numpy(dtype=object), frame["given"].to_numpy(dtype=float)
-    outcome = np.where(pd.isna(outcome), None, outcome)
-    columns = (table.identity, stamps, tier, key_limit[table.codes], minimum, amount, outcome, changed)
+    outcomes = pd.Categorical(frame["outcome"])  # NaN: none recorded
+    changed = frame["given"].to_numpy(dtype=float)
+    groups = [(None, outcomes.isna())] + [(name, outcomes == name) for name in outcomes.categories]
+
+    def counted_at(offered: np.ndarray, given: np.ndarray, ages: np.ndarray) -> np.ndarray:
+        counted = np.zeros(len(frame))
+        for name, rows in groups:
+            counted[rows] = counted_amount(name, offered[rows], given[rows], ages[rows])
+        return counted
+
+    # What a ticket counts when made is share × its offer + fixed (the outcome gives the offer or an amount).
+    ones, zeros = np.ones(len(frame)), np.zeros(len(frame))
+    share, fixed = counted_at(ones, zeros, zeros), counted_at(zeros, changed, zeros)
+    columns = (table.identity, stamps, tier, key_limit[table.codes], minimum, amount, share, fixed, outcomes.isna())
     _guardrails(order, *(column[order].tolist() for column in columns), guards, amount, flagged, hit)
     amount[(amount < minimum) | (amount <= 0)] = 0.0
-    ages = (now.timestamp() - stamps).tolist()
-    counted = [counted_amount(*ticket) for ticket in zip(outcome.tolist(), amount.tolist(), changed.tolist(), ages)]
+    counted = counted_at(amount, changed, now.timestamp() - stamps)
 
     categories = list(CATEGORY_LABELS)
     category = np.array([categories.index(s.category.name) for s in tickets.sentiments], dtype=np.intp)[sentiment]
@@ -254,48 +264,62 @@ def _replay(tickets: Tickets, table: CustomerTable, rules: RuleSet, now: datetim
             "needs_approval": amount > per_tier(t.approval_above for t in tiers),
             "flagged": flagged,
             "budget_hit": hit,
-            "counted": np.array(counted, dtype=float),
+            "counted": counted,
         },
         columns=list(OUTCOME_COLUMNS),
     )
 
 
 def _guardrails(
-    order, identity, stamps, tier, limit, minimum, offers, outcomes, changed, guards, amount, flagged, hit
+    order, identity, stamps, tier, limit, minimum, offers, share, fixed, waiting, guards, amount, flagged, hit
 ) -> None:
     """Hold the tickets at `order` (grouped by customer, in time order within each) to their rolling
     budget and abuse guard, in place, as `evaluate` does with the customer's `Usage` before each: the
-    usage is what `counted_amount` counts of the customer's earlier tickets at this one's time."""
-    at: list[int] = []  # the current customer's tickets so far: times, and what counts of each (outcome, offer, changed)
-    given: list[tuple] = []
+    usage is what `counted_amount` counts of the customer's earlier tickets at this one's time.
+
+    A ticket counts share × its offer + fixed when made; only one still `waiting` for an outcome counts
+    differently later (it is released after the hold), so only those are counted again at each ticket."""
+    at: list[int] = []  # the current customer's tickets that count when made: times and counts
+    given: list[float] = []
+    pending: list[int] = []  # the indexes into `at` of those waiting for an outcome
     previous = -1
-    for row, who, stamp, placed, most, least, offer, outcome, amount_changed in zip(
-        order.tolist(), identity, stamps, tier, limit, minimum, offers, outcomes, changed
+    for row, who, stamp, placed, most, least, offer, times, plus, held in zip(
+        order.tolist(), identity, stamps, tier, limit, minimum, offers, share, fixed, waiting
     ):
         if who != previous:
-            at, given, previous = [], [], who
+            at, given, pending, previous = [], [], [], who
         budget_window, abuse_window, max_appeasements = guards[placed]
         if budget_window:
-            spent = sum(_counted_at(given[bisect_left(at, stamp - budget_window):], stamp)) if at else 0
+            spent = 0
+            if at:
+                first = bisect_left(at, stamp - budget_window)
+                spent = sum(given[first:])
+                if pending:
+                    spent += sum(counted_amount(None, given[i], None, stamp - at[i]) - given[i] for i in pending if i >= first)
             left = round(max(most - spent, 0.0), 2) if spent else most
             if offer > left:
                 offer = left
-        appeased = sum(value > 0 for value in _counted_at(given[bisect_left(at, stamp - abuse_window):], stamp)) if abuse_window else 0
-        if abuse_window and appeased >= max_appeasements:
+        if abuse_window and at and _appeased(at, given, pending, stamp, abuse_window) >= max_appeasements:
             offer = 0.0
             flagged[row] = True
         elif offer < least or offer <= 0:
             offer = 0.0
         if budget_window:  # round(left - offer, 2) <= 0: the double 0.005 is a hair above 5/1000
             hit[row] = left - offer < 0.005
-        at.append(stamp)
-        given.append((outcome, offer, amount_changed, stamp))
+        counts = times * offer + plus
+        if counts > 0:
+            if held:
+                pending.append(len(at))
+            at.append(stamp)
+            given.append(counts)
         amount[row] = offer
 
 
-def _counted_at(earlier: list[tuple], stamp: int) -> Iterable[float]:
-    """What each of a customer's earlier tickets (outcome, offer, changed amount, time) counts at `stamp`."""
-    return (counted_amount(outcome, offer, changed, stamp - made) for outcome, offer, changed, made in earlier)
+def _appeased(at: list[int], given: list[float], pending: list[int], stamp: int, window: int) -> int:
+    """How many of the customer's earlier tickets count as appeasements within `window` at `stamp`."""
+    first = bisect_left(at, stamp - window)
+    released = sum(counted_amount(None, given[i], None, stamp - at[i]) <= 0 for i in pending if i >= first) if pending else 0
+    return len(at) - first - released
 
 
 def seconds(created: pd.Series) -> np.ndarray:

@@ -93,16 +93,24 @@ return 1
 """
 
 
-def given_amount(outcome: str, offered: float, changed: float | None) -> float:
-    """What the customer received by the agent's outcome: the offer applied, the amount it was changed to, or nothing."""
-    return {"applied": offered, "changed": changed or 0.0, "declined": 0.0}[outcome]
+def given_amount(outcome: str, offered, changed):
+    """What the customer received by the agent's outcome: the offer applied, the amount it was changed
+    to, or nothing. On one suggestion's amounts, or for one outcome on arrays of them."""
+    if outcome == "applied":
+        return offered
+    if outcome == "changed":
+        return changed
+    if outcome == "declined":
+        return 0.0
+    raise ValueError(f"no outcome {outcome!r}")
 
 
-def counted_amount(outcome: str | None, offered: float, changed: float | None, age: float) -> float:
-    """What one suggestion uses of its customer's budget `age` seconds after it was made: what was given
-    by its outcome, else (none recorded yet) the offer while it is pending."""
+def counted_amount(outcome: str | None, offered, changed, age):
+    """What a suggestion uses of its customer's budget `age` seconds after it was made: what was given by
+    its outcome, else (none recorded yet) the offer while it is pending. On one suggestion, or for one
+    outcome on arrays (numpy) of suggestions."""
     if outcome is None:
-        return offered if age < PENDING_OFFER_HOLD_SECONDS else 0.0
+        return offered * (age < PENDING_OFFER_HOLD_SECONDS)
     return given_amount(outcome, offered, changed)
 
 
