@@ -19,7 +19,7 @@ from redis import Redis
 from redis.client import Pipeline
 
 from clvdesk.defaults import KEY_PREFIX, MAX_AMOUNT, MAX_ID, OUTCOME_RETENTION_DAYS, SCAN_BATCH
-from clvdesk.spending import SpendingLedger, counted_amount, given_amount
+from clvdesk.spending import SpendingLedger, counted_amounts, given_amount
 
 if TYPE_CHECKING:
     from clvdesk.suggestions import Suggestion
@@ -216,12 +216,9 @@ def _counted(frame: pd.DataFrame, decided: pd.Series, now: datetime) -> pd.Serie
     suggestion a newer one of its ticket replaced before any outcome was recorded counts nothing."""
     created = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
     latest = created == created.groupby([frame["helpdesk"], frame["account"], frame["ticket_id"]]).transform("max")
-    ages = (pd.Timestamp(now) - created).dt.total_seconds()
-    counted = [
-        counted_amount(outcome if known else None, offered, given, age)
-        for outcome, known, offered, given, age in zip(frame["outcome"], decided, frame["suggested_amount"], frame["given_amount"], ages)
-    ]
-    return pd.Series(counted, index=frame.index, dtype=float).where(decided | latest, 0.0)
+    ages = (pd.Timestamp(now) - created).dt.total_seconds().to_numpy()
+    counted = counted_amounts(frame["outcome"], frame["suggested_amount"].to_numpy(), frame["given_amount"].to_numpy(), ages)
+    return pd.Series(counted, index=frame.index).where(decided | latest, 0.0)
 
 
 def _grouped(frame: pd.DataFrame, keys: list[str]) -> list[dict]:

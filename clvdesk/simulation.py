@@ -5,9 +5,10 @@ memory, as the workers keep them in Redis, so a customer with many tickets hits 
 they would have. They count what `clvdesk.spending.counted_amount` counts, as the workers' ledger
 does: a ticket clvdesk handled carries its agent's outcome (declined: nothing; changed: the amount
 given; applied: the replayed offer; none yet: the replayed offer while pending), and a ticket from a
-file counts as applied. The figures are those of `clvdesk.rules.evaluate`, the workers' engine, computed for
-all tickets at once with numpy (the tests hold them to `decide`, ticket by ticket); pandas reads the
-tickets and sums the results by tier, instrument and month.
+file counts as applied. The figures are those of `clvdesk.rules.evaluate`, the workers' engine,
+computed for all tickets at once with numpy (the tests hold them to `decide`, ticket by ticket, and
+to the workers' ledger in Redis); pandas reads the tickets and sums the results by tier, instrument
+and month.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from clvdesk.analysis.model import CATEGORY_LABELS, LABELS, SIGNAL_LABELS, Categ
 from clvdesk.customers import CustomerValue
 from clvdesk.rules import INSTRUMENT_LABELS, RuleSet
 from clvdesk.outcomes import Outcome
-from clvdesk.spending import Windows, counted_amount
+from clvdesk.spending import Windows, counted_amount, counted_amounts
 from clvdesk.suggestions import Suggestion
 
 EPOCH = pd.Timestamp(0, tz="UTC")
@@ -229,23 +230,16 @@ def _replay(tickets: Tickets, table: CustomerTable, rules: RuleSet, now: datetim
     order = np.flatnonzero(guarded)[np.argsort(table.identity[guarded], kind="stable")]
     guards = [(w.budget, w.abuse, t.abuse_guard.max_appeasements if t.abuse_guard else 0) for w, t in zip(windows, tiers)]
     stamps = seconds(frame["created"])
-    outcomes = pd.Categorical(frame["outcome"])  # NaN: none recorded
     changed = frame["given"].to_numpy(dtype=float)
-    groups = [(None, outcomes.isna())] + [(name, outcomes == name) for name in outcomes.categories]
-
-    def counted_at(offered: np.ndarray, given: np.ndarray, ages: np.ndarray) -> np.ndarray:
-        counted = np.zeros(len(frame))
-        for name, rows in groups:
-            counted[rows] = counted_amount(name, offered[rows], given[rows], ages[rows])
-        return counted
-
-    # What a ticket counts when made is share × its offer + fixed (the outcome gives the offer or an amount).
     ones, zeros = np.ones(len(frame)), np.zeros(len(frame))
-    share, fixed = counted_at(ones, zeros, zeros), counted_at(zeros, changed, zeros)
-    columns = (table.identity, stamps, tier, key_limit[table.codes], minimum, amount, share, fixed, outcomes.isna())
+    # What a ticket counts when made is share × its offer + fixed (the outcome gives the offer or an amount).
+    share = counted_amounts(frame["outcome"], ones, zeros, zeros)
+    fixed = counted_amounts(frame["outcome"], zeros, changed, zeros)
+    waiting = frame["outcome"].isna().to_numpy()
+    columns = (table.identity, stamps, tier, key_limit[table.codes], minimum, amount, share, fixed, waiting)
     _guardrails(order, *(column[order].tolist() for column in columns), guards, amount, flagged, hit)
     amount[(amount < minimum) | (amount <= 0)] = 0.0
-    counted = counted_at(amount, changed, now.timestamp() - stamps)
+    counted = counted_amounts(frame["outcome"], amount, changed, now.timestamp() - stamps)
 
     categories = list(CATEGORY_LABELS)
     category = np.array([categories.index(s.category.name) for s in tickets.sentiments], dtype=np.intp)[sentiment]

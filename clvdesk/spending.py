@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+import pandas as pd
 from redis import Redis
 from redis.client import Pipeline
 
@@ -112,6 +114,16 @@ def counted_amount(outcome: str | None, offered, changed, age):
     if outcome is None:
         return offered * (age < PENDING_OFFER_HOLD_SECONDS)
     return given_amount(outcome, offered, changed)
+
+
+def counted_amounts(outcomes: pd.Series, offered: np.ndarray, changed: np.ndarray, ages: np.ndarray) -> np.ndarray:
+    """`counted_amount` of many suggestions (`outcomes`: each one's name, NaN or None where none is
+    recorded), one call per outcome: for the simulation and the report."""
+    names = pd.Categorical(outcomes)
+    counted = np.zeros(len(names))
+    for name, rows in [(None, names.isna()), *((name, names == name) for name in names.categories)]:
+        counted[rows] = counted_amount(name, offered[rows], changed[rows], ages[rows])
+    return counted
 
 
 class SpendingContention(RuntimeError):
