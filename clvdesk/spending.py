@@ -161,18 +161,18 @@ class SpendingLedger:
         return f"{self._prefix}-ticket:{ticket}"
 
     def record(
-        self, identity: str, windows: Windows, *, event: str, now: float, seen: Usage, amount: float
+        self, identity: str, windows: Windows, *, ticket: str, now: float, seen: Usage, amount: float
     ) -> tuple[bool, Usage]:
-        """Record ticket `event`'s offer as pending if the usage is still `seen`: (True, seen); else
-        nothing is recorded and the answer is (False, the usage as it is)."""
-        args = [now, windows.budget, windows.abuse, event, _cents(seen.spent), seen.appeasements,
+        """Record `ticket`'s offer as pending if the usage is still `seen`: (True, seen); else nothing
+        is recorded and the answer is (False, the usage as it is)."""
+        args = [now, windows.budget, windows.abuse, ticket, _cents(seen.spent), seen.appeasements,
                 _cents(counted_amount(None, amount, None, 0)), PENDING_OFFER_HOLD_SECONDS, identity]
-        cents, count, recorded = self._script(keys=[*self._keys(identity), self._ticket_key(event)], args=args)
+        cents, count, recorded = self._script(keys=[*self._keys(identity), self._ticket_key(ticket)], args=args)
         return bool(recorded), Usage(spent=cents / 100, appeasements=count)
 
     def usage(self, identity: str, windows: Windows, now: datetime) -> Usage:
         """What the customer's budget and guard count at `now` (the script's answer to a usage no one can expect)."""
-        return self.record(identity, windows, event="", now=now.timestamp(), seen=Usage(spent=-1), amount=0)[1]
+        return self.record(identity, windows, ticket="", now=now.timestamp(), seen=Usage(spent=-1), amount=0)[1]
 
     def settle(self, pipe: Pipeline, ticket: str, event: str, given: float, made_at: datetime) -> None:
         """Queue on `pipe` (the caller's transaction, which stores the outcome) replacing `ticket`'s pending
@@ -210,7 +210,7 @@ class SpendingLedger:
         usage = Usage(spent=0.0, appeasements=0)
         for _ in range(RULES_SPEND_ATTEMPTS):
             decision = decide(rules, customer, sentiment, usage)
-            recorded, usage = self.record(identity, windows, event=ticket, now=stamp, seen=usage, amount=decision.offer.amount)
+            recorded, usage = self.record(identity, windows, ticket=ticket, now=stamp, seen=usage, amount=decision.offer.amount)
             if recorded:
                 return decision
         raise SpendingContention(f"{RULES_SPEND_ATTEMPTS} attempts lost to other tickets of the same customer")
