@@ -123,6 +123,8 @@ def test_a_new_comment_after_an_outcome_keeps_what_was_given(client, redis, hand
     again = client.get("/api/v1/zendesk/tickets/101/suggestion", headers=AGENT).json
     assert again["event_id"] == "evt-101b" and again["offer"]["budget_left"] == 200.0 - 30.0 - again["offer"]["amount"]
     assert spent(redis) == 30.0 + again["offer"]["amount"]  # the $30 given plus the new pending offer
+    [totals] = client.get("/api/v1/admin/report", headers=ADMIN).json["totals"]
+    assert (totals["given_amount"], totals["counted_amount"]) == (30.0, spent(redis))
 
 
 def test_a_pending_suggestion_counts_until_the_hold_passes(redis):
