@@ -172,6 +172,9 @@ CLV_DATE_MIN_YEAR = 1000  # an earlier day is not a date: DuckDB's %Y would read
 RULES_MAX_WINDOW_DAYS = 366  # rolling budgets and abuse guards look back at most a year
 RULES_MAX_ADJUSTMENT = 5.0  # an adjustment multiplies a ticket's budget by at most this
 RULES_SPEND_ATTEMPTS = 10  # decisions per ticket at most: the first assumes nothing spent, each later one is on the usage Redis answered
+# A suggestion no agent has recorded an outcome for counts against the customer's rolling budget and abuse
+# guard for this long after it was made (the agent may still give it), then is released.
+PENDING_OFFER_HOLD_SECONDS = 7 * 24 * 3600
 RULES_HISTORY_LIMIT = 100  # versions listed by the admin API, newest first
 SCAN_BATCH = 1000  # keys per SCAN and MGET when reading every stored suggestion
 

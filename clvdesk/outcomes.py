@@ -2,13 +2,15 @@
 
 The sidebar's latest-suggestion key is per ticket and expires; the report needs every suggestion made,
 so each one also gets a durable record (a Redis hash, indexed by creation time in a sorted set) that
-its outcome is written into. Recording again overwrites the outcome, so a suggestion counts once.
-A supervisor's approval (clvdesk.approvals) is kept in the same record, once.
+its outcome is written into. Recording again overwrites the outcome, so a suggestion counts once. The
+same transaction settles the ticket's entry in the customer's spending ledger (clvdesk.spending), so
+the rolling budget and the abuse guard count what the agent gave, not what was suggested. A
+supervisor's approval (clvdesk.approvals) is kept in the same record, once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -26,7 +28,8 @@ from clvdesk.approvals import (
     check_approver,
     outcome_needs_approval,
 )
-from clvdesk.defaults import KEY_PREFIX, MAX_AMOUNT, OUTCOME_RETENTION_DAYS, SCAN_BATCH
+from clvdesk.defaults import KEY_PREFIX, MAX_AMOUNT, MAX_ID, OUTCOME_RETENTION_DAYS, SCAN_BATCH
+from clvdesk.spending import SpendingLedger, counted_amounts, given_amount
 
 if TYPE_CHECKING:
     from clvdesk.suggestions import Suggestion
@@ -97,6 +100,7 @@ class SuggestionLog:
         self._redis = redis
         self._prefix = f"{prefix}:suggestion-log"
         self._index = f"{self._prefix}:by-time"
+        self._spending = SpendingLedger(redis, prefix)
 
     def _key(self, suggestion: Suggestion) -> str:
         return f"{self._prefix}:{suggestion.scope}:{suggestion.ticket_id}:{suggestion.event_id}"
@@ -128,7 +132,7 @@ class SuggestionLog:
             raise CurrencyMismatch(
                 f"currency must be the suggestion's, {suggestion.offer.currency}, not {body.currency}"
             )
-        given = {"applied": suggestion.offer.amount, "changed": body.amount, "declined": 0.0}[body.outcome]
+        given = given_amount(body.outcome, suggestion.offer.amount, body.amount)
         if outcome_needs_approval(suggestion.offer, given) and self.approval(suggestion) is None:
             raise ApprovalRequired(approval_required_message(suggestion.offer))
         outcome = Outcome(
@@ -150,6 +154,8 @@ class SuggestionLog:
                 "recorded_at": outcome.recorded_at.isoformat(),
                 **({"reason": outcome.reason} if outcome.reason else {}),
             })
+            ticket = f"{suggestion.scope}:{suggestion.ticket_id}"
+            self._spending.settle(pipe, ticket, suggestion.event_id, given, suggestion.created_at)
             pipe.execute()
         return outcome
 
@@ -177,17 +183,17 @@ class SuggestionLog:
         return Approval.model_validate_json(stored) if stored else None
 
     def outcome(self, suggestion: Suggestion) -> Outcome | None:
-        fields = {k.decode(): v.decode() for k, v in self._redis.hgetall(self._key(suggestion)).items()}
-        if "outcome" not in fields:
-            return None
-        return Outcome(
-            outcome=fields["outcome"],
-            given_amount=float(fields["given_amount"]),
-            currency=fields["currency"],
-            reason=fields.get("reason"),
-            agent_id=fields["agent_id"],
-            recorded_at=datetime.fromisoformat(fields["recorded_at"]),
-        )
+        return _parsed(self._redis.hgetall(self._key(suggestion)))
+
+    def outcomes(self, suggestions: Sequence[Suggestion]) -> list[Outcome | None]:
+        """Each suggestion's outcome (None where none is recorded), read in batches: for the simulation."""
+        found: list[Outcome | None] = []
+        for first in range(0, len(suggestions), SCAN_BATCH):
+            with self._redis.pipeline(transaction=False) as pipe:
+                for suggestion in suggestions[first : first + SCAN_BATCH]:
+                    pipe.hgetall(self._key(suggestion))
+                found += [_parsed(fields) for fields in pipe.execute()]
+        return found
 
     def records(self, start: date, end: date) -> list[dict[str, str]]:
         """The records of suggestions created from `start` through `end` (UTC days, inclusive)."""
@@ -204,15 +210,30 @@ class SuggestionLog:
         return rows
 
 
+def _parsed(raw: dict[bytes, bytes]) -> Outcome | None:
+    fields = {k.decode(): v.decode() for k, v in raw.items()}
+    if "outcome" not in fields:
+        return None
+    return Outcome(
+        outcome=fields["outcome"],
+        given_amount=float(fields["given_amount"]),
+        currency=fields["currency"],
+        reason=fields.get("reason"),
+        agent_id=fields["agent_id"],
+        recorded_at=datetime.fromisoformat(fields["recorded_at"]),
+    )
+
+
 REPORT_COLUMNS = (
     "suggestions", "outcomes", "applied", "changed", "declined",
-    "suggested_amount", "suggested_amount_with_outcome", "given_amount",
+    "suggested_amount", "suggested_amount_with_outcome", "given_amount", "pending_amount", "counted_amount",
 )
 
 
-def _frame(records: Iterable[dict[str, str]]) -> pd.DataFrame:
+def _frame(records: Iterable[dict[str, str]], now: datetime) -> pd.DataFrame:
     frame = pd.DataFrame(list(records), columns=[
-        "tier", "instrument", "currency", "suggested_amount", "outcome", "given_amount",
+        "helpdesk", "account", "ticket_id", "created_at", "tier", "instrument", "currency", "suggested_amount",
+        "outcome", "given_amount",
     ])
     # Amounts are bounded where they enter (rules and outcomes); one stored before that was is counted
     # at the bound, so that no sum of them can overflow to infinity.
@@ -224,7 +245,19 @@ def _frame(records: Iterable[dict[str, str]]) -> pd.DataFrame:
     for name in OUTCOMES:
         frame[name] = (frame["outcome"] == name).astype(int)
     frame["suggested_amount_with_outcome"] = frame["suggested_amount"].where(decided, 0.0)
+    frame["counted_amount"] = _counted(frame, decided, now)
+    frame["pending_amount"] = frame["counted_amount"].where(~decided, 0.0)
     return frame
+
+
+def _counted(frame: pd.DataFrame, decided: pd.Series, now: datetime) -> pd.Series:
+    """What each suggestion uses of its customer's budget at `now`, as the spending ledger counts it: a
+    suggestion a newer one of its ticket replaced before any outcome was recorded counts nothing."""
+    created = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
+    latest = created == created.groupby([frame["helpdesk"], frame["account"], frame["ticket_id"]]).transform("max")
+    ages = (pd.Timestamp(now) - created).dt.total_seconds().to_numpy()
+    counted = counted_amounts(frame["outcome"], frame["suggested_amount"].to_numpy(), frame["given_amount"].to_numpy(), ages)
+    return pd.Series(counted, index=frame.index).where(decided | latest, 0.0)
 
 
 def _grouped(frame: pd.DataFrame, keys: list[str]) -> list[dict]:
@@ -242,9 +275,11 @@ def _plain(row: dict) -> dict:
     }
 
 
-def outcome_report(records: Iterable[dict[str, str]], start: date, end: date) -> dict:
-    """Suggestions and their outcomes in total, by tier and by instrument (each per currency)."""
-    frame = _frame(records)
+def outcome_report(records: Iterable[dict[str, str]], start: date, end: date, now: datetime | None = None) -> dict:
+    """Suggestions and their outcomes in total, by tier and by instrument (each per currency). At `now`
+    (default: the present), `counted_amount` is what the rolling budgets count of them: `given_amount`
+    plus `pending_amount`, the offers without an outcome yet that are still held."""
+    frame = _frame(records, now or datetime.now(timezone.utc))
     totals = _grouped(frame, ["currency"])
     return {
         "from": start.isoformat(),
@@ -255,8 +290,8 @@ def outcome_report(records: Iterable[dict[str, str]], start: date, end: date) ->
     }
 
 
-def outcome_report_csv(records: Iterable[dict[str, str]]) -> str:
+def outcome_report_csv(records: Iterable[dict[str, str]], now: datetime | None = None) -> str:
     """One row per tier and instrument (and currency): the finest grain, for a spreadsheet to pivot."""
     keys = ["tier", "instrument", "currency"]
-    rows = _grouped(_frame(records), keys)
+    rows = _grouped(_frame(records, now or datetime.now(timezone.utc)), keys)
     return pd.DataFrame(rows, columns=[*keys, *REPORT_COLUMNS]).to_csv(index=False, float_format="%.2f")

@@ -2,15 +2,20 @@
 
 Tickets are replayed in time order with each customer's rolling budget and abuse guard kept in
 memory, as the workers keep them in Redis, so a customer with many tickets hits their budget here as
-they would have. The figures are those of `clvdesk.rules.evaluate`, the workers' engine, computed for
-all tickets at once with numpy (the tests hold them to `decide`, ticket by ticket); pandas reads the
-tickets and sums the results by tier, instrument and month.
+they would have. They count what `clvdesk.spending.counted_amount` counts, as the workers' ledger
+does: a ticket clvdesk handled carries its agent's outcome (declined: nothing; changed: the amount
+given; applied: the replayed offer; none yet: the replayed offer while pending), and a ticket from a
+file counts as applied. The figures are those of `clvdesk.rules.evaluate`, the workers' engine,
+computed for all tickets at once with numpy (the tests hold them to `decide`, ticket by ticket, and
+to the workers' ledger in Redis); pandas reads the tickets and sums the results by tier, instrument
+and month.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timezone
 from typing import IO
 
 import numpy as np
@@ -20,12 +25,13 @@ from clvdesk.analysis import Sentiment
 from clvdesk.analysis.model import CATEGORY_LABELS, LABELS, SIGNAL_LABELS, Category, Signal
 from clvdesk.customers import CustomerValue
 from clvdesk.rules import INSTRUMENT_LABELS, RuleSet
-from clvdesk.spending import Windows
+from clvdesk.outcomes import Outcome
+from clvdesk.spending import Windows, counted_amount, counted_amounts
 from clvdesk.suggestions import Suggestion
 
 EPOCH = pd.Timestamp(0, tz="UTC")
 REQUIRED_COLUMNS = ("ticket_id", "customer", "created")
-OUTCOME_COLUMNS = ("tier", "instrument", "amount", "cost", "needs_approval", "flagged", "budget_hit")
+OUTCOME_COLUMNS = ("tier", "instrument", "amount", "cost", "needs_approval", "flagged", "budget_hit", "counted")
 
 
 class SimulationError(ValueError):
@@ -33,7 +39,8 @@ class SimulationError(ValueError):
 
 
 class Tickets:
-    """Past tickets: a frame (ticket_id, customer, created, sentiment = index into `sentiments`)."""
+    """Past tickets: a frame (ticket_id, customer, created, sentiment = index into `sentiments`, and the
+    agent's outcome with the amount given when changed: None and NaN where none was recorded)."""
 
     def __init__(self, frame: pd.DataFrame, sentiments: list[Sentiment]):
         self.frame = frame.sort_values("created", kind="stable").reset_index(drop=True)
@@ -76,6 +83,8 @@ def read_tickets(source: str | IO, analyse_text: Callable[[str], Sentiment]) -> 
             "customer": frame["customer"].str.strip(),
             "created": created,
             "sentiment": codes,
+            "outcome": "applied",
+            "given": np.nan,
         }
     )
     return Tickets(out, sentiments)
@@ -108,23 +117,29 @@ def _labelled(line: int, row: dict[str, str]) -> Sentiment:
     )
 
 
-def seen_tickets(suggestions: Iterable[Suggestion]) -> Tickets:
-    """The tickets clvdesk has already handled, with the analysis it made of each."""
+def seen_tickets(suggestions: Iterable[Suggestion], outcomes: Sequence[Outcome | None] | None = None) -> Tickets:
+    """The tickets clvdesk has already handled, with the analysis it made of each and, in `outcomes`
+    (one per suggestion, `SuggestionLog.outcomes`), what the agent did."""
     rows, sentiments = [], []
-    for suggestion in suggestions:
+    for index, suggestion in enumerate(suggestions):
         customer = suggestion.customer.email or suggestion.customer.customer_id or ""
-        rows.append((suggestion.ticket_id, customer, suggestion.created_at, len(sentiments)))
+        outcome = outcomes[index] if outcomes is not None else None
+        given = outcome.given_amount if outcome is not None else np.nan
+        rows.append((suggestion.ticket_id, customer, suggestion.created_at, len(sentiments), outcome and outcome.outcome, given))
         sentiments.append(suggestion.sentiment)
     if not rows:
         raise SimulationError("clvdesk has not handled any ticket yet; upload past tickets as CSV")
-    frame = pd.DataFrame(rows, columns=["ticket_id", "customer", "created", "sentiment"])
+    frame = pd.DataFrame(rows, columns=["ticket_id", "customer", "created", "sentiment", "outcome", "given"])
     frame["created"] = pd.to_datetime(frame["created"], utc=True)
     return Tickets(frame, sentiments)
 
 
-def replay(tickets: Tickets, customers: dict[str, CustomerValue], rules: RuleSet) -> pd.DataFrame:
-    """Each ticket's outcome under `rules`, in time order, guardrails included."""
-    return _replay(tickets, CustomerTable.of(tickets, customers), rules)
+def replay(
+    tickets: Tickets, customers: dict[str, CustomerValue], rules: RuleSet, now: datetime | None = None
+) -> pd.DataFrame:
+    """Each ticket's outcome under `rules`, in time order, guardrails included; `counted` is what it
+    uses of its customer's budget at `now` (default: the present)."""
+    return _replay(tickets, CustomerTable.of(tickets, customers), rules, now or datetime.now(timezone.utc))
 
 
 CUSTOMER_FIELDS = ("residual_clv", "historical_spend", "p_alive", "segment", "value_tier", "tier")
@@ -172,7 +187,7 @@ class CustomerTable:
         return placed
 
 
-def _replay(tickets: Tickets, table: CustomerTable, rules: RuleSet) -> pd.DataFrame:
+def _replay(tickets: Tickets, table: CustomerTable, rules: RuleSet, now: datetime) -> pd.DataFrame:
     """What `evaluate` gives each ticket, computed for all tickets at once.
 
     Everything but the guardrails is arithmetic per ticket, done with numpy in the engine's order of
@@ -214,9 +229,17 @@ def _replay(tickets: Tickets, table: CustomerTable, rules: RuleSet) -> pd.DataFr
     minimum = per_tier(t.min_amount for t in tiers)
     order = np.flatnonzero(guarded)[np.argsort(table.identity[guarded], kind="stable")]
     guards = [(w.budget, w.abuse, t.abuse_guard.max_appeasements if t.abuse_guard else 0) for w, t in zip(windows, tiers)]
-    columns = (table.identity, seconds(frame["created"]), tier, key_limit[table.codes], minimum, amount)
+    stamps = seconds(frame["created"])
+    changed = frame["given"].to_numpy(dtype=float)
+    ones, zeros = np.ones(len(frame)), np.zeros(len(frame))
+    # What a ticket counts when made is share × its offer + fixed (the outcome gives the offer or an amount).
+    share = counted_amounts(frame["outcome"], ones, zeros, zeros)
+    fixed = counted_amounts(frame["outcome"], zeros, changed, zeros)
+    waiting = frame["outcome"].isna().to_numpy()
+    columns = (table.identity, stamps, tier, key_limit[table.codes], minimum, amount, share, fixed, waiting)
     _guardrails(order, *(column[order].tolist() for column in columns), guards, amount, flagged, hit)
     amount[(amount < minimum) | (amount <= 0)] = 0.0
+    counted = counted_amounts(frame["outcome"], amount, changed, now.timestamp() - stamps)
 
     categories = list(CATEGORY_LABELS)
     category = np.array([categories.index(s.category.name) for s in tickets.sentiments], dtype=np.intp)[sentiment]
@@ -235,37 +258,62 @@ def _replay(tickets: Tickets, table: CustomerTable, rules: RuleSet) -> pd.DataFr
             "needs_approval": amount > per_tier(t.approval_above for t in tiers),
             "flagged": flagged,
             "budget_hit": hit,
+            "counted": counted,
         },
         columns=list(OUTCOME_COLUMNS),
     )
 
 
-def _guardrails(order, identity, stamps, tier, limit, minimum, offers, guards, amount, flagged, hit) -> None:
+def _guardrails(
+    order, identity, stamps, tier, limit, minimum, offers, share, fixed, waiting, guards, amount, flagged, hit
+) -> None:
     """Hold the tickets at `order` (grouped by customer, in time order within each) to their rolling
-    budget and abuse guard, in place, as `evaluate` does with the customer's `Usage` before each."""
-    at: list[int] = []  # the current customer's appeasements so far: times and amounts
+    budget and abuse guard, in place, as `evaluate` does with the customer's `Usage` before each: the
+    usage is what `counted_amount` counts of the customer's earlier tickets at this one's time.
+
+    A ticket counts share × its offer + fixed when made; only one still `waiting` for an outcome counts
+    differently later (it is released after the hold), so only those are counted again at each ticket."""
+    at: list[int] = []  # the current customer's tickets that count when made: times and counts
     given: list[float] = []
+    pending: list[int] = []  # the indexes into `at` of those waiting for an outcome
     previous = -1
-    for row, who, stamp, placed, most, least, offer in zip(order.tolist(), identity, stamps, tier, limit, minimum, offers):
+    for row, who, stamp, placed, most, least, offer, times, plus, held in zip(
+        order.tolist(), identity, stamps, tier, limit, minimum, offers, share, fixed, waiting
+    ):
         if who != previous:
-            at, given, previous = [], [], who
+            at, given, pending, previous = [], [], [], who
         budget_window, abuse_window, max_appeasements = guards[placed]
         if budget_window:
-            spent = sum(given[bisect_left(at, stamp - budget_window):]) if at else 0
+            spent = 0
+            if at:
+                first = bisect_left(at, stamp - budget_window)
+                spent = sum(given[first:])
+                if pending:
+                    spent += sum(counted_amount(None, given[i], None, stamp - at[i]) - given[i] for i in pending if i >= first)
             left = round(max(most - spent, 0.0), 2) if spent else most
             if offer > left:
                 offer = left
-        if abuse_window and at and len(at) - bisect_left(at, stamp - abuse_window) >= max_appeasements:
+        if abuse_window and at and _appeased(at, given, pending, stamp, abuse_window) >= max_appeasements:
             offer = 0.0
             flagged[row] = True
         elif offer < least or offer <= 0:
             offer = 0.0
         if budget_window:  # round(left - offer, 2) <= 0: the double 0.005 is a hair above 5/1000
             hit[row] = left - offer < 0.005
-        if offer > 0:
+        counts = times * offer + plus
+        if counts > 0:
+            if held:
+                pending.append(len(at))
             at.append(stamp)
-            given.append(offer)
+            given.append(counts)
         amount[row] = offer
+
+
+def _appeased(at: list[int], given: list[float], pending: list[int], stamp: int, window: int) -> int:
+    """How many of the customer's earlier tickets count as appeasements within `window` at `stamp`."""
+    first = bisect_left(at, stamp - window)
+    released = sum(counted_amount(None, given[i], None, stamp - at[i]) <= 0 for i in pending if i >= first) if pending else 0
+    return len(at) - first - released
 
 
 def seconds(created: pd.Series) -> np.ndarray:
@@ -290,21 +338,25 @@ def round_cents(values: np.ndarray) -> np.ndarray:
     return rounded
 
 
-def compare(tickets: Tickets, customers: dict[str, CustomerValue], current: RuleSet, draft: RuleSet) -> pd.DataFrame:
+def compare(
+    tickets: Tickets, customers: dict[str, CustomerValue], current: RuleSet, draft: RuleSet, now: datetime | None = None
+) -> pd.DataFrame:
     """One row per ticket: its outcome under the current rules (`current_*`) and the draft (`draft_*`)."""
     frame = tickets.frame[["ticket_id", "customer", "created"]].copy()
     frame["month"] = frame["created"].dt.strftime("%Y-%m")
     table = CustomerTable.of(tickets, customers)
+    now = now or datetime.now(timezone.utc)
     for name, rules in (("current", current), ("draft", draft)):
-        outcomes = _replay(tickets, table, rules)
+        outcomes = _replay(tickets, table, rules, now)
         for column in OUTCOME_COLUMNS:
             frame[f"{name}_{column}"] = outcomes[column].to_numpy()
     return frame
 
 
 def totals(compared: pd.DataFrame, by: str | None) -> list[dict]:
-    """Tickets, spend, cost, approvals, flags and customers who hit their budget, per rule set and
-    per value of `by` (tier, instrument or month; None for the grand total)."""
+    """Tickets, spend (what was offered), counted (what budgets count of it: `clvdesk.spending.counted_amount`),
+    cost, approvals, flags and customers who hit their budget, per rule set and per value of `by` (tier,
+    instrument or month; None for the grand total)."""
     results = []
     for name in ("current", "draft"):
         frame = compared.assign(
@@ -314,6 +366,7 @@ def totals(compared: pd.DataFrame, by: str | None) -> list[dict]:
         grouped = frame.groupby("group", sort=True).agg(
             tickets=("ticket_id", "size"),
             spend=(f"{name}_amount", "sum"),
+            counted=(f"{name}_counted", "sum"),
             cost=(f"{name}_cost", "sum"),
             approvals=(f"{name}_needs_approval", "sum"),
             flagged=(f"{name}_flagged", "sum"),
@@ -324,6 +377,7 @@ def totals(compared: pd.DataFrame, by: str | None) -> list[dict]:
             entry.update(
                 tickets=int(row["tickets"]),
                 spend=round(float(row["spend"]), 2),
+                counted=round(float(row["counted"]), 2),
                 cost=round(float(row["cost"]), 2),
                 approvals=int(row["approvals"]),
                 flagged=int(row["flagged"]),

@@ -182,7 +182,8 @@ def simulate_draft(draft: RuleSet, upload: bytes | None) -> dict:
     if upload is not None:
         tickets = read_tickets(io.BytesIO(upload), analyse)
     else:
-        tickets = seen_tickets(state.suggestions.all())
+        suggestions = list(state.suggestions.all())
+        tickets = seen_tickets(suggestions, state.suggestions.log.outcomes(suggestions))
     keys = tickets.frame["customer"].unique().tolist()
     compared = compare(tickets, CustomerStore(state.redis).find_many(keys), rule_store().current(), draft)
     before, after = (compared[[f"{name}_{column}" for column in COMPARED]].to_numpy() for name in ("current", "draft"))

@@ -176,7 +176,7 @@ def test_simulate_a_draft_on_uploaded_tickets(shop, redis, client):
     # Current: ana $200 (needs approval) then the rest of her $400 rolling budget ($200); ben $18 store
     # credit (negative: 75% of $24); the stranger $5 free shipping. Draft: ana $120 twice.
     assert totals["current"] == {
-        "rules": "current", "tickets": 4, "spend": 423.0, "cost": 415.8, "approvals": 2, "flagged": 0,
+        "rules": "current", "tickets": 4, "spend": 423.0, "counted": 423.0, "cost": 415.8, "approvals": 2, "flagged": 0,
         "customers_at_budget": 1,
     }
     assert (totals["draft"]["spend"], totals["draft"]["approvals"], totals["draft"]["customers_at_budget"]) == (263.0, 0, 0)

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from clvdesk.analysis import Sentiment
-from clvdesk.defaults import OUTCOME_RETENTION_DAYS
+from clvdesk.defaults import OUTCOME_RETENTION_DAYS, PENDING_OFFER_HOLD_SECONDS
 from clvdesk.outcomes import CurrencyMismatch, OutcomeBody, StaleSuggestion, outcome_report, outcome_report_csv
 from clvdesk.replies import suggested_reply
 from clvdesk.rules import Offer, Reason
@@ -62,6 +62,7 @@ def test_recording_again_replaces_the_outcome_and_counts_once(store):
     assert report["totals"] == [{
         "currency": "USD", "suggestions": 1, "outcomes": 1, "applied": 0, "changed": 1, "declined": 0,
         "suggested_amount": 100.0, "suggested_amount_with_outcome": 100.0, "given_amount": 40.0,
+        "pending_amount": 0.0, "counted_amount": 40.0,
     }]
 
 
@@ -136,7 +137,7 @@ def test_an_empty_range_reports_nothing():
     assert outcome_report([], DAY.date(), DAY.date())["by_tier"] == []
     assert outcome_report_csv([]).splitlines() == [
         "tier,instrument,currency,suggestions,outcomes,applied,changed,declined,"
-        "suggested_amount,suggested_amount_with_outcome,given_amount"
+        "suggested_amount,suggested_amount_with_outcome,given_amount,pending_amount,counted_amount"
     ]
 
 
@@ -148,3 +149,20 @@ def test_the_reply_speaks_the_tickets_language_and_names_the_offer():
     assert suggested_reply(suggestion().offer, "de").language == "en"  # clvdesk writes English and Danish
     apology = suggested_reply(suggestion(amount=0, instrument="apology_only").offer, "en")
     assert apology.text == "I'm sorry about the trouble, and thank you for your patience while we put it right."
+
+
+def test_the_report_counts_what_budgets_count_pending_offers_until_the_hold_passes(store):
+    store.save(suggestion("1", amount=100))  # no outcome yet: pending
+    store.save(suggestion("2", event="evt-1", amount=80))
+    store.save(suggestion("2", event="evt-2", amount=60, created=DAY + timedelta(minutes=5)))  # replaces evt-1
+    store.save(suggestion("3", amount=50))
+    store.log.record(suggestion("3", amount=50), body(outcome="declined", reason="no"))
+    records = store.log.records(DAY.date(), DAY.date())
+
+    def totals(now):
+        [row] = outcome_report(records, DAY.date(), DAY.date(), now=now)["totals"]
+        return row["suggested_amount"], row["given_amount"], row["pending_amount"], row["counted_amount"]
+
+    assert totals(DAY + timedelta(days=1)) == (290.0, 0.0, 160.0, 160.0)  # ticket 2 counts its latest offer only
+    assert totals(DAY + timedelta(seconds=PENDING_OFFER_HOLD_SECONDS)) == (290.0, 0.0, 60.0, 60.0)  # ticket 1 released
+    assert totals(DAY + timedelta(days=8)) == (290.0, 0.0, 0.0, 0.0)

@@ -5,16 +5,18 @@ from __future__ import annotations
 import io
 import random
 from collections import defaultdict
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from clvdesk.analysis import analyse
+from clvdesk.analysis import Sentiment, analyse
 from clvdesk.customers import CustomerValue
 from clvdesk.analysis.model import LABELS
 from clvdesk.rules import RuleSet, Usage, classify, decide, load_rules
-from clvdesk.simulation import SimulationError, compare, read_tickets, replay, round_cents, seen_tickets, totals
-from clvdesk.spending import Windows
+from clvdesk.simulation import SimulationError, Tickets, compare, read_tickets, replay, round_cents, seen_tickets, totals
+from clvdesk.spending import SpendingLedger, Windows, given_amount
 
 RULES = load_rules()
 ANA = CustomerValue(email="ana@example.com", residual_clv=500, historical_spend=2300)  # $100 a ticket, $200 a month
@@ -144,7 +146,8 @@ def test_the_vectorised_replay_gives_every_ticket_what_decide_gives_it(seed):
     for rules in (RULES, _strict_rules()):
         expected = _per_ticket(tickets, customers, rules)
         replayed = replay(tickets, customers, rules)
-        assert list(replayed.itertuples(index=False, name=None)) == expected
+        assert list(replayed.drop(columns="counted").itertuples(index=False, name=None)) == expected
+        assert replayed["counted"].tolist() == replayed["amount"].tolist()  # tickets from a file count as given
         assert replayed["flagged"].any() and replayed["budget_hit"].any()  # the guardrails were exercised
 
 
@@ -153,3 +156,46 @@ def test_cents_are_rounded_as_python_rounds_them():
     values = [rng.uniform(0, 1000) * rng.choice([1, 0.01, 0.37, 1.11]) for _ in range(20_000)]
     values += [k / 1000 for k in range(20_000)] + [k / 200 for k in range(20_000)]  # the halves: 2.675, 0.125, …
     assert round_cents(np.array(values)).tolist() == [round(value, 2) for value in values]
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_the_replay_counts_outcomes_as_the_workers_ledger_does(redis, seed):
+    """Tickets over two months, each with an agent's outcome or none, decided one by one through the
+    real ledger in Redis (the outcome settled right after): the replay offers and flags the same."""
+    rng = random.Random(seed)
+    customers = {
+        f"c{n}@example.com": CustomerValue(email=f"c{n}@example.com", residual_clv=rng.uniform(20, 900),
+                                           historical_spend=rng.choice([100.0, 2500.0]))
+        for n in range(6)
+    }
+    keys = [*customers, "stranger@example.net"]
+    rows, sentiments = [], [Sentiment(score=-0.9, label=label) for label in ("very_negative", "negative", "neutral")]
+    start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    for ticket in range(300):
+        outcome = rng.choice([None, None, "applied", "changed", "declined"])
+        given = round(rng.uniform(0, 80), 2) if outcome == "changed" else np.nan
+        created = start + timedelta(seconds=rng.randrange(60 * 86400))
+        rows.append((str(ticket), rng.choice(keys), created, rng.randrange(3), outcome, given))
+    frame = pd.DataFrame(rows, columns=["ticket_id", "customer", "created", "sentiment", "outcome", "given"])
+    tickets = Tickets(frame, sentiments)
+    ledger = SpendingLedger(redis)
+    for rules in (RULES, _strict_rules()):
+        redis.flushdb()
+        expected = []
+        for row in tickets.frame.itertuples(index=False):
+            customer = customers.get(row.customer)
+            ticket, made = f"zendesk:acme:{row.ticket_id}", row.created.to_pydatetime()
+            offer = ledger.decide(rules, customer, sentiments[row.sentiment], identity=row.customer, ticket=ticket, now=made).offer
+            if isinstance(row.outcome, str):
+                with redis.pipeline(transaction=True) as pipe:
+                    ledger.settle(pipe, ticket, "evt", given_amount(row.outcome, offer.amount, row.given), made)
+                    pipe.execute()
+            expected.append((offer.amount, offer.flagged))
+        replayed = replay(tickets, customers, rules, now=start + timedelta(days=61))
+        assert list(zip(replayed["amount"], replayed["flagged"])) == expected
+        assert replayed["flagged"].any() and (replayed["amount"] > 0).any()
+        end = start + timedelta(days=61)
+        for key in keys:  # what each customer's budget counts at the end: the replay's own `counted`
+            windows = Windows.of(classify(rules, customers.get(key))[0])
+            mine = (tickets.frame["customer"] == key) & (tickets.frame["created"] >= end - timedelta(seconds=windows.budget))
+            assert ledger.usage(key, windows, end).spent == pytest.approx(replayed["counted"][mine].sum(), abs=1e-9)
