@@ -12,12 +12,14 @@ from clvdesk.customers import CustomerValue
 from clvdesk.analysis import Sentiment
 from clvdesk.note import render_note
 from clvdesk.outcomes import outcome_report
-from clvdesk.replies import ASKED_FOR, OFFERS, suggested_reply
+from clvdesk.i18n import lookup
+from clvdesk.replies import suggested_reply
 from clvdesk.rules import Offer, decide, load_rules
 from clvdesk.suggestions import SuggestionStore
 from tests.test_outcomes import DAY, suggestion
 
-INSTRUMENTS = sorted(OFFERS["en"])
+WORDS = {language: lookup(language, "customer_reply") for language in ("en", "da")}
+INSTRUMENTS = sorted(WORDS["en"]["offers"])
 GIVEN_WORDS = {"en": ("I have refunded", "I have added", "you will get", "ships free", "We will send", "I have set up",
                       "I have moved", "I have waived"),
                "da": ("har refunderet", "har sat", "får du", "Vi sender", "har oprettet", "har rykket", "har frafaldet")}
@@ -40,20 +42,20 @@ def test_before_approval_the_reply_says_the_offer_was_asked_for_and_after_it_tha
     assert after.awaits_approval is False
     assert after.text.endswith("As an apology, I have refunded $248.00 to your original payment method.")
     danish = suggested_reply(offer(amount=1240.5), "da")
-    assert "har jeg bedt om at få refunderet 1.240,50 USD" in danish.text
+    assert "har jeg bedt om at få refunderet 1.240,50\u00a0US$" in danish.text
     assert danish.text.endswith("Jeg skriver til dig igen, så snart det er bekræftet.")
 
 
 @pytest.mark.parametrize("language", ["en", "da"])
 @pytest.mark.parametrize("instrument", INSTRUMENTS)
 def test_no_instrument_is_promised_before_approval(instrument, language):
-    assert set(ASKED_FOR[language]) == set(OFFERS[language])
+    assert set(WORDS[language]["asked_for"]) == set(WORDS[language]["offers"])
     before = suggested_reply(offer(instrument), language).text
     after = suggested_reply(offer(instrument), language, approved=True).text
     assert before != after
     assert not [words for words in GIVEN_WORDS[language] if words in before], before
-    if "{amount}" in OFFERS[language][instrument]:
-        amount = "$248.00" if language == "en" else "248,00 USD"
+    if "{amount}" in WORDS[language]["offers"][instrument]:
+        amount = "$248.00" if language == "en" else "248,00\u00a0US$"
         assert amount in before and amount in after
 
 

@@ -78,9 +78,15 @@ def test_declined_offers_do_not_trip_the_abuse_guard(client, redis, handle):
     assert fifth["offer"]["flagged"] is False and fifth["offer"]["amount"] == 250.0
 
 
+def approve(client, ticket_id):
+    answer = client.post(f"/api/v1/zendesk/tickets/{ticket_id}/approval", json={"agent_id": 12}, headers=AGENT)
+    assert answer.status_code == 200, answer.json
+
+
 def test_applied_and_pending_offers_count_up_to_the_guard(client, redis, handle):
     for ticket in range(201, 203):
-        handle(ticket, "zed@example.com")
+        assert handle(ticket, "zed@example.com")["offer"]["needs_approval"]  # $250: above the tier's threshold
+        approve(client, ticket)
         record(client, ticket, "applied")
     handle(203, "zed@example.com")
     handle(204, "zed@example.com")  # two given, two pending: four appeasements
