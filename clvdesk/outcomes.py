@@ -119,6 +119,10 @@ class SuggestionLog:
             "instrument": offer.instrument,
             "suggested_amount": repr(float(offer.amount)),
             "currency": offer.currency,
+            # for the report's spend against residual CLV and cost: the customer as the ticket saw them
+            "customer": suggestion.customer.email or suggestion.customer.customer_id or "",
+            "residual_clv": repr(float(suggestion.customer.residual_clv)),
+            "cost_share": repr(offer.cost / offer.amount if offer.amount > 0 else 0.0),
         })
         pipe.expire(key, OUTCOME_RETENTION_DAYS * 86400)
         created = suggestion.created_at.timestamp()
@@ -226,19 +230,26 @@ def _parsed(raw: dict[bytes, bytes]) -> Outcome | None:
 
 REPORT_COLUMNS = (
     "suggestions", "outcomes", "applied", "changed", "declined",
-    "suggested_amount", "suggested_amount_with_outcome", "given_amount", "pending_amount", "counted_amount",
+    "suggested_amount", "suggested_amount_with_outcome", "given_amount", "pending_amount", "counted_amount", "cost",
 )
+# Beside the sums: the residual CLV of the customers a group's suggestions went to (each customer once, as
+# of their latest suggestion in it), and what was given as a share of it.
+CUSTOMER_COLUMNS = ("residual_clv", "spend_share_of_residual_clv")
 
 
 def _frame(records: Iterable[dict[str, str]], now: datetime) -> pd.DataFrame:
     frame = pd.DataFrame(list(records), columns=[
         "helpdesk", "account", "ticket_id", "created_at", "tier", "instrument", "currency", "suggested_amount",
-        "outcome", "given_amount",
+        "outcome", "given_amount", "customer", "residual_clv", "cost_share",
     ])
     # Amounts are bounded where they enter (rules and outcomes); one stored before that was is counted
-    # at the bound, so that no sum of them can overflow to infinity.
-    for amount in ("suggested_amount", "given_amount"):
+    # at the bound, so that no sum of them can overflow to infinity. Records stored before the report
+    # knew the customer and the cost share count as nobody's and as costing nothing.
+    for amount in ("suggested_amount", "given_amount", "residual_clv"):
         frame[amount] = pd.to_numeric(frame[amount]).clip(0.0, MAX_AMOUNT).fillna(0.0)
+    frame["cost_share"] = pd.to_numeric(frame["cost_share"]).clip(0.0, 1.0).fillna(0.0)
+    frame["customer"] = frame["customer"].fillna("")
+    frame["month"] = frame["created_at"].str[:7]
     decided = frame["outcome"].notna()
     frame["suggestions"] = 1
     frame["outcomes"] = decided.astype(int)
@@ -247,6 +258,7 @@ def _frame(records: Iterable[dict[str, str]], now: datetime) -> pd.DataFrame:
     frame["suggested_amount_with_outcome"] = frame["suggested_amount"].where(decided, 0.0)
     frame["counted_amount"] = _counted(frame, decided, now)
     frame["pending_amount"] = frame["counted_amount"].where(~decided, 0.0)
+    frame["cost"] = frame["given_amount"] * frame["cost_share"]  # what the company bore for what it gave
     return frame
 
 
@@ -263,30 +275,51 @@ def _counted(frame: pd.DataFrame, decided: pd.Series, now: datetime) -> pd.Serie
 def _grouped(frame: pd.DataFrame, keys: list[str]) -> list[dict]:
     if frame.empty:
         return []
-    sums = frame.groupby(keys, sort=True)[list(REPORT_COLUMNS)].sum().reset_index()
-    return [_plain(row) for row in sums.to_dict("records")]
+    sums = frame.groupby(keys, sort=True)[list(REPORT_COLUMNS)].sum()
+    known = frame[frame["customer"] != ""].sort_values("created_at")
+    sums["residual_clv"] = known.groupby([*keys, "customer"])["residual_clv"].last().groupby(level=keys).sum()
+    sums["residual_clv"] = sums["residual_clv"].fillna(0.0)
+    share = sums["given_amount"] / sums["residual_clv"].where(sums["residual_clv"] > 0)
+    sums["spend_share_of_residual_clv"] = share.round(6).astype(object).where(share.notna(), None)
+    return [_plain(row) for row in sums.reset_index().to_dict("records")]
+
+
+MONEY_COLUMNS = frozenset({"suggested_amount", "suggested_amount_with_outcome", "given_amount", "pending_amount",
+                           "counted_amount", "cost", "residual_clv"})
 
 
 def _plain(row: dict) -> dict:
     """numpy scalars to JSON's ints and floats, amounts to cents."""
-    return {
-        key: round(float(value), 2) if "amount" in key else int(value) if key in REPORT_COLUMNS else value
-        for key, value in row.items()
-    }
+    def plain(key, value):
+        if key in MONEY_COLUMNS:
+            return round(float(value), 2)
+        if key in REPORT_COLUMNS:
+            return int(value)
+        if key == "spend_share_of_residual_clv":
+            return None if value is None else float(value)
+        return value
+    return {key: plain(key, value) for key, value in row.items()}
 
 
-def outcome_report(records: Iterable[dict[str, str]], start: date, end: date, now: datetime | None = None) -> dict:
-    """Suggestions and their outcomes in total, by tier and by instrument (each per currency). At `now`
-    (default: the present), `counted_amount` is what the rolling budgets count of them: `given_amount`
-    plus `pending_amount`, the offers without an outcome yet that are still held."""
+def outcome_report(records: Iterable[dict[str, str]], start: date, end: date, now: datetime | None = None,
+                   customer_equity: float | None = None) -> dict:
+    """Suggestions and their outcomes in total, by tier, by instrument and by month (each per currency). At
+    `now` (default: the present), `counted_amount` is what the rolling budgets count of them: `given_amount`
+    plus `pending_amount`, the offers without an outcome yet that are still held. `customer_equity`, the
+    CLV fit's (None without one), is set beside the totals with what was given as a share of it."""
     frame = _frame(records, now or datetime.now(timezone.utc))
     totals = _grouped(frame, ["currency"])
+    if customer_equity is not None:
+        for row in totals:
+            row["customer_equity"] = round(customer_equity, 2)
+            row["spend_share_of_customer_equity"] = round(row["given_amount"] / customer_equity, 6) if customer_equity > 0 else None
     return {
         "from": start.isoformat(),
         "to": end.isoformat(),
         "totals": totals,
         "by_tier": _grouped(frame, ["tier", "currency"]),
         "by_instrument": _grouped(frame, ["instrument", "currency"]),
+        "by_month": _grouped(frame, ["month", "currency"]),
     }
 
 
@@ -294,4 +327,4 @@ def outcome_report_csv(records: Iterable[dict[str, str]], now: datetime | None =
     """One row per tier and instrument (and currency): the finest grain, for a spreadsheet to pivot."""
     keys = ["tier", "instrument", "currency"]
     rows = _grouped(_frame(records, now or datetime.now(timezone.utc)), keys)
-    return pd.DataFrame(rows, columns=[*keys, *REPORT_COLUMNS]).to_csv(index=False, float_format="%.2f")
+    return pd.DataFrame(rows, columns=[*keys, *REPORT_COLUMNS, *CUSTOMER_COLUMNS]).to_csv(index=False, float_format="%.2f")

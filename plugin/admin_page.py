@@ -18,7 +18,6 @@ from pydantic import ValidationError
 from clvdesk.defaults import ADMIN_FORM_MAX_PARTS, SIMULATION_MAX_UPLOAD_BYTES
 from clvdesk.json_body import JsonBodyError, MalformedJson, read_json
 from clvdesk.money import format_money
-from clvdesk.outcomes import outcome_report
 from clvdesk.rule_errors import admin_errors
 from clvdesk.rule_store import UnknownVersion, diff
 from clvdesk.rules import RuleSet
@@ -31,7 +30,7 @@ from plugin.admin_chart import spend_chart
 from plugin.admin_form import FormNameError, field_id, flatten, form_values, page_message, places, sections, shown, unflatten
 from plugin.admin_report import report_csv, report_view
 from plugin.errors import error
-from plugin.report import RangeError, records, report_range
+from plugin.report import RangeError, report_for, report_range
 
 bp = Blueprint(
     "admin_page",
@@ -280,4 +279,4 @@ def _report(start: date, end: date) -> dict:
     """The outcome report's figures laid out for the page, tiers named as in the rules in force (else shipped)."""
     store = rule_store()
     tiers = {tier.name: tier.label for rules in (store.shipped(), store.current()) for tier in rules.tiers}
-    return report_view(outcome_report(records(start, end), start, end), tiers)
+    return report_view(report_for(start, end), tiers)

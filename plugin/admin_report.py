@@ -32,7 +32,8 @@ COLUMNS = {
     "cost": ("Cost to the company", "money"),
     "residual_clv": ("Residual CLV", "money"),
     "spend_share_of_residual_clv": ("Spend against residual CLV", "share"),
-    "customer_equity": ("Customer equity", "money"),
+    "customer_equity": ("Customer equity (CLV fit)", "money"),
+    "spend_share_of_customer_equity": ("Given against customer equity", "share"),
 }
 KEYS = ("currency", "tier", "instrument", "month")  # what a row is about, not a figure
 AMOUNT_SERIES = (("suggested", "suggested"), ("given", "given"))
@@ -74,7 +75,7 @@ def _cell(column: dict, row: dict) -> dict:
     if column["kind"] == "money":
         return {"text": format_money(value, row.get("currency", "USD")), "value": f"{value:.2f}"}
     if column["kind"] == "share":
-        return {"text": f"{value:.0%}", "value": f"{value:.4f}"}
+        return {"text": f"{value:.1%}" if value < 0.1 else f"{value:.0%}", "value": f"{value:.6f}"}  # 0.4%, 67%
     return {"text": f"{value:,}", "value": str(value)}
 
 

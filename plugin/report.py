@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from clvdesk.customers import CustomerStore
 from clvdesk.defaults import REPORT_DEFAULT_DAYS, REPORT_MAX_DAYS, REPORT_MAX_YEAR, REPORT_MIN_YEAR
 from clvdesk.outcomes import outcome_report, outcome_report_csv
 from plugin.auth import require_bearer
@@ -54,6 +55,13 @@ def records(start: date, end: date) -> list[dict[str, str]]:
     return current_app.extensions["clvdesk"].suggestions.log.records(start, end)
 
 
+def report_for(start: date, end: date) -> dict:
+    """The outcome report from `start` through `end`, with the customer equity of the CLV fit in force."""
+    valuation = CustomerStore(current_app.extensions["clvdesk"].redis).valuation()
+    equity = None if valuation is None else valuation.customer_equity
+    return outcome_report(records(start, end), start, end, customer_equity=equity)
+
+
 def _wants_csv() -> bool:
     wanted = request.args.get("format")
     if wanted is not None:
@@ -70,11 +78,10 @@ def report():
         start, end = report_range(request.args)
     except RangeError as exc:
         return error(400, "invalid_range", str(exc))
-    found = records(start, end)
     if _wants_csv():
         return Response(
-            outcome_report_csv(found),
+            outcome_report_csv(records(start, end)),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="clvdesk-outcomes-{start}-{end}.csv"'},
         )
-    return jsonify(outcome_report(found, start, end))
+    return jsonify(report_for(start, end))

@@ -80,6 +80,7 @@ def test_fit_scores_and_loads_every_customer(env, redis, orders):
     assert 0.5 < report["top_20_percent_revenue_share"] < 0.8
     store = CustomerStore(redis)
     assert store.count() == orders.customers
+    assert store.valuation().customer_equity == pytest.approx(report["totals"]["customer_equity"])  # for the outcome report
     customer = store.find(customer_id=orders.customer_id)
     assert customer.email is None and customer.tier is None
     assert customer.residual_clv > 0 and 0 < customer.p_alive <= 1 and customer.segment and customer.value_tier

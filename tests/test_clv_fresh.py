@@ -3,6 +3,7 @@ each customer's stored history and the stored valuation; at the fit's instant th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -17,6 +18,9 @@ from clvdesk.clv.scoring import Money, score
 from clvdesk.clv.segments import segment, value_tier
 from clvdesk.clv.simulate import simulate_summary
 from clvdesk.customers import CustomerStore, CustomerValue
+from clvdesk.suggestions import SuggestionStore
+from tests.conftest import ADMIN_TOKEN
+from tests.test_outcomes import suggestion
 
 FIT_INSTANT = datetime(2026, 3, 1, tzinfo=timezone.utc)
 MONEY = Money(margin=0.3, annual_discount_rate=0.1)
@@ -116,3 +120,14 @@ def test_a_ticket_gets_the_values_as_of_its_time(redis, fitted, standin, deliver
     assert shown["residual_clv"] == pytest.approx(expected.residual_clv, rel=1e-12)
     assert shown["p_alive"] == pytest.approx(expected.p_alive, rel=1e-12) and expected.p_alive < scores.at[customer_id, "p_alive"]
     assert shown["residual_clv"] < scores.at[customer_id, "residual_clv"]
+
+
+def test_the_fits_customer_equity_reaches_the_outcome_report(redis, fitted, client):
+    valuation, scores = fitted
+    equity = float(scores["total_clv"].sum())
+    CustomerStore(redis).replace_records(customer_records(scores), valuation=replace(valuation, customer_equity=equity).to_json())
+    SuggestionStore(redis).save(suggestion(created=datetime.now(timezone.utc)))
+    answer = client.get("/api/v1/admin/report", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    [totals] = answer.json["totals"]
+    assert totals["customer_equity"] == round(equity, 2)
+    assert totals["spend_share_of_customer_equity"] == 0.0  # nothing given yet

@@ -21,14 +21,14 @@ DAY = datetime(2026, 3, 10, 14, 30, tzinfo=timezone.utc)
 
 
 def suggestion(ticket="7", event="evt-1", *, tier="champions", instrument="partial_refund", amount=100.0,
-               created=DAY, language="en") -> Suggestion:
+               created=DAY, language="en", email="ana@example.com", residual_clv=500.0, cost=None) -> Suggestion:
     return Suggestion(
         ticket_id=ticket, helpdesk="zendesk", account="acme.zendesk.com", event_id=event, created_at=created, rules_version="v1",
-        customer=CustomerView(email="ana@example.com", customer_id=None, known=True, residual_clv=500,
+        customer=CustomerView(email=email, customer_id=None, known=True, residual_clv=residual_clv,
                               historical_spend=900, tier=tier, tier_label=tier.title(), currency="USD"),
         sentiment=Sentiment(score=-0.8, label="very_negative", language=language),
         offer=Offer(instrument=instrument, instrument_label=instrument, amount=amount, currency="USD",
-                    budget=amount, needs_approval=False),
+                    budget=amount, needs_approval=False, cost=amount if cost is None else cost),
         reasons=[Reason(rule="tiers.x", text="because")],
     )
 
@@ -62,7 +62,8 @@ def test_recording_again_replaces_the_outcome_and_counts_once(store):
     assert report["totals"] == [{
         "currency": "USD", "suggestions": 1, "outcomes": 1, "applied": 0, "changed": 1, "declined": 0,
         "suggested_amount": 100.0, "suggested_amount_with_outcome": 100.0, "given_amount": 40.0,
-        "pending_amount": 0.0, "counted_amount": 40.0,
+        "pending_amount": 0.0, "counted_amount": 40.0, "cost": 40.0, "residual_clv": 500.0,
+        "spend_share_of_residual_clv": 0.08,
     }]
 
 
@@ -137,7 +138,8 @@ def test_an_empty_range_reports_nothing():
     assert outcome_report([], DAY.date(), DAY.date())["by_tier"] == []
     assert outcome_report_csv([]).splitlines() == [
         "tier,instrument,currency,suggestions,outcomes,applied,changed,declined,"
-        "suggested_amount,suggested_amount_with_outcome,given_amount,pending_amount,counted_amount"
+        "suggested_amount,suggested_amount_with_outcome,given_amount,pending_amount,counted_amount,"
+        "cost,residual_clv,spend_share_of_residual_clv"
     ]
 
 
@@ -166,3 +168,33 @@ def test_the_report_counts_what_budgets_count_pending_offers_until_the_hold_pass
     assert totals(DAY + timedelta(days=1)) == (290.0, 0.0, 160.0, 160.0)  # ticket 2 counts its latest offer only
     assert totals(DAY + timedelta(seconds=PENDING_OFFER_HOLD_SECONDS)) == (290.0, 0.0, 60.0, 60.0)  # ticket 1 released
     assert totals(DAY + timedelta(days=8)) == (290.0, 0.0, 0.0, 0.0)
+
+
+def test_the_report_gives_cost_spend_against_residual_clv_by_month_and_customer_equity(store):
+    april = DAY + timedelta(days=31)
+    shown = [
+        suggestion("1", amount=100, cost=40),  # a refund of $100 costs the company $40 (its cost share 0.4)
+        suggestion("2", amount=50, cost=50, created=DAY + timedelta(hours=1), residual_clv=700),  # ana again, richer
+        suggestion("3", amount=80, cost=8, email="ben@example.com", residual_clv=2000, created=april),
+    ]
+    for one in shown:
+        store.save(one)
+    store.log.record(shown[0], body(outcome="changed", amount=60, currency="USD"))
+    store.log.record(shown[1], body(outcome="applied"))
+    store.log.record(shown[2], body(outcome="declined", reason="no"))
+    records = store.log.records(DAY.date(), april.date())
+
+    report = outcome_report(records, DAY.date(), april.date(), customer_equity=27_000.0)
+    [total] = report["totals"]
+    assert (total["given_amount"], total["cost"]) == (110.0, 74.0)  # 60 × 0.4 + 50 × 1.0 + 0
+    assert total["residual_clv"] == 2700.0  # each customer once, at their latest suggestion: 700 + 2,000
+    assert total["spend_share_of_residual_clv"] == pytest.approx(110 / 2700, abs=1e-6)
+    assert (total["customer_equity"], total["spend_share_of_customer_equity"]) == (27_000.0, pytest.approx(110 / 27_000, abs=1e-6))
+    by_month = {row["month"]: row for row in report["by_month"]}
+    assert sorted(by_month) == ["2026-03", "2026-04"]
+    assert (by_month["2026-03"]["given_amount"], by_month["2026-03"]["residual_clv"]) == (110.0, 700.0)
+    assert (by_month["2026-04"]["declined"], by_month["2026-04"]["spend_share_of_residual_clv"]) == (1, 0.0)
+    assert "customer_equity" not in outcome_report(records, DAY.date(), april.date())["totals"][0]  # no fit, none
+
+    header, *rows = outcome_report_csv(records).splitlines()
+    assert header.endswith(",cost,residual_clv,spend_share_of_residual_clv") and len(rows) == 1  # one tier, one instrument

@@ -188,11 +188,11 @@ def test_agent_sees_the_suggestion_inserts_the_reply_and_records_an_outcome(
 
     report = client.get("/api/v1/admin/report", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).json
     [champions] = report["by_tier"]
-    assert champions == {
+    assert champions.items() >= {
         "tier": "champions", "currency": "USD", "suggestions": 1, "outcomes": 1, "applied": 0, "changed": 1,
         "declined": 0, "suggested_amount": 248.0, "suggested_amount_with_outcome": 248.0, "given_amount": 120.0,
         "pending_amount": 0.0, "counted_amount": 120.0,
-    }
+    }.items()
     [outcome_call] = [options for options in zendesk.proxied if options["url"].endswith("/outcome")]
     assert json.loads(outcome_call["data"])["agent_id"] == 377  # ZAF's currentUser
 

@@ -19,7 +19,7 @@ from clvdesk.clv.model import PURCHASE_MODELS, fit_model
 from clvdesk.clv.orders import OrderColumns, OrdersError, read_orders
 from clvdesk.clv.records import customer_records
 from clvdesk.clv.report import MODEL_TITLES, fit_report, fit_text, validate_text
-from clvdesk.clv.scoring import Money, ScoreError, check_scores, score
+from clvdesk.clv.scoring import Money, ScoreError, check_scores, customer_equity, score
 from clvdesk.clv.segments import segment, value_tier
 from clvdesk.clv.selection import SelectionError, choose_model
 from clvdesk.clv.summary import SummaryError, fit_end, read_summary, summarize
@@ -199,7 +199,8 @@ def fit_command(orders, summary_path, calibration_end, time_unit, purchase_model
         cli.fail(str(exc))
     scores = scores.assign(segment=segment(scores, unit_days=CLV_TIME_UNIT_DAYS[time_unit]),
                            value_tier=value_tier(scores["residual_clv"], amounts=amounts))
-    valuation = Valuation.of_fit(model, money, horizon_days, fitted_at=datetime.now(timezone.utc))
+    valuation = Valuation.of_fit(model, money, horizon_days, fitted_at=datetime.now(timezone.utc),
+                                 customer_equity=customer_equity(scores, money))
     stored = None if no_store else _store(cli, scores, valuation)
     if save_model:
         save_model.write_text(model.to_json())

@@ -39,6 +39,7 @@ class Valuation:
     money: Money
     horizon_days: float | None
     as_of: datetime
+    customer_equity: float | None = None  # Σ total CLV − CAC × customers at the fit: the outcome report's yardstick
 
     def to_json(self) -> str:
         return json.dumps({
@@ -46,20 +47,23 @@ class Valuation:
             "money": {"margin": self.money.margin, "annual_discount_rate": self.money.annual_discount_rate, "cac": self.money.cac},
             "horizon_days": self.horizon_days,
             "as_of": self.as_of.isoformat(),
+            "customer_equity": self.customer_equity,
         })
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Valuation:
         data = json.loads(text)
         return cls(model=ClvModel.from_json(json.dumps(data["model"])), money=Money(**data["money"]),
-                   horizon_days=data["horizon_days"], as_of=datetime.fromisoformat(data["as_of"]))
+                   horizon_days=data["horizon_days"], as_of=datetime.fromisoformat(data["as_of"]),
+                   customer_equity=data.get("customer_equity"))  # stored before the report used it: none
 
     @classmethod
-    def of_fit(cls, model: ClvModel, money: Money, horizon_days: float | None, *, fitted_at: datetime) -> Valuation:
+    def of_fit(cls, model: ClvModel, money: Money, horizon_days: float | None, *, fitted_at: datetime,
+               customer_equity: float | None = None) -> Valuation:
         """The fit's instant: its calibration end when the orders gave one, else when it ran."""
         end = model.calibration_end
         as_of = datetime.fromisoformat(end).replace(tzinfo=timezone.utc) if end else fitted_at
-        return cls(model=model, money=money, horizon_days=horizon_days, as_of=as_of)
+        return cls(model=model, money=money, horizon_days=horizon_days, as_of=as_of, customer_equity=customer_equity)
 
     def values_at(self, when: datetime, *, frequency: float, recency: float, T: float, expected_spend: float,
                   historical_spend: float) -> FreshValues:

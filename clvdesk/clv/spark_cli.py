@@ -48,14 +48,15 @@ def fit_on_spark(orders: str, columns: OrderColumns, *, date_format: str | None,
     if scores_out:
         _progress(f"writing scores to {scores_out} …")
         scores.write.mode("overwrite").parquet(scores_out)
-    valuation = Valuation.of_fit(model, money, horizon_days, fitted_at=datetime.now(timezone.utc))
+    totals = scores.agg(*(F.sum(name).alias(name) for name in ("historical_spend", "residual_clv", "total_clv"))).first().asDict()
+    equity = totals["total_clv"] - money.cac * customers
+    valuation = Valuation.of_fit(model, money, horizon_days, fitted_at=datetime.now(timezone.utc), customer_equity=equity)
     stored = None
     if store:
         batches = spark_engine.local_batches(scores, CUSTOMER_IMPORT_BATCH * CHUNK_BATCHES)
         stored = store_records(cli, itertools.chain.from_iterable(map(customer_records, batches)), customers, valuation)
     if save_model:
         save_model.write_text(model.to_json())
-    totals = scores.agg(*(F.sum(name).alias(name) for name in ("historical_spend", "residual_clv", "total_clv"))).first().asDict()
     counts = {name: dict(scores.groupBy(name).count().collect()) for name in ("segment", "value_tier")}
     report = {
         "engine": "spark",
@@ -65,7 +66,7 @@ def fit_on_spark(orders: str, columns: OrderColumns, *, date_format: str | None,
         "horizon": "lifetime" if horizon_days is None else f"{horizon_days:g} days",
         "money": {"margin": money.margin, "annual_discount_rate": money.annual_discount_rate, "cac": money.cac},
         **model.to_dict(),
-        "totals": {**totals, "customer_equity": totals["total_clv"] - money.cac * customers},
+        "totals": {**totals, "customer_equity": equity},
         "segments": {name: int(counts["segment"].get(name, 0)) for name in SEGMENTS},
         "value_tiers": {name: int(count) for name, count in counts["value_tier"].items()},
         "scores_out": scores_out,
