@@ -212,3 +212,11 @@ HELPSCOUT_MAX_SECRET_CHARS = 40  # Help Scout takes webhook and Dynamic App secr
 HELPSCOUT_TOKEN_REFRESH_MARGIN_SECONDS = 300
 HELPSCOUT_MAX_THREAD_PAGES = 3  # a conversation holds at most 100 threads, 50 a page: 2 pages, and a margin
 HELPSCOUT_SIDEBAR_MAX_HTML_CHARS = 20_000  # the Dynamic App's answer; longer evidence is cut, never the page
+
+# Shops (clvdesk/shop/): Shopify and WooCommerce orders feed the customer store as they happen.
+SHOP_COMMIT_ATTEMPTS = 5  # an order's update is retried this often when another update of the customer came between
+SHOP_CUTOFF_SAMPLE = 10_000  # customers sampled, once per store version, for the segment and value-tier cutoffs
+SHOP_DELIVERY_DEDUPE_SECONDS = EVENT_DEDUPE_SECONDS  # a delivery id is remembered this long (Shopify retries for 4 h)
+SHOPIFY_API_VERSION = "2025-01"
+SHOPIFY_PAGE_SIZE = 100  # orders per GraphQL page in the backfill
+WOOCOMMERCE_PAGE_SIZE = 100  # orders per /wp-json/wc/v3/orders page (the WP REST maximum)
