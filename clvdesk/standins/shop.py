@@ -133,6 +133,11 @@ class ShopifyStandin(StandinServer):
         self._available, self._at = bucket, time.monotonic()
         self._cost_lock = threading.Lock()
 
+    def drain(self) -> None:
+        """Empty the cost bucket, as another app's queries on the same store would."""
+        with self._cost_lock:
+            self._available, self._at = 0.0, time.monotonic()
+
     def route(self, request: StandinRequest):
         if re.fullmatch(r"/admin/api/\d{4}-\d{2}/graphql\.json", request.path) and request.method == "POST":
             return self._graphql
