@@ -234,3 +234,38 @@ def test_woocommerce_ping_signed_orders_and_redelivery(shop_app):
 
 def test_helpdesk_webhooks_still_pass_through(shop_app):
     assert shop_app.post("/webhooks/nowhere", json={}).status_code == 404
+
+
+def test_a_woocommerce_refund_arrives_as_an_order_update_and_counts_once(store, updater):
+    from clvdesk.shop import woocommerce
+
+    placed = WOO.order(email="ana@example.com", customer_id=0, total="30.00", created_at="2026-03-03T10:00:00",
+                       order_id=501)
+    updater.apply(woocommerce.parse("order.created", placed), now=NOW)
+    refunded = {**placed, "date_modified_gmt": "2026-03-05T09:00:00", "refunds": [{"id": 77, "reason": "", "total": "-12.00"}]}
+    updater.apply(woocommerce.parse("order.updated", refunded), now=NOW)
+    later = {**refunded, "date_modified_gmt": "2026-03-06T09:00:00", "status": "completed"}  # another update, same refund
+    assert updater.apply(woocommerce.parse("order.updated", later), now=NOW) == "unchanged"
+    found = store.find(email="ana@example.com")
+    assert (found.historical_spend, found.customer_id) == (18.0, None)
+
+
+def test_an_email_change_moves_the_customer(store, updater):
+    updater.apply(order("1", "2026-03-03", 80.0), now=NOW)
+    updater.apply(shopify.parse("customers/update", {"id": 7001, "email": "Ana.New@Example.com"},
+                                shop="acme.myshopify.com", webhook_id="w"))
+    assert store.find(email="ana@example.com") is None
+    assert store.find(email="ana.new@example.com").historical_spend == 80.0
+    updater.apply(order("2", "2026-03-08", 20.0, customer=CustomerRef("7001", "ana.new@example.com")), now=NOW)
+    assert store.find(customer_id="7001").historical_spend == 100.0
+
+
+def test_shop_redact_erases_everyone_the_shop_sent_and_no_one_else(store, updater, fitted):
+    _, scores = fitted
+    fitted_only = scores.index[5]
+    updater.apply(order("1", "2026-03-03", 80.0), now=NOW)
+    updater.apply(order("2", "2026-03-03", 50.0, customer=CustomerRef("7002", "bob@example.com")), now=NOW)
+    assert updater.apply(PrivacyRequest("shopify", "acme.myshopify.com", "shop_redact", "sr-1")) == "erased"
+    assert store.find(email="ana@example.com") is None and store.find(email="bob@example.com") is None
+    assert store.find(customer_id=fitted_only) is not None
+    assert list(updater.ledgers.customers()) == []

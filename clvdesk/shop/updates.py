@@ -60,7 +60,9 @@ class ShopUpdater:
         valuation = self.store.valuation(snapshot.version.encode()) if snapshot.version else None
         doc = json.loads(snapshot.ledger) if snapshot.ledger else self._start(snapshot, valuation)
         updated = history.apply(doc, change)
-        identity = {"email": ref.email or doc.get("email"), "customer_id": ref.customer_id or doc.get("customer_id")}
+        known = snapshot.record
+        identity = {"email": ref.email or doc.get("email") or (known and known.email),
+                    "customer_id": ref.customer_id or doc.get("customer_id") or (known and known.customer_id)}
         updated.update({key: found for key, found in identity.items() if found})
         if updated == doc and snapshot.ledger:
             return "unchanged"
