@@ -9,26 +9,18 @@ from datetime import date, datetime, timezone
 import pandas as pd
 import pytest
 
-from clvdesk.clv.bgnbd import BgNbdParams
-from clvdesk.clv.fresh import Valuation
-from clvdesk.clv.gamma_gamma import GammaGammaParams
-from clvdesk.clv.model import fit_model
-from clvdesk.clv.records import customer_records
-from clvdesk.clv.scoring import Money, score
-from clvdesk.clv.segments import SEGMENTS, segment, value_tier
-from clvdesk.clv.simulate import simulate_summary
+from clvdesk.clv.segments import SEGMENTS
 from clvdesk.clv.summary import summarize
-from clvdesk.customers import CurrencyMismatch, CustomerStore
+from clvdesk.customers import CurrencyMismatch
 from clvdesk.shop import history, shopify
 from clvdesk.shop.changes import CustomerRef, Order, PrivacyRequest, Refund, from_job, to_job
 from clvdesk.shop.signature import sign
 from clvdesk.shop.updates import ShopUpdater
 from clvdesk.standins.shop import ShopifyShop, WooCommerceShop
 from plugin import create_app
+from tests.test_clv_fresh import fitted, store  # noqa: F401 (fixtures: customers `clv fit` scored, for both models)
 
-FIT_INSTANT = datetime(2026, 3, 1, tzinfo=timezone.utc)
-NOW = datetime(2026, 3, 10, 12, tzinfo=timezone.utc)
-MONEY = Money(margin=0.3, annual_discount_rate=0.1)
+NOW = datetime(2026, 3, 10, 12, tzinfo=timezone.utc)  # nine days after the fit's instant (tests.test_clv_fresh)
 SHOPIFY_SECRET = "shpss_test_secret_0123456789abcdef"
 WOO_SECRET = "woo-webhook-secret-0123456789"
 ANA = CustomerRef("7001", "ana@example.com")
@@ -37,25 +29,6 @@ ANA = CustomerRef("7001", "ana@example.com")
 def order(order_id, day, amount, *, counted=True, refunds=None, customer=ANA, currency="USD"):
     return Order("shopify", order_id, customer, date.fromisoformat(day), amount, currency, counted,
                  {rid: (date.fromisoformat(d), a) for rid, (d, a) in (refunds or {}).items()})
-
-
-@pytest.fixture(scope="module")
-def fitted():
-    summary = simulate_summary(2000, BgNbdParams(0.5, 6.0, 0.9, 3.0), GammaGammaParams(6.25, 3.74, 15.44), seed=3, shift=1)
-    summary.index = summary.index.astype(str)
-    summary["email"] = None
-    model = fit_model(summary, purchase_model="mbgnbd", time_unit="week", calibration_end=str(FIT_INSTANT.date()))
-    scores = score(model, summary, MONEY)
-    scores = scores.assign(segment=segment(scores, unit_days=7), value_tier=value_tier(scores["residual_clv"]))
-    return Valuation.of_fit(model, MONEY, None, fitted_at=FIT_INSTANT), scores
-
-
-@pytest.fixture
-def store(redis, fitted):
-    valuation, scores = fitted
-    store = CustomerStore(redis)
-    store.replace_records(customer_records(scores), valuation=valuation.to_json())
-    return store
 
 
 @pytest.fixture

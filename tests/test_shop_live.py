@@ -17,7 +17,8 @@ from clvdesk.customers import CustomerStore
 from clvdesk.standins.shop import ShopifyShop
 from clvdesk.standins.zendesk import signed_request, ticket_created_event
 from tests.conftest import API_TOKEN, WEBHOOK_SECRET
-from tests.test_shop import SHOPIFY_SECRET, fitted, store  # noqa: F401 (fixtures: a store `clv fit` loaded)
+from tests.test_clv_fresh import fitted, store  # noqa: F401 (fixtures: a store `clv fit` loaded)
+from tests.test_shop import SHOPIFY_SECRET
 
 CLVDESK = [sys.executable, "-m", "clvdesk"]
 SHOP = ShopifyShop("acme.myshopify.com", SHOPIFY_SECRET)

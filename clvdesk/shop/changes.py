@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 
 from clvdesk.customers import normalise_email
+from clvdesk.events import Ignored
 
 
 class ShopPayloadError(ValueError):
@@ -114,6 +115,14 @@ def _jsonable(value):
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def email_change(platform: str, body: dict) -> EmailChange | Ignored:
+    """A customer object (customers/update, customer.updated) as the change of their email, or Ignored."""
+    email = email_of(body.get("email"))
+    if email is None:
+        return Ignored("the customer has no email")
+    return EmailChange(platform, CustomerRef(id_of(body.get("id"), "id"), email))
 
 
 # --- field readers shared by the vendors' parsers -------------------------------------------------------

@@ -31,13 +31,20 @@ class ShopEnqueuer(Protocol):
         """(job id, True) for a change queued now, (job id, False) for a delivery already queued."""
 
 
-class ShopifyWebhook:
-    platform = shopify.PLATFORM
-    SIGNATURE = "X-Shopify-Hmac-Sha256"
+class ShopWebhook:
+    """A configured shop's webhook: its account (host) and the secrets its deliveries are signed with."""
 
-    def __init__(self, settings: ShopifySettings):
+    platform = ""
+    SIGNATURE = ""
+
+    def __init__(self, settings: ShopifySettings | WooCommerceSettings):
         self.account = settings.account
         self._secrets = settings.webhook_secrets
+
+
+class ShopifyWebhook(ShopWebhook):
+    platform = shopify.PLATFORM
+    SIGNATURE = "X-Shopify-Hmac-Sha256"
 
     def read(self, delivery: Delivery) -> tuple[str, Change | Ignored | None]:
         """(dedupe key, change); WebhookAuthError, JsonBodyError or ShopPayloadError for a bad delivery."""
@@ -51,13 +58,9 @@ class ShopifyWebhook:
         return webhook_id, shopify.parse(topic, read_json(delivery.body), shop=self.account, webhook_id=webhook_id)
 
 
-class WooCommerceWebhook:
+class WooCommerceWebhook(ShopWebhook):
     platform = woocommerce.PLATFORM
     SIGNATURE = "X-WC-Webhook-Signature"
-
-    def __init__(self, settings: WooCommerceSettings):
-        self.account = settings.account
-        self._secrets = settings.webhook_secrets
 
     def read(self, delivery: Delivery) -> tuple[str, Change | Ignored | None]:
         if self.SIGNATURE not in delivery.headers and delivery.body.startswith(b"webhook_id="):
@@ -76,7 +79,7 @@ class WooCommerceWebhook:
 class ShopReceiver:
     """A shop delivery → one queued job and an answer. `adapters`: the configured shops by path name."""
 
-    def __init__(self, adapters: Mapping[str, ShopifyWebhook | WooCommerceWebhook], enqueuer: ShopEnqueuer, metrics: Metrics):
+    def __init__(self, adapters: Mapping[str, ShopWebhook], enqueuer: ShopEnqueuer, metrics: Metrics):
         self.adapters = adapters
         self._enqueuer = enqueuer
         self._metrics = metrics

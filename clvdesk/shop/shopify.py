@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from clvdesk.events import Ignored
 from clvdesk.shop.changes import (
-    Change, CustomerRef, EmailChange, Order, PrivacyRequest, Refund, ShopPayloadError, amount_of, currency_of, day_of,
-    email_of, id_of, mapping,
+    Change, CustomerRef, Order, PrivacyRequest, Refund, ShopPayloadError, amount_of, currency_of, day_of,
+    email_change, email_of, id_of, mapping,
 )
 
 PLATFORM = "shopify"
@@ -32,10 +32,7 @@ def parse(topic: str, body: object, *, shop: str, webhook_id: str) -> Change | I
     if topic == "refunds/create":
         return refund(body)
     if topic == "customers/update":
-        email = email_of(body.get("email"))
-        if email is None:
-            return Ignored("the customer has no email")
-        return EmailChange(PLATFORM, CustomerRef(id_of(body.get("id"), "id"), email))
+        return email_change(PLATFORM, body)
     if topic in PRIVACY_TOPICS:
         customer = None
         if topic != "shop/redact":

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from clvdesk.events import Ignored
 from clvdesk.shop.changes import (
-    Change, CustomerRef, EmailChange, Order, ShopPayloadError, amount_of, currency_of, day_of, email_of, id_of, mapping,
+    Change, CustomerRef, Order, ShopPayloadError, amount_of, currency_of, day_of, email_change, email_of, id_of,
+    mapping,
 )
 
 PLATFORM = "woocommerce"
@@ -23,10 +24,7 @@ def parse(topic: str, body: object) -> Change | Ignored:
     if topic in ("order.created", "order.updated", "order.restored"):
         return order(body)
     if topic == "customer.updated":
-        email = email_of(body.get("email"))
-        if email is None:
-            return Ignored("the customer has no email")
-        return EmailChange(PLATFORM, CustomerRef(id_of(body.get("id"), "id"), email))
+        return email_change(PLATFORM, body)
     return Ignored(f"topic {topic[:60]} changes no customer's value")
 
 
