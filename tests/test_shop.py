@@ -242,3 +242,12 @@ def test_shop_redact_erases_everyone_the_shop_sent_and_no_one_else(store, update
     assert store.find(email="ana@example.com") is None and store.find(email="bob@example.com") is None
     assert store.find(customer_id=fitted_only) is not None
     assert list(updater.ledgers.customers()) == []
+
+
+def test_a_cancelled_first_order_leaves_a_customer_the_shop_did_not_make(redis, updater):
+    from clvdesk.customers import CustomerStore, CustomerValue
+
+    store = CustomerStore(redis)
+    store.replace_all([CustomerValue(email="ana@example.com", residual_clv=500, historical_spend=900, tier="vip")])
+    updater.apply(order("1", "2026-03-03", 80.0, counted=False), now=NOW)
+    assert store.find(email="ana@example.com").historical_spend == 900

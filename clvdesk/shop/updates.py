@@ -67,7 +67,8 @@ class ShopUpdater:
         if updated == doc and snapshot.ledger:
             return "unchanged"
         stats = history.statistics(updated)
-        record = None
+        # nothing the shop sent counts (now): a record the ledger made goes, one it did not make stays
+        record = snapshot.record if history.statistics(doc) is None else None
         if stats is not None:
             record = value(stats, email=updated.get("email"), customer_id=updated.get("customer_id"), valuation=valuation,
                            population=self._cutoffs(snapshot.version, valuation), now=now, before=snapshot.record)

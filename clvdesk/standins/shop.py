@@ -4,18 +4,25 @@ as each platform sends them, posted to a clvdesk over HTTP."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import hmac
 import itertools
 import json
+import math
+import re
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 from datetime import datetime, timezone
+from urllib.parse import urlencode
 
+from clvdesk.defaults import SHOPIFY_API_VERSION
 from clvdesk.shop.signature import sign
-
-SHOPIFY_API_VERSION = "2025-01"
+from clvdesk.standins.server import StandinRequest, StandinServer, json_answer
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict]:
@@ -102,16 +109,6 @@ class WooCommerceShop:
 
 
 # --- the shops' order APIs, for the backfill ----------------------------------------------------------------
-
-import base64  # noqa: E402
-import binascii  # noqa: E402
-import hmac  # noqa: E402
-import math  # noqa: E402
-import re  # noqa: E402
-import threading  # noqa: E402
-from urllib.parse import urlencode  # noqa: E402
-
-from clvdesk.standins.server import StandinRequest, StandinServer, json_answer  # noqa: E402
 
 GRAPHQL_MAX_FIRST = 250  # a connection's `first` may be at most 250 (Shopify's input limit)
 
