@@ -251,3 +251,20 @@ def test_a_cancelled_first_order_leaves_a_customer_the_shop_did_not_make(redis, 
     store.replace_all([CustomerValue(email="ana@example.com", residual_clv=500, historical_spend=900, tier="vip")])
     updater.apply(order("1", "2026-03-03", 80.0, counted=False), now=NOW)
     assert store.find(email="ana@example.com").historical_spend == 900
+
+
+@pytest.mark.parametrize("change, says", [
+    ({"refunds": 5}, "refunds is not a JSON array"),
+    ({"refunds": [{"id": 1, "created_at": "2026-03-04T00:00:00Z", "transactions": "all"}]}, "transactions is not a JSON array"),
+    ({"refunds": ["x"]}, "refunds[0] is not a JSON object"),
+    ({"total_price_set": {"shop_money": 3}}, "total_price_set.shop_money is not a JSON object"),
+    ({"total_price_set": {"shop_money": {"amount": "NaN"}}}, "is not a finite amount"),
+    ({"total_price_set": None, "total_price": "1e999999"}, "is not a finite amount"),
+    ({"id": 12.5}, "id '12.5' is not an id"),
+    ({"currency": "dollars"}, "is not an ISO 4217 currency code"),
+])
+def test_malformed_orders_are_400s_that_name_the_field(shop_app, redis, change, says):
+    body, headers = SHOPIFY.delivery("orders/paid", {**ANA_ORDER, **change})
+    answer = post(shop_app, "/webhooks/shopify", body, headers)
+    assert answer.status_code == 400 and says in answer.json["message"], answer.json
+    assert not list(redis.scan_iter(match="rq:job:*"))

@@ -176,6 +176,15 @@ def currency_of(value: object, what: str) -> str:
     return value.upper()
 
 
+def items(value: object, what: str) -> list:
+    """A JSON array (absent or null: none)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ShopPayloadError(f"{what} is not a JSON array")
+    return value
+
+
 def mapping(value: object, what: str) -> dict:
     if not isinstance(value, dict):
         raise ShopPayloadError(f"{what} is not a JSON object")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from clvdesk.events import Ignored
 from clvdesk.shop.changes import (
     Change, CustomerRef, Order, PrivacyRequest, Refund, ShopPayloadError, amount_of, currency_of, day_of,
-    email_change, email_of, id_of, mapping,
+    email_change, email_of, id_of, items, mapping,
 )
 
 PLATFORM = "shopify"
@@ -58,7 +58,7 @@ def order(body: dict) -> Order | Ignored:
     status = body.get("financial_status")
     counted = body.get("cancelled_at") in (None, "") and status in COUNTED_STATUSES
     refunds = {}
-    for index, item in enumerate(body.get("refunds") or []):
+    for index, item in enumerate(items(body.get("refunds"), "refunds")):
         item = mapping(item, f"refunds[{index}]")
         found = refund({**item, "order_id": order_id})
         refunds[found.refund_id] = (found.day, found.amount)
@@ -69,7 +69,7 @@ def order(body: dict) -> Order | Ignored:
 def refund(body: dict) -> Refund:
     amount = 0.0
     currency = None
-    for index, transaction in enumerate(body.get("transactions") or []):
+    for index, transaction in enumerate(items(body.get("transactions"), "transactions")):
         transaction = mapping(transaction, f"transactions[{index}]")
         if transaction.get("kind") != "refund" or transaction.get("status") not in ("success", None):
             continue

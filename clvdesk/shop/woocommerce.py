@@ -11,7 +11,7 @@ from __future__ import annotations
 from clvdesk.events import Ignored
 from clvdesk.shop.changes import (
     Change, CustomerRef, Order, ShopPayloadError, amount_of, currency_of, day_of, email_change, email_of, id_of,
-    mapping,
+    items, mapping,
 )
 
 PLATFORM = "woocommerce"
@@ -41,7 +41,7 @@ def order(body: dict) -> Order | Ignored:
         raise ShopPayloadError(f"total {total} is negative")
     modified = body.get("date_modified_gmt") or body.get("date_created_gmt")
     refunds = {}
-    for index, item in enumerate(body.get("refunds") or []):
+    for index, item in enumerate(items(body.get("refunds"), "refunds")):
         item = mapping(item, f"refunds[{index}]")
         amount = -amount_of(item.get("total"), f"refunds[{index}].total")
         if amount < 0:
