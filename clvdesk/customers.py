@@ -416,6 +416,14 @@ class ShopLedgers:
             raise CurrencyMismatch(f"the order is in {currency}, the customer store in {result.removeprefix('currency:')}: "
                                    "one store holds one currency; the order is not counted")
 
+    def clear(self) -> int:
+        """Forget every ledger (after a fit on the shop's whole history, which holds what they held)."""
+        keys = list(self._redis.scan_iter(match=f"{self._base}:*", count=1000))
+        for start in range(0, len(keys), CUSTOMER_IMPORT_BATCH):
+            self._redis.unlink(*keys[start:start + CUSTOMER_IMPORT_BATCH])
+        self._redis.unlink(self._owners)
+        return len(keys)
+
     def customers(self) -> Iterable[str]:
         """Every customer key that has a ledger."""
         for key in self._redis.scan_iter(match=f"{self._base}:*", count=1000):

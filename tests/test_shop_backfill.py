@@ -18,7 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from clvdesk.customers import CustomerStore
+from datetime import date
+
+from clvdesk.customers import CustomerStore, ShopLedgers
+from clvdesk.shop.changes import CustomerRef, Order
+from clvdesk.shop.updates import ShopUpdater
 from clvdesk.shop.backfill import CHECKPOINT, ORDERS_QUERY, ShopifyOrders, run
 from clvdesk.standins.shop import ShopifyShop, ShopifyStandin, WooCommerceShop, WooCommerceStandin
 
@@ -78,6 +82,8 @@ def test_the_woocommerce_import_resumes_after_a_kill_and_matches_clv_fit(woo, re
     env = env_for(redis_url, tmp_path, CLVDESK_WOOCOMMERCE_URL=woo.url, CLVDESK_WOOCOMMERCE_CONSUMER_KEY=KEY,
                   CLVDESK_WOOCOMMERCE_CONSUMER_SECRET=SECRET)
     checkpoint = tmp_path / "shop-import" / "woocommerce" / CHECKPOINT
+    webhook_order = Order("woocommerce", "9999", CustomerRef("1", "c1@example.com"), date(2025, 6, 1), 10.0, "EUR", True)
+    ShopUpdater(redis, exports=tmp_path).apply(webhook_order)  # a customer the webhooks had fed before the import
     first = subprocess.Popen([*CLVDESK, "shop", "import", "woocommerce"], env=env, stderr=subprocess.DEVNULL,
                              stdout=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 60
@@ -107,6 +113,7 @@ def test_the_woocommerce_import_resumes_after_a_kill_and_matches_clv_fit(woo, re
         [[w, e, d, repr(float(x))] for w, e, d, x in expected[1:]], key=key)
 
     store = CustomerStore(redis)
+    assert list(ShopLedgers(store).customers()) == []  # the fit holds the full history now: next orders start from it
     imported = {email: store.find(email=email) for email in (f"c{n}@example.com" for n in range(CUSTOMERS))}
     fit = subprocess.run([*CLVDESK, "clv", "fit", str(exported), "--model", "bgnbd"], env=env, capture_output=True, text=True,
                          timeout=120)

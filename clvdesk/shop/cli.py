@@ -8,6 +8,7 @@ import click
 
 from clvdesk.clv.model import PURCHASE_MODELS
 from clvdesk.defaults import CLV_DEFAULT_TIME_UNIT, CLV_TIME_UNIT_DAYS
+from clvdesk.customers import CustomerStore, ShopLedgers
 from clvdesk.settings import SettingsError, load_settings
 from clvdesk.shop.backfill import BackfillError, ShopifyOrders, WooCommerceOrders, run
 from clvdesk.shop.settings import ShopifySettings, WooCommerceSettings
@@ -25,7 +26,9 @@ def shop() -> None:
 @click.option("--time-unit", type=click.Choice(list(CLV_TIME_UNIT_DAYS)), default=CLV_DEFAULT_TIME_UNIT, show_default=True)
 @click.pass_context
 def import_command(ctx: click.Context, platform: str, restart: bool, purchase_model: str, time_unit: str) -> None:
-    """Pull every order once (resuming where a run stopped), write them as orders.csv, then fit and load the store."""
+    """Pull every order once (resuming where a run stopped), write them as orders.csv, then fit and load the store.
+
+    Run with --restart nightly (cron) to refit on the whole history, webhook orders included."""
     from clvdesk import cli
     from clvdesk.clv.cli import fit_command
 
@@ -49,6 +52,8 @@ def import_command(ctx: click.Context, platform: str, restart: bool, purchase_mo
         cli.fail(str(exc))
     click.echo(f"\n{platform}: orders written to {merged}; fitting", err=True)
     ctx.invoke(fit_command, orders=str(merged), purchase_model=purchase_model, time_unit=time_unit)
+    # The fit holds every order the webhooks had brought: customers' next orders start from it (clvdesk.shop.history)
+    ShopLedgers(CustomerStore(cli.redis_or_exit(common))).clear()
 
 
 def _source(platform: str) -> ShopifyOrders | WooCommerceOrders:
