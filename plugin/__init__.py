@@ -20,11 +20,12 @@ from clvdesk.receiver import WebhookReceiver
 from clvdesk.settings import Settings, load_settings
 from clvdesk.helpdesk.apps import SidebarApp
 from clvdesk.suggestions import SuggestionStore
-from plugin import admin, admin_page, api, apps, health, report, shop_webhooks
+from plugin import admin, admin_page, api, apps, health, report
 from plugin.cors import register_cors
 from plugin.errors import register_error_handlers
 from plugin.headers import REQUEST_ID_HEADER, SECURITY_HEADERS, request_id
 from plugin.webhooks import WebhookEndpoint
+from plugin import shop_webhooks
 from workers.queue import EventEnqueuer, event_queue
 
 
