@@ -220,4 +220,3 @@ HELPSCOUT_MAX_SECRET_CHARS = 40  # Help Scout takes webhook and Dynamic App secr
 HELPSCOUT_TOKEN_REFRESH_MARGIN_SECONDS = 300
 HELPSCOUT_MAX_THREAD_PAGES = 3  # a conversation holds at most 100 threads, 50 a page: 2 pages, and a margin
 HELPSCOUT_SIDEBAR_MAX_HTML_CHARS = 20_000  # the Dynamic App's answer; longer evidence is cut, never the page
-
