@@ -20,7 +20,8 @@ USAGE_ERROR = 2
 UNHEALTHY = 1  # a health check's failure (Docker reserves 2)
 # Command groups that live in their own modules, imported only when the command line names them: `clv fit`
 # should not pay for the ticket analyser or the web stack, nor `analyze` for pandas and scipy.
-LAZY_GROUPS = {"analyze": "clvdesk.analysis.cli:analyze", "clv": "clvdesk.clv.cli:clv", "rules": "clvdesk.rules_cli:rules"}
+LAZY_GROUPS = {"analyze": "clvdesk.analysis.cli:analyze", "clv": "clvdesk.clv.cli:clv", "rules": "clvdesk.rules_cli:rules",
+               "shop": "clvdesk.shop.cli:shop"}
 
 
 class LazyGroup(click.Group):

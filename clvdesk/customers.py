@@ -290,3 +290,158 @@ class CustomerStore:
     def _drop(self, version: str) -> None:
         self._redis.unlink(self._hash(version, "email"), self._hash(version, "id"), self._hash(version, VALUATION_INDEX))
         self._redis.srem(f"{self._base}:versions", version)
+
+
+# --- customers fed by a shop's orders (clvdesk.shop) --------------------------------------------------------
+#
+# Beside the versions: each shop customer's ledger (a hash: `doc`, the ledger's JSON, and `rev`, bumped by
+# every change), which ledger each order belongs to, and the store's currency. A change is computed from a
+# snapshot and committed by _COMMIT only if neither the ledger nor the current version moved meanwhile, so
+# the ledger and the customer's record change together, in one atomic step, or not at all.
+
+# KEYS: current pointer, ledger, order owners, currency, versions set. ARGV: snapshot version ('' none), snapshot
+# rev, ledger JSON ('' deletes the ledger), record JSON ('' deletes the record), email, id, old email, old id,
+# a version to create when there is none, currency ('' none), the key prefix, then the ledger's order keys.
+_COMMIT = """
+local version = redis.call('GET', KEYS[1]) or ''
+if version ~= ARGV[1] then return 'conflict' end
+if (redis.call('HGET', KEYS[2], 'rev') or '0') ~= ARGV[2] then return 'conflict' end
+if ARGV[10] ~= '' then
+  local currency = redis.call('GET', KEYS[4])
+  if currency and currency ~= ARGV[10] then return 'currency:' .. currency end
+  if not currency then redis.call('SET', KEYS[4], ARGV[10]) end
+end
+if ARGV[3] == '' then
+  redis.call('DEL', KEYS[2])
+else
+  redis.call('HSET', KEYS[2], 'doc', ARGV[3], 'rev', tostring(tonumber(ARGV[2]) + 1))
+end
+for i = 12, #ARGV do
+  if ARGV[3] == '' then redis.call('HDEL', KEYS[3], ARGV[i]) else redis.call('HSET', KEYS[3], ARGV[i], KEYS[2]) end
+end
+if version == '' then
+  if ARGV[4] == '' then return 'ok' end
+  version = ARGV[9]
+  redis.call('SADD', KEYS[5], version)
+  redis.call('SET', KEYS[1], version)
+end
+local by_email, by_id = ARGV[11] .. version .. ':email', ARGV[11] .. version .. ':id'
+for _, pair in ipairs({{by_email, ARGV[7], ARGV[5]}, {by_id, ARGV[8], ARGV[6]}}) do
+  if pair[2] ~= '' and pair[2] ~= pair[3] then redis.call('HDEL', pair[1], pair[2]) end
+  if pair[3] ~= '' then
+    if ARGV[4] == '' then redis.call('HDEL', pair[1], pair[3]) else redis.call('HSET', pair[1], pair[3], ARGV[4]) end
+  end
+end
+return 'ok'
+"""
+
+
+class StoreConflict(Exception):
+    """Another change of the same customer (or a new version of the store) came between read and commit."""
+
+
+class CurrencyMismatch(ValueError):
+    """An order in another currency than the store's: one store holds one currency."""
+
+
+class LedgerSnapshot(BaseModel):
+    """What a shop change is computed from: the current version, the customer's ledger and record."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    version: str | None
+    rev: str
+    ledger: str | None  # the ledger's JSON
+    record: CustomerValue | None
+
+
+class ShopLedgers:
+    """The customer store's side that the shops write: per customer, their ledger and record, together."""
+
+    def __init__(self, store: CustomerStore):
+        self.store = store
+        self._redis = store._redis
+        self._base = f"{store._base}:ledger"
+        self._owners = f"{store._base}:ledger-owners"
+        self._currency = f"{store._base}:currency"
+        self._commit = self._redis.register_script(_COMMIT)
+
+    def key(self, customer: str) -> str:
+        return f"{self._base}:{customer}"
+
+    def owner(self, order: str) -> str | None:
+        """The customer key whose ledger holds `order` (platform:order id), if any."""
+        found = self._redis.hget(self._owners, order)
+        return found.decode().removeprefix(self._base + ":") if found else None
+
+    def currency(self) -> str | None:
+        found = self._redis.get(self._currency)
+        return found.decode() if found else None
+
+    def snapshot(self, customer: str, *, email: str | None, customer_id: str | None) -> LedgerSnapshot:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.get(self.store._current_key)
+        pipe.hmget(self.key(customer), "rev", "doc")
+        version_raw, (rev, doc) = pipe.execute()
+        version = version_raw.decode() if version_raw else None
+        record = None
+        if version:
+            for index, value in (("id", customer_id), ("email", email and normalise_email(email))):
+                raw = self._redis.hget(self.store._hash(version, index), value) if value else None
+                if raw:
+                    try:
+                        record = parse_record(raw, value)
+                    except CorruptCustomerRecord as exc:
+                        log.warning("%s: replaced from the shop's orders", exc)
+                    break
+        return LedgerSnapshot(version=version, rev=(rev or b"0").decode(), ledger=doc.decode() if doc else None, record=record)
+
+    def commit(self, customer: str, snapshot: LedgerSnapshot, *, ledger: str | None, record: CustomerValue | None,
+               orders: Sequence[str], currency: str | None = None, old: CustomerValue | None = None) -> None:
+        """Write the ledger (None deletes it) and the record (None deletes it, under its email and id and
+        under `old`'s where they changed) at once; StoreConflict if the snapshot is stale, CurrencyMismatch
+        for a currency other than the store's."""
+        old = old or snapshot.record
+        target = record or old
+        result = self._commit(
+            keys=[self.store._current_key, self.key(customer), self._owners, self._currency, f"{self.store._base}:versions"],
+            args=[snapshot.version or "", snapshot.rev, ledger or "", record.model_dump_json() if record else "",
+                  (target.email if target else None) or "", (target.customer_id if target else None) or "",
+                  (old.email if old else None) or "", (old.customer_id if old else None) or "",
+                  uuid.uuid4().hex, currency or "", f"{self.store._base}:", *orders],
+        ).decode()
+        if result == "conflict":
+            raise StoreConflict(customer)
+        if result.startswith("currency:"):
+            raise CurrencyMismatch(f"the order is in {currency}, the customer store in {result.removeprefix('currency:')}: "
+                                   "one store holds one currency; the order is not counted")
+
+    def clear(self) -> int:
+        """Forget every ledger (after a fit on the shop's whole history, which holds what they held)."""
+        keys = list(self._redis.scan_iter(match=f"{self._base}:*", count=1000))
+        for start in range(0, len(keys), CUSTOMER_IMPORT_BATCH):
+            self._redis.unlink(*keys[start:start + CUSTOMER_IMPORT_BATCH])
+        self._redis.unlink(self._owners)
+        return len(keys)
+
+    def customers(self) -> Iterable[str]:
+        """Every customer key that has a ledger."""
+        for key in self._redis.scan_iter(match=f"{self._base}:*", count=1000):
+            yield key.decode().removeprefix(self._base + ":")
+
+    def sample(self, count: int) -> tuple[str | None, list[CustomerValue]]:
+        """The current version and up to `count` of its customers drawn at random (for population cutoffs)."""
+        version = self._redis.get(self.store._current_key)
+        if not version:
+            return None, []
+        for index in ("email", "id"):
+            drawn = self._redis.hrandfield(self.store._hash(version.decode(), index), count, withvalues=True)
+            if drawn:
+                values = []
+                for raw in drawn[1::2]:
+                    try:
+                        values.append(parse_record(raw, "a sampled customer"))
+                    except CorruptCustomerRecord:
+                        continue
+                return version.decode(), values
+        return version.decode(), []

@@ -188,6 +188,14 @@ REPORT_MIN_YEAR, REPORT_MAX_YEAR = 2000, 9998  # report dates outside these year
 OUTCOME_RETENTION_DAYS = 400  # each suggestion's record, with its outcome, for a year's report and a margin
 REPORT_DEFAULT_DAYS = 30  # a report without `from` covers the last 30 days
 REPORT_MAX_DAYS = 366  # the longest range one report may cover
+# Shops (clvdesk/shop/): Shopify and WooCommerce orders feed the customer store as they happen.
+SHOP_COMMIT_ATTEMPTS = 5  # an order's update is retried this often when another update of the customer came between
+SHOP_CUTOFF_SAMPLE = 10_000  # customers sampled, once per store version, for the segment and value-tier cutoffs
+SHOP_DELIVERY_DEDUPE_SECONDS = EVENT_DEDUPE_SECONDS  # a delivery id is remembered this long (Shopify retries for 4 h)
+SHOPIFY_API_VERSION = "2025-01"
+SHOPIFY_PAGE_SIZE = 100  # orders per GraphQL page in the backfill
+WOOCOMMERCE_PAGE_SIZE = 100  # orders per /wp-json/wc/v3/orders page (the WP REST maximum)
+
 # CORS: the origins that may call the sidebar API from a browser (plugin/cors.py). Zendesk serves each
 # app's iframe from https://<app id>.apps.zdusercontent.com; the agent interface is <subdomain>.zendesk.com.
 CORS_ALLOWED_ORIGINS = (r"https://[a-z0-9][a-z0-9-]*\.zendesk\.com", r"https://[a-z0-9-]+\.apps\.zdusercontent\.com")

@@ -19,6 +19,7 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 # name: (type, help). Only these may be recorded, so a typo fails loudly instead of adding a series.
 METRICS: dict[str, tuple[str, str]] = {
     "clvdesk_webhooks_total": ("counter", "Webhook deliveries by helpdesk and outcome"),
+    "clvdesk_shop_webhooks_total": ("counter", "Shop webhook deliveries by shop and outcome"),
     "clvdesk_notes_posted_total": ("counter", "Internal notes posted to the helpdesk"),
     "clvdesk_helpdesk_requests_total": ("counter", "Helpdesk API responses by status (0: no response)"),
     "clvdesk_helpdesk_retries_total": ("counter", "Helpdesk API calls retried within a job"),

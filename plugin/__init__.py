@@ -25,6 +25,7 @@ from plugin.cors import register_cors
 from plugin.errors import register_error_handlers
 from plugin.headers import REQUEST_ID_HEADER, SECURITY_HEADERS, request_id
 from plugin.webhooks import WebhookEndpoint
+from plugin import shop_webhooks
 from workers.queue import EventEnqueuer, event_queue
 
 
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None) 
     register_cors(app)
     enqueuer = EventEnqueuer(redis, metrics, timeout=settings.job_timeout_seconds)
     app.wsgi_app = WebhookEndpoint(app.wsgi_app, WebhookReceiver(adapters, enqueuer, metrics))
+    app.wsgi_app = shop_webhooks.in_front(app.wsgi_app, redis, metrics, timeout=settings.job_timeout_seconds)
     if settings.trusted_proxies:  # the client's address and scheme as the proxies saw them
         proxies = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)

@@ -43,16 +43,19 @@ class _Refused(Exception):
 class WebhookEndpoint:
     """WSGI middleware: answers POST /webhooks/<name> itself, passes everything else to `app`."""
 
-    def __init__(self, app: WSGIApp, receiver: WebhookReceiver, max_bytes: int = MAX_WEBHOOK_BYTES):
+    def __init__(self, app: WSGIApp, receiver: WebhookReceiver, max_bytes: int = MAX_WEBHOOK_BYTES, *,
+                 others_to_app: bool = False):
+        """`others_to_app`: a name the receiver does not know goes on to `app` (a layer in front of another)."""
         self._app = app
+        self._others_to_app = others_to_app
         self._receiver = receiver
         self._max_bytes = max_bytes
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or ""
-        if not path.startswith(PREFIX):
-            return self._app(environ, start_response)
         name = path.removeprefix(PREFIX)
+        if not path.startswith(PREFIX) or (self._others_to_app and name not in self._receiver.adapters):
+            return self._app(environ, start_response)
         request = request_id(environ.get(_REQUEST_ID))
         extra: tuple[tuple[str, str], ...] = ()
         try:
