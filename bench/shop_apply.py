@@ -8,17 +8,11 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import date
 
 from bench.harness import median, percentile, scratch_redis
-from clvdesk.clv.bgnbd import BgNbdParams
-from clvdesk.clv.fresh import Valuation
-from clvdesk.clv.gamma_gamma import GammaGammaParams
-from clvdesk.clv.model import fit_model
 from clvdesk.clv.records import customer_records
-from clvdesk.clv.scoring import Money, score
-from clvdesk.clv.segments import segment, value_tier
-from clvdesk.clv.simulate import simulate_summary
+from clvdesk.clv.simulate import simulated_fit
 from clvdesk.customers import CustomerStore
 from clvdesk.shop.changes import CustomerRef, Order
 from clvdesk.shop.updates import ShopUpdater
@@ -27,14 +21,7 @@ ORDERS = 400
 
 
 def main(customers: int = 2000) -> None:
-    summary = simulate_summary(customers, BgNbdParams(0.5, 6.0, 0.9, 3.0), GammaGammaParams(6.25, 3.74, 15.44), seed=3, shift=1)
-    summary.index = summary.index.astype(str)
-    summary["email"] = None
-    model = fit_model(summary, purchase_model="mbgnbd", time_unit="week", calibration_end="2026-03-01")
-    money = Money(margin=0.3, annual_discount_rate=0.1)
-    scores = score(model, summary, money)
-    scores = scores.assign(segment=segment(scores, unit_days=7), value_tier=value_tier(scores["residual_clv"]))
-    valuation = Valuation.of_fit(model, money, None, fitted_at=datetime.now(timezone.utc))
+    valuation, scores = simulated_fit(customers, purchase_model="mbgnbd", seed=3, calibration_end="2026-03-01")
     with scratch_redis() as (_, redis, data_dir):
         CustomerStore(redis).replace_records(customer_records(scores), valuation=valuation.to_json())
         updater = ShopUpdater(redis, exports=data_dir / "exports")

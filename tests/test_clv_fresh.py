@@ -9,14 +9,10 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from clvdesk.clv.bgnbd import BgNbdParams
 from clvdesk.clv.fresh import Valuation
-from clvdesk.clv.gamma_gamma import GammaGammaParams
-from clvdesk.clv.model import fit_model
 from clvdesk.clv.records import customer_records
-from clvdesk.clv.scoring import Money, score
-from clvdesk.clv.segments import segment, value_tier
-from clvdesk.clv.simulate import simulate_summary
+from clvdesk.clv.scoring import Money
+from clvdesk.clv.simulate import simulated_fit
 from clvdesk.customers import CustomerStore, CustomerValue
 from clvdesk.suggestions import SuggestionStore
 from tests.conftest import ADMIN_TOKEN
@@ -29,13 +25,8 @@ SCORED = ("p_alive", "residual_clv", "total_clv", "expected_purchases_1y")
 
 @pytest.fixture(scope="module", params=["mbgnbd", "bgnbd"])
 def fitted(request):
-    summary = simulate_summary(2000, BgNbdParams(0.5, 6.0, 0.9, 3.0), GammaGammaParams(6.25, 3.74, 15.44), seed=3, shift=1)
-    summary.index = summary.index.astype(str)
-    summary["email"] = None
-    model = fit_model(summary, purchase_model=request.param, time_unit="week", calibration_end=str(FIT_INSTANT.date()))
-    scores = score(model, summary, MONEY)
-    scores = scores.assign(segment=segment(scores, unit_days=7), value_tier=value_tier(scores["residual_clv"]))
-    return Valuation.of_fit(model, MONEY, None, fitted_at=datetime.now(timezone.utc)), scores
+    return simulated_fit(2000, purchase_model=request.param, seed=3, calibration_end=str(FIT_INSTANT.date()),
+                         margin=MONEY.margin, annual_discount_rate=MONEY.annual_discount_rate)
 
 
 @pytest.fixture

@@ -7,19 +7,13 @@ from __future__ import annotations
 import functools
 import html
 import re
-from datetime import datetime, timezone
 
 import pandas as pd
 
 from clvdesk import i18n
-from clvdesk.clv.bgnbd import BgNbdParams
 from clvdesk.clv.fresh import Valuation
-from clvdesk.clv.gamma_gamma import GammaGammaParams
-from clvdesk.clv.model import fit_model
 from clvdesk.clv.records import customer_records
-from clvdesk.clv.scoring import Money, score
-from clvdesk.clv.segments import segment, value_tier
-from clvdesk.clv.simulate import simulate_summary
+from clvdesk.clv.simulate import simulated_fit
 from clvdesk.customers import CustomerStore
 from clvdesk.helpdesk import REGISTRY
 from clvdesk.rule_store import RuleStore
@@ -46,16 +40,10 @@ DANISH_MONTHS = ["jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", 
 @functools.cache
 def fitted_customers() -> tuple[Valuation, pd.DataFrame]:
     """A CLV fit of 400 simulated customers, one of them Ana with 38.20 spent so far."""
-    summary = simulate_summary(400, BgNbdParams(0.5, 6.0, 0.9, 3.0), GammaGammaParams(6.25, 3.74, 15.44), seed=5, shift=1)
-    summary.index = summary.index.astype(str)
-    summary["email"] = None
-    model = fit_model(summary, purchase_model="bgnbd", time_unit="week", calibration_end="2026-03-01")
-    money = Money(margin=0.3, annual_discount_rate=0.1)
-    scores = score(model, summary, money)
-    scores = scores.assign(segment=segment(scores, unit_days=7), value_tier=value_tier(scores["residual_clv"]))
+    valuation, scores = simulated_fit(400, purchase_model="bgnbd", seed=5, calibration_end="2026-03-01")
     repeat = scores.index[scores["frequency"] > 0][0]
     scores.loc[repeat, ["email", "historical_spend"]] = ["ana@example.com", 38.2]
-    return Valuation.of_fit(model, money, None, fitted_at=datetime.now(timezone.utc)), scores
+    return valuation, scores
 
 
 def test_a_danish_accounts_note_is_danish_throughout(helpdesk_case, redis, monkeypatch):

@@ -3,6 +3,8 @@ resolution as a real order export would be: for checking that fits recover what 
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import numpy as np
 import pandas as pd
 
@@ -56,3 +58,28 @@ def simulate_summary(
         },
         index=pd.RangeIndex(count, name="customer_id"),
     )
+
+
+# Parameters near CDNOW's fit: what the benches and tests simulate a shop's customers with.
+SHOP_PURCHASES = BgNbdParams(0.5, 6.0, 0.9, 3.0)
+SHOP_SPEND = GammaGammaParams(6.25, 3.74, 15.44)
+
+
+def simulated_fit(count: int, *, purchase_model: str, seed: int, calibration_end: str, margin: float = 0.3,
+                  annual_discount_rate: float = 0.1):
+    """`count` simulated customers (weekly, MBG/NBD's drop-out at the first purchase too) fitted with
+    `purchase_model` and scored as `clv fit` scores them: the fit's Valuation and the scores with segment
+    and value tier, ready for a customer store."""
+    from clvdesk.clv.fresh import Valuation
+    from clvdesk.clv.model import fit_model
+    from clvdesk.clv.scoring import Money, score
+    from clvdesk.clv.segments import segment, value_tier
+
+    summary = simulate_summary(count, SHOP_PURCHASES, SHOP_SPEND, seed=seed, shift=1)
+    summary.index = summary.index.astype(str)
+    summary["email"] = None
+    model = fit_model(summary, purchase_model=purchase_model, time_unit="week", calibration_end=calibration_end)
+    money = Money(margin=margin, annual_discount_rate=annual_discount_rate)
+    scores = score(model, summary, money)
+    scores = scores.assign(segment=segment(scores, unit_days=7), value_tier=value_tier(scores["residual_clv"]))
+    return Valuation.of_fit(model, money, None, fitted_at=datetime.now(timezone.utc)), scores
