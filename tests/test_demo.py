@@ -152,8 +152,8 @@ def test_the_preview_url_renders_the_real_sidebar_after_signing_in(demo, browser
         page.get_by_role("button", name="Sign in").click()
         page.goto(demo.preview_url)
         expect(page.locator("#customer-heading")).to_have_text("Kunde")  # the browser's locale: Danish
-        expect(page.locator("#tier")).to_have_text("Champions")
-        expect(page.locator("#segment")).to_have_text("Mestre")  # Champions
+        expect(page.locator("#tier")).to_have_text("Mestre")  # the shipped tier "Champions", in the agent's language
+        expect(page.locator("#segment")).to_have_text("Mestre")  # the CLV fit's segment Champions
         expect(page.locator("#instrument")).to_have_text("Delvis refusion")
         expect(page.locator("#p-alive")).to_have_text(re.compile(r"^\d+\s%$"))
         expect(page.locator("#total-clv")).not_to_have_text("ikke beregnet")
