@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -50,8 +51,8 @@ def processes(settings, zendesk_env, tmp_path, store):  # noqa: F811
            "CLVDESK_SHOPIFY_SHOP": "acme", "CLVDESK_SHOPIFY_WEBHOOK_SECRET": SHOPIFY_SECRET}
     port = free_port()
     log = (tmp_path / "web.log").open("w")
-    web = subprocess.Popen([*CLVDESK, "web", "--port", str(port)], env=env, stderr=log)
-    worker = subprocess.Popen([*CLVDESK, "worker"], env=env, stderr=subprocess.DEVNULL)
+    web = subprocess.Popen([*CLVDESK, "web", "--port", str(port)], env=env, stderr=log, start_new_session=True)
+    worker = subprocess.Popen([*CLVDESK, "worker"], env=env, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
@@ -71,7 +72,11 @@ def processes(settings, zendesk_env, tmp_path, store):  # noqa: F811
         for process in (web, worker):
             process.terminate()
         for process in (web, worker):
-            process.wait(10)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:  # a loaded machine: never leave a worker to eat later tests' jobs
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(5)
         log.close()
 
 
