@@ -15,7 +15,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from clvdesk.defaults import MAX_ID
-from clvdesk.rules import Offer, approver, exceeds_approval
+from clvdesk.rules import Offer, exceeds_approval
 
 AgentId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 AgentRef = AgentId | Annotated[int, Field(ge=1, le=MAX_ID)]  # ZAF's currentUser.id, FDK's loggedInUser.id
@@ -55,6 +55,11 @@ class NotAnApprover(ValueError):
 
 class ApprovalRequired(ValueError):
     """The outcome gives what needs a supervisor's approval, and none was recorded."""
+
+
+def approver(role: str | None) -> str:
+    """Who approves, as the API's refusals name them (notes and reasons take theirs from the language files)."""
+    return f"a supervisor with the role {role}" if role else "a supervisor"
 
 
 def check_approver(offer: Offer, body: ApprovalBody) -> None:

@@ -28,7 +28,7 @@ from clvdesk.approvals import (
     check_approver,
     outcome_needs_approval,
 )
-from clvdesk.defaults import KEY_PREFIX, MAX_AMOUNT, MAX_ID, OUTCOME_RETENTION_DAYS, SCAN_BATCH
+from clvdesk.defaults import KEY_PREFIX, MAX_AMOUNT, OUTCOME_RETENTION_DAYS, SCAN_BATCH
 from clvdesk.spending import SpendingLedger, counted_amounts, given_amount
 
 if TYPE_CHECKING:

@@ -325,11 +325,6 @@ def exceeds_approval(approval_above: float | None, amount: float) -> bool:
     return approval_above is not None and amount > approval_above
 
 
-def approver(role: str | None) -> str:
-    """Who approves, as the note and the reasons name them: the tier's role, else a supervisor."""
-    return f"a supervisor with the role {role}" if role else "a supervisor"
-
-
 class Outcome(NamedTuple):
     """The figures of a decision, without the reasons' text."""
 

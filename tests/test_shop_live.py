@@ -14,7 +14,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from clvdesk.customers import CustomerStore
 from clvdesk.standins.shop import ShopifyShop
 from clvdesk.standins.zendesk import signed_request, ticket_created_event
 from tests.conftest import API_TOKEN, WEBHOOK_SECRET
